@@ -1,0 +1,392 @@
+package io.relaygate.core;
+
+import io.relaygate.core.config.ConfigError;
+import io.relaygate.core.config.GatewayConfig;
+import io.relaygate.core.config.SectionConfig;
+import io.relaygate.core.plugin.LoadedPlugin;
+import io.relaygate.core.reactor.BufferPool;
+import io.relaygate.core.reactor.EventLoop;
+import io.relaygate.core.tunnel.ConnectionLimits;
+import io.relaygate.core.tunnel.Dialer;
+import io.relaygate.core.tunnel.GatewayStats;
+import io.relaygate.core.tunnel.Listener;
+import io.relaygate.core.tunnel.PasswordVerifier;
+import io.relaygate.core.tunnel.Protocol;
+import io.relaygate.core.tunnel.Shutdown;
+import io.relaygate.core.tunnel.TunnelServices;
+import io.relaygate.spi.AccountStore;
+import io.relaygate.spi.AccountStoreFactory;
+import io.relaygate.spi.ConfigException;
+import io.relaygate.spi.GatewayContext;
+import io.relaygate.spi.GatewayPlugin;
+import io.relaygate.spi.ProtocolFactory;
+import io.relaygate.spi.Resolver;
+import io.relaygate.spi.ResolverFactory;
+import java.io.IOException;
+import java.net.BindException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.UnknownHostException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.Executor;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Function;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A running gateway: its event loops, listeners and plugins. Start one with {@link #builder(GatewayConfig)}; stop it
+ * with {@link #shutdown(Duration)} (drain) or {@link #close()} (at once).
+ */
+public final class Gateway implements AutoCloseable {
+
+    private static final Logger log = LoggerFactory.getLogger(Gateway.class);
+
+    private final GatewayConfig config;
+    private final List<EventLoop> loops;
+    private final ThreadPoolExecutor blocking;
+    private final BufferPool pool;
+    private final GatewayStats stats;
+    private final ConnectionLimits limits;
+    private final AccountStore accountStore;
+    private final List<Listener> listeners;
+    private boolean stopped;
+
+    private Gateway(Builder builder) {
+        this.config = builder.config;
+        List<GatewayPlugin> plugins = builder.plugins;
+        GatewayConfig.Reactor reactor = config.reactor();
+        Set<String> sections = new TreeSet<>(config.settings().sectionsUnder(GatewayConfig.PLUGINS + "."));
+        this.blocking = newBlockingExecutor(reactor);
+        GatewayContext context = new Context(config, blocking);
+        List<Protocol> protocols;
+        Resolver resolver;
+        AccountStore store = null;
+        try {
+            protocols = createProtocols(plugins, context, sections);
+            if (protocols.isEmpty()) {
+                throw new StartException("no protocol plugin found (plugins directory: " + config.pluginsDir() + ")",
+                        null);
+            }
+            resolver = builder.resolver != null ? builder.resolver : createResolver(plugins, context, sections);
+            store = createAccountStore(plugins, context, sections);
+            for (String unknown : sections) {
+                throw ConfigError.of(new ConfigException(GatewayConfig.PLUGINS + "." + unknown,
+                        "no plugin provides \"" + unknown + "\" (found: " + allNames(plugins) + ")"),
+                        config.settings());
+            }
+            checkRole();
+            checkNotOpenProxy(config.listen().host(), store != null);
+        } catch (RuntimeException e) {
+            blocking.shutdownNow();
+            if (store != null) {
+                store.close();
+            }
+            throw e;
+        }
+        this.accountStore = store;
+        boolean authRequired = accountStore != null;
+
+        this.stats = new GatewayStats();
+        this.limits = new ConnectionLimits(config.limits().maxConnections(), config.limits().maxHandshakesPerSource(),
+                stats);
+        this.pool = new BufferPool(reactor.bufferSize(), reactor.maxPooledBuffers());
+        Dialer dialer = new Dialer(resolver, blocking, config.timeouts().dns(), config.timeouts().connect());
+        TunnelServices services = new TunnelServices(pool, stats, limits, config.timeouts(), dialer,
+                new PasswordVerifier(accountStore), blocking);
+        this.loops = new ArrayList<>();
+        for (int i = 0; i < reactor.eventLoops(); i++) {
+            loops.add(new EventLoop("relaygate-loop-" + i));
+        }
+        this.listeners = new ArrayList<>();
+        try {
+            listeners.add(new Listener("mixed", config.listen().toSocketAddress(), loops, services, protocols,
+                    authRequired));
+            dialer.ownListeners(Set.copyOf(listeners.stream().map(Listener::address).toList()));
+            for (Listener listener : listeners) {
+                listener.start();
+            }
+        } catch (IOException e) {
+            close();
+            throw new StartException("cannot listen on " + config.listen() + ": " + describe(e), e);
+        }
+        log.info("gateway started: role {}, {} event loops, protocols {}, client authentication {}",
+                config.role().name().toLowerCase(java.util.Locale.ROOT), loops.size(),
+                protocols.stream().map(Protocol::name).toList(), authRequired ? "required" : "off");
+    }
+
+    /** {@return a builder that starts a gateway with this configuration} */
+    public static Builder builder(GatewayConfig config) {
+        return new Builder(config);
+    }
+
+    /** Collects what a gateway is started with. */
+    public static final class Builder {
+        private final GatewayConfig config;
+        private List<GatewayPlugin> plugins = List.of();
+        private Resolver resolver;
+
+        private Builder(GatewayConfig config) {
+            this.config = config;
+        }
+
+        /** The plugins to use, e.g. from {@link io.relaygate.core.plugin.PluginLoader}. */
+        public Builder plugins(List<GatewayPlugin> plugins) {
+            this.plugins = List.copyOf(plugins);
+            return this;
+        }
+
+        /** The plugins to use, as {@link io.relaygate.core.plugin.PluginLoader} found them. */
+        public Builder loadedPlugins(List<LoadedPlugin> plugins) {
+            return plugins(plugins.stream().map(LoadedPlugin::plugin).toList());
+        }
+
+        /** A resolver that replaces the configured one (tests use a fixed table). */
+        public Builder resolver(Resolver resolver) {
+            this.resolver = resolver;
+            return this;
+        }
+
+        /**
+         * Starts the gateway: binds its listeners and starts accepting.
+         *
+         * @throws ConfigError   for an invalid configuration (a plugin's section, a missing plugin)
+         * @throws StartException for any other reason it cannot start (a port in use)
+         */
+        public Gateway start() {
+            return new Gateway(this);
+        }
+    }
+
+    /** {@return the listeners, in the order they were bound} */
+    public List<Listener> listeners() {
+        return List.copyOf(listeners);
+    }
+
+    /** {@return the address of the listener called {@code name}, e.g. {@code mixed}} */
+    public InetSocketAddress address(String name) {
+        return listeners.stream().filter(l -> l.name().equals(name)).findFirst()
+                .orElseThrow(() -> new IllegalArgumentException("no listener " + name)).address();
+    }
+
+    /** {@return the gateway's counters} */
+    public GatewayStats stats() {
+        return stats;
+    }
+
+    /** {@return the relay buffer pool, whose {@link BufferPool#inUse()} tells the buffered memory} */
+    public BufferPool bufferPool() {
+        return pool;
+    }
+
+    /** {@return the configuration it runs with} */
+    public GatewayConfig config() {
+        return config;
+    }
+
+    /**
+     * Stops gracefully: stops accepting at once, lets open tunnels finish until {@code drain} has passed, then
+     * closes the rest and stops. Idempotent.
+     */
+    public synchronized void shutdown(Duration drain) {
+        if (stopped) {
+            return;
+        }
+        listeners.forEach(Listener::close);
+        int open = stats.openConnections();
+        if (open > 0) {
+            log.info("stopped accepting; draining {} connections for up to {} s", open, drain.toSeconds());
+        }
+        boolean drained;
+        try {
+            drained = limits.awaitNoConnections(drain.toMillis());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            drained = false;
+        }
+        if (!drained) {
+            log.info("drain deadline passed; closing {} connections", stats.openConnections());
+        }
+        close();
+    }
+
+    /** Stops at once: closes every listener and connection, then the loops. Idempotent. */
+    @Override
+    public synchronized void close() {
+        if (stopped) {
+            return;
+        }
+        stopped = true;
+        if (listeners != null) {
+            listeners.forEach(Listener::close);
+        }
+        if (loops != null) {
+            loops.forEach(loop -> loop.execute(() -> loop.failAll(Shutdown.INSTANCE)));
+            loops.forEach(EventLoop::shutdown);
+            for (EventLoop loop : loops) {
+                try {
+                    if (!loop.awaitTermination(5, TimeUnit.SECONDS)) {
+                        log.warn("an event loop did not stop within 5 s");
+                    }
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+        }
+        blocking.shutdownNow();
+        if (accountStore != null) {
+            try {
+                accountStore.close();
+            } catch (RuntimeException e) {
+                log.warn("closing the account store failed: {}", e.toString());
+            }
+        }
+        log.info("gateway stopped");
+    }
+
+    // ---- assembly ----
+
+    private List<Protocol> createProtocols(List<GatewayPlugin> plugins, GatewayContext context, Set<String> sections) {
+        List<ProtocolFactory> factories = new ArrayList<>();
+        plugins.forEach(p -> factories.addAll(p.protocols()));
+        factories.sort(Comparator.comparing(ProtocolFactory::name));
+        List<Protocol> protocols = new ArrayList<>();
+        for (ProtocolFactory factory : factories) {
+            protocols.add(new Protocol(factory.name(), configure(factory.name(), sections,
+                    c -> factory.create(c, context))));
+        }
+        return protocols;
+    }
+
+    private Resolver createResolver(List<GatewayPlugin> plugins, GatewayContext context, Set<String> sections) {
+        if ("system".equals(config.resolver())) {
+            return Resolver.SYSTEM;
+        }
+        for (GatewayPlugin plugin : plugins) {
+            for (ResolverFactory factory : plugin.resolvers()) {
+                if (factory.name().equals(config.resolver())) {
+                    return configure(factory.name(), sections, c -> factory.create(c, context));
+                }
+            }
+        }
+        throw ConfigError.of(new ConfigException("resolver", "\"" + config.resolver()
+                + "\" (expected: system, or a resolver plugin's name; found: " + allNames(plugins) + ")"),
+                config.settings());
+    }
+
+    private AccountStore createAccountStore(List<GatewayPlugin> plugins, GatewayContext context,
+                                            Set<String> sections) {
+        if (config.accountStore() == null) {
+            return null;
+        }
+        for (GatewayPlugin plugin : plugins) {
+            for (AccountStoreFactory factory : plugin.accountStores()) {
+                if (factory.name().equals(config.accountStore())) {
+                    try {
+                        return configure(factory.name(), sections, c -> factory.create(c, context));
+                    } catch (IllegalStateException e) {
+                        throw new StartException("account store " + factory.name() + ": " + e.getMessage(), e);
+                    }
+                }
+            }
+        }
+        throw ConfigError.of(new ConfigException("accountStore", "\"" + config.accountStore()
+                + "\" (expected: none, or an account-store plugin's name; found: " + allNames(plugins) + ")"),
+                config.settings());
+    }
+
+    /** Creates a plugin part from its section, which must then hold no unknown key. */
+    private <T> T configure(String name, Set<String> sections, Function<SectionConfig, T> create) {
+        sections.remove(name);
+        SectionConfig section = new SectionConfig(config.settings(), GatewayConfig.PLUGINS + "." + name);
+        try {
+            T created = create.apply(section);
+            section.requireAllConsumed();
+            return created;
+        } catch (ConfigException e) {
+            throw ConfigError.of(e, config.settings());
+        }
+    }
+
+    private void checkRole() {
+        if (config.role() == GatewayContext.Role.REMOTE) {
+            throw new StartException("the remote role needs the link protocol, which this version does not have yet;"
+                    + " run --role=local", null);
+        }
+        if (config.remote() != null) {
+            throw new StartException("--remote=" + config.remote() + ": this version has no link to a remote gateway"
+                    + " yet; run without --remote to connect directly", null);
+        }
+    }
+
+    /** An open proxy is never an accident: a listener without authentication stays on loopback unless allowed. */
+    private void checkNotOpenProxy(String host, boolean authRequired) {
+        if (authRequired || config.allowOpenProxy()) {
+            return;
+        }
+        boolean loopback;
+        try {
+            loopback = InetAddress.getByName(host).isLoopbackAddress();
+        } catch (UnknownHostException e) {
+            loopback = false;
+        }
+        if (!loopback) {
+            throw ConfigError.of(new ConfigException("listen", "\"" + config.listen()
+                    + "\" would be an open proxy: no client authentication on a non-loopback address"
+                    + " (expected: a loopback address, an accountStore, or --allow-open-proxy)"), config.settings());
+        }
+    }
+
+    private static String allNames(List<GatewayPlugin> plugins) {
+        List<String> names = new ArrayList<>();
+        for (GatewayPlugin plugin : plugins) {
+            plugin.protocols().forEach(f -> names.add(f.name()));
+            plugin.accountStores().forEach(f -> names.add(f.name()));
+            plugin.resolvers().forEach(f -> names.add(f.name()));
+        }
+        return names.isEmpty() ? "none" : String.join(", ", names);
+    }
+
+    private static String describe(IOException e) {
+        if (e instanceof BindException) {
+            return e.getMessage() == null ? "address in use" : e.getMessage();
+        }
+        return e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+    }
+
+    private static ThreadPoolExecutor newBlockingExecutor(GatewayConfig.Reactor reactor) {
+        AtomicInteger counter = new AtomicInteger();
+        ThreadFactory threads = r -> {
+            Thread t = new Thread(r, "relaygate-blocking-" + counter.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        };
+        ThreadPoolExecutor executor = new ThreadPoolExecutor(reactor.blockingThreads(), reactor.blockingThreads(),
+                30, TimeUnit.SECONDS, new ArrayBlockingQueue<>(reactor.blockingQueue()), threads,
+                new ThreadPoolExecutor.AbortPolicy());
+        executor.allowCoreThreadTimeOut(true);
+        return executor;
+    }
+
+    private record Context(GatewayConfig config, Executor blockingExecutor) implements GatewayContext {
+        @Override
+        public Role role() {
+            return config.role();
+        }
+
+        @Override
+        public Path dataDir() {
+            return config.dataDir();
+        }
+    }
+}

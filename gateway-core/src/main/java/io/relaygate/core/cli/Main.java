@@ -1,0 +1,174 @@
+package io.relaygate.core.cli;
+
+import io.relaygate.core.Gateway;
+import io.relaygate.core.StartException;
+import io.relaygate.core.config.ConfigError;
+import io.relaygate.core.config.GatewayConfig;
+import io.relaygate.core.config.HostPort;
+import io.relaygate.core.config.Settings;
+import io.relaygate.core.config.YamlSettings;
+import io.relaygate.core.plugin.LoadedPlugin;
+import io.relaygate.core.plugin.PluginException;
+import io.relaygate.core.plugin.PluginLoader;
+import java.io.PrintWriter;
+import java.net.InetSocketAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import sun.misc.Signal;
+
+/** {@code gateway}: runs the gateway in one of its roles, or a management subcommand. */
+@Command(name = "gateway", mixinStandardHelpOptions = true, versionProvider = VersionProvider.class,
+        sortOptions = false, usageHelpAutoWidth = true,
+        description = "Relaygate: a SOCKS5 and HTTP CONNECT proxy gateway.",
+        subcommands = {PluginsCommand.class},
+        footer = {"", "Exit status: 0 normal stop, 1 failure to start, 2 usage or configuration error."})
+public final class Main implements Callable<Integer> {
+
+    @Option(names = "--role", paramLabel = "local|remote", description = "the role to run (default: local)")
+    String role;
+
+    @Option(names = "--config", paramLabel = "FILE",
+            description = "the configuration file (default: <install>/conf/gateway.yaml when present)")
+    Path configFile;
+
+    @Option(names = "--listen", paramLabel = "HOST:PORT",
+            description = "local: the mixed SOCKS5 + HTTP CONNECT listener (default 127.0.0.1:1080);"
+                    + " remote: the link listener (default 127.0.0.1:7080)")
+    String listen;
+
+    @Option(names = "--remote", paramLabel = "HOST:PORT", description = "local: the remote gateway (default: none,"
+            + " connect directly)")
+    String remote;
+
+    @Option(names = "--user", paramLabel = "NAME", description = "local: the account on the remote gateway")
+    String user;
+
+    @Option(names = "--password-file", paramLabel = "FILE",
+            description = "local: a file holding the account's password (or set GATEWAY_PASSWORD)")
+    Path passwordFile;
+
+    @Option(names = "--console", paramLabel = "HOST:PORT|off", description = "the web console's address, or off")
+    String console;
+
+    @Option(names = "--data-dir", paramLabel = "DIR", description = "account store, admin token, saved settings"
+            + " (default: <install>/data)")
+    Path dataDir;
+
+    @Option(names = "--plugins-dir", paramLabel = "DIR", description = "plugin directories and jars"
+            + " (default: <install>/plugins)")
+    Path pluginsDir;
+
+    @Option(names = "--allow-open-proxy", description = "permit a listener without authentication on a"
+            + " non-loopback address")
+    boolean allowOpenProxy;
+
+    /** Runs the command line and exits the JVM with its status. */
+    public static void main(String[] args) {
+        System.exit(run(args));
+    }
+
+    /** {@return the exit status of running the command line} */
+    public static int run(String[] args) {
+        CommandLine commandLine = new CommandLine(new Main());
+        commandLine.setParameterExceptionHandler((e, a) -> {
+            PrintWriter err = e.getCommandLine().getErr();
+            err.println("gateway: " + e.getMessage() + " (see gateway --help)");
+            err.flush();
+            return ExitCodes.USAGE;
+        });
+        commandLine.setExecutionExceptionHandler((e, cl, parsed) -> {
+            PrintWriter err = cl.getErr();
+            if (e instanceof ConfigError) {
+                err.println("gateway: " + e.getMessage());
+                err.flush();
+                return ExitCodes.USAGE;
+            }
+            if (e instanceof StartException || e instanceof PluginException) {
+                err.println("gateway: " + e.getMessage());
+                err.flush();
+                return ExitCodes.START_FAILURE;
+            }
+            throw e;
+        });
+        return commandLine.execute(args);
+    }
+
+    /** {@return the installation directory: {@code -Drelaygate.home}, set by bin/gateway, or the working directory} */
+    static Path home() {
+        String home = System.getProperty("relaygate.home");
+        return Path.of(home != null ? home : "").toAbsolutePath().normalize();
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        GatewayConfig config = GatewayConfig.from(settings(), home());
+        List<LoadedPlugin> plugins = PluginLoader.load(config.pluginsDir());
+        Gateway gateway = Gateway.builder(config).loadedPlugins(plugins).start();
+        for (var listener : gateway.listeners()) {
+            System.out.println("listening " + listener.name() + " " + format(listener.address()));
+        }
+        System.out.flush();
+        CountDownLatch stopped = new CountDownLatch(1);
+        Runnable stop = () -> {
+            gateway.shutdown(config.timeouts().drain());
+            stopped.countDown();
+        };
+        // A handler of our own for TERM and INT: the JVM's default would exit 143/130 after the hooks; a drained
+        // stop is a normal stop, status 0.
+        Signal.handle(new Signal("TERM"), s -> new Thread(stop, "relaygate-shutdown").start());
+        Signal.handle(new Signal("INT"), s -> new Thread(stop, "relaygate-shutdown").start());
+        stopped.await();
+        return ExitCodes.OK;
+    }
+
+    /** Embedded defaults, overridden by the config file, overridden by the flags. */
+    private Settings settings() {
+        Settings settings = Settings.empty();
+        if (configFile != null) {
+            if (!Files.isRegularFile(configFile)) {
+                throw new ConfigError("--config=" + configFile + ": no such file");
+            }
+            settings = YamlSettings.load(configFile, configFile.toString());
+        } else {
+            Path defaultFile = home().resolve("conf/gateway.yaml");
+            if (Files.isRegularFile(defaultFile)) {
+                settings = YamlSettings.load(defaultFile, defaultFile.toString());
+            }
+        }
+        settings = flag(settings, "role", "--role", role);
+        settings = flag(settings, "listen", "--listen", listen);
+        settings = flag(settings, "remote", "--remote", remote);
+        settings = flag(settings, "user", "--user", user);
+        settings = flag(settings, "console", "--console", console);
+        settings = flag(settings, "dataDir", "--data-dir", dataDir == null ? null : dataDir.toAbsolutePath().toString());
+        settings = flag(settings, "pluginsDir", "--plugins-dir",
+                pluginsDir == null ? null : pluginsDir.toAbsolutePath().toString());
+        if (allowOpenProxy) {
+            settings = settings.with("allowOpenProxy", "true", "--allow-open-proxy");
+        }
+        if (passwordFile != null && !Files.isReadable(passwordFile)) {
+            throw new ConfigError("--password-file=" + passwordFile + ": cannot read the file");
+        }
+        return settings;
+    }
+
+    private static Settings flag(Settings settings, String key, String flag, String value) {
+        return value == null ? settings : settings.with(key, value, flag);
+    }
+
+    static String format(InetSocketAddress address) {
+        return HostPort.of(address).toString();
+    }
+
+    static Logger log() {
+        return LoggerFactory.getLogger(Main.class);
+    }
+}

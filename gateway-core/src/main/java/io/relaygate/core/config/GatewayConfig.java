@@ -1,0 +1,146 @@
+package io.relaygate.core.config;
+
+import io.relaygate.spi.ConfigException;
+import io.relaygate.spi.GatewayContext.Role;
+import java.lang.management.ManagementFactory;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Locale;
+
+/**
+ * The gateway's validated, immutable configuration. Plugin sections stay in {@link #settings()} and are validated by
+ * their plugins.
+ *
+ * @param role           local or remote
+ * @param listen         the mixed listener (local) or the link listener (remote)
+ * @param remote         the remote gateway (local role), or {@code null} for direct connections
+ * @param user           the account on the remote (local role), or {@code null}
+ * @param console        the web console's address, or {@code null} when off
+ * @param dataDir        account store, admin token, saved settings
+ * @param pluginsDir     plugin directories and jars
+ * @param allowOpenProxy whether a listener without authentication may bind a non-loopback address
+ * @param accountStore   the name of the account store that authenticates clients, or {@code null} for none
+ * @param resolver       the name of the resolver, {@code system} for the JDK's
+ * @param timeouts       every timeout
+ * @param limits         connection caps
+ * @param reactor        event loops, buffers, blocking executor
+ * @param settings       the merged settings, for the plugin sections
+ */
+public record GatewayConfig(Role role, HostPort listen, HostPort remote, String user, HostPort console, Path dataDir,
+                            Path pluginsDir, boolean allowOpenProxy, String accountStore, String resolver,
+                            Timeouts timeouts, Limits limits, Reactor reactor, Settings settings) {
+
+    /** The prefix of plugin sections. */
+    public static final String PLUGINS = "plugins";
+
+    /** Timeouts; every one configurable so tests can use short values. */
+    public record Timeouts(Duration handshake, Duration connect, Duration dns, Duration idle, Duration halfClosed,
+                           Duration drain) {
+    }
+
+    /**
+     * @param maxConnections         open client connections at once, across all listeners
+     * @param maxHandshakesPerSource client connections still in their handshake, per source address
+     */
+    public record Limits(int maxConnections, int maxHandshakesPerSource) {
+    }
+
+    /**
+     * @param eventLoops       event-loop threads
+     * @param bufferSize       bytes of one relay buffer; a tunnel holds at most one per direction
+     * @param maxPooledBuffers free buffers kept for reuse
+     * @param blockingThreads  threads of the blocking executor (DNS, JDBC, key derivation)
+     * @param blockingQueue    tasks that may wait for those threads before new ones are refused
+     */
+    public record Reactor(int eventLoops, int bufferSize, int maxPooledBuffers, int blockingThreads,
+                          int blockingQueue) {
+    }
+
+    /**
+     * Validates settings into a configuration.
+     *
+     * @param home where relative default directories live (the installation directory)
+     * @throws ConfigError naming the origin, the key and the expectation of the first invalid value
+     */
+    public static GatewayConfig from(Settings settings, Path home) {
+        try {
+            return read(settings, home);
+        } catch (ConfigException e) {
+            throw ConfigError.of(e, settings);
+        }
+    }
+
+    private static GatewayConfig read(Settings settings, Path home) {
+        SectionConfig c = new SectionConfig(settings, "").excluding(PLUGINS + ".");
+        Role role = switch (c.getString("role", "local").toLowerCase(Locale.ROOT)) {
+            case "local" -> Role.LOCAL;
+            case "remote" -> Role.REMOTE;
+            default -> throw new ConfigException("role", "\"" + c.getString("role", "") + "\" (expected: local or remote)");
+        };
+        HostPort listen = hostPort(c, "listen", role == Role.LOCAL ? "127.0.0.1:1080" : "127.0.0.1:7080");
+        HostPort remote = hostPort(c, "remote", null);
+        if (remote != null && remote.port() == 0) {
+            throw new ConfigException("remote", "\"" + remote + "\" (expected: HOST:PORT with a port from 1 to 65535)");
+        }
+        String user = c.getString("user", null);
+        String consoleText = c.getString("console", role == Role.LOCAL ? "127.0.0.1:8081" : "127.0.0.1:8080");
+        HostPort console = "off".equalsIgnoreCase(consoleText) ? null : hostPort(c, "console", consoleText);
+        Path dataDir = home.resolve(c.getString("dataDir", "data"));
+        Path pluginsDir = home.resolve(c.getString("pluginsDir", "plugins"));
+        boolean allowOpenProxy = c.getBoolean("allowOpenProxy", false);
+        String accountStore = c.getString("accountStore", "none");
+        String resolver = c.getString("resolver", "system");
+
+        Duration ms1 = Duration.ofMillis(1);
+        Duration day = Duration.ofDays(1);
+        Timeouts timeouts = new Timeouts(
+                c.getDuration("timeouts.handshake", Duration.ofSeconds(10), ms1, Duration.ofMinutes(10)),
+                c.getDuration("timeouts.connect", Duration.ofSeconds(10), ms1, Duration.ofMinutes(10)),
+                c.getDuration("timeouts.dns", Duration.ofSeconds(5), ms1, Duration.ofMinutes(10)),
+                c.getDuration("timeouts.idle", Duration.ofMinutes(15), ms1, day),
+                c.getDuration("timeouts.halfClosed", Duration.ofSeconds(60), ms1, day),
+                c.getDuration("timeouts.drain", Duration.ofSeconds(30), Duration.ZERO, Duration.ofHours(1)));
+        Limits limits = new Limits(
+                (int) c.getLong("limits.maxConnections", defaultMaxConnections(), 1, 1_000_000),
+                (int) c.getLong("limits.maxHandshakesPerSource", 32, 1, 1_000_000));
+        int cores = Runtime.getRuntime().availableProcessors();
+        int loops = (int) c.getLong("reactor.eventLoops", 0, 0, 256);
+        Reactor reactor = new Reactor(loops == 0 ? cores : loops,
+                (int) c.getSize("reactor.bufferSize", 64 * 1024, 1024, 16 << 20),
+                (int) c.getLong("reactor.maxPooledBuffers", 1024, 0, 1_000_000),
+                (int) c.getLong("reactor.blockingThreads", 16, 1, 1024),
+                (int) c.getLong("reactor.blockingQueue", 1024, 1, 1_000_000));
+        c.requireAllConsumed();
+        return new GatewayConfig(role, listen, remote, user, console, dataDir, pluginsDir, allowOpenProxy,
+                "none".equals(accountStore) ? null : accountStore, resolver, timeouts, limits, reactor, settings);
+    }
+
+    private static HostPort hostPort(SectionConfig c, String key, String defaultValue) {
+        String text = c.getString(key, defaultValue);
+        if (text == null) {
+            return null;
+        }
+        HostPort parsed = HostPort.parse(text);
+        if (parsed == null) {
+            throw new ConfigException(key, "\"" + text + "\" (expected: HOST:PORT, IPv6 in brackets, port 0-65535)");
+        }
+        return parsed;
+    }
+
+    /**
+     * min(8192, (fd limit - 1024) / 2): each tunnel costs two file descriptors, and the rest of the process needs
+     * some too.
+     */
+    static long defaultMaxConnections() {
+        long fdLimit = fdLimit();
+        return Math.max(64, Math.min(8192, (fdLimit - 1024) / 2));
+    }
+
+    /** {@return this process's open-file limit, or 20,000 where the JVM cannot tell} */
+    public static long fdLimit() {
+        if (ManagementFactory.getOperatingSystemMXBean() instanceof com.sun.management.UnixOperatingSystemMXBean os) {
+            return os.getMaxFileDescriptorCount();
+        }
+        return 20_000;
+    }
+}

@@ -1,0 +1,125 @@
+package io.relaygate.core.config;
+
+import io.relaygate.spi.ConfigException;
+import io.relaygate.spi.PluginConfig;
+import java.time.Duration;
+import java.util.HashSet;
+import java.util.Locale;
+import java.util.Set;
+
+/**
+ * A section of the {@link Settings} (the whole tree for the core, {@code plugins.<name>} for a plugin) with typed,
+ * validating accessors that remember which keys were read.
+ */
+public final class SectionConfig implements PluginConfig {
+
+    private final Settings settings;
+    private final String path;
+    private final String prefix;
+    private final Set<String> consumed = new HashSet<>();
+    private final Set<String> excluded = new HashSet<>();
+
+    /**
+     * @param path the section's path, e.g. {@code plugins.socks5}; empty for the root
+     */
+    public SectionConfig(Settings settings, String path) {
+        this.settings = settings;
+        this.path = path;
+        this.prefix = path.isEmpty() ? "" : path + ".";
+    }
+
+    /** Leaves the keys under {@code subPrefix} (e.g. {@code plugins.}) to another section's check. */
+    public SectionConfig excluding(String subPrefix) {
+        excluded.add(prefix + subPrefix);
+        return this;
+    }
+
+    @Override
+    public String path() {
+        return path;
+    }
+
+    private String raw(String key) {
+        String full = prefix + key;
+        consumed.add(full);
+        Setting setting = settings.get(full);
+        return setting == null ? null : setting.value();
+    }
+
+    private ConfigException invalid(String key, String value, String expected) {
+        return new ConfigException(prefix + key, "\"" + value + "\" (expected: " + expected + ")");
+    }
+
+    @Override
+    public String getString(String key, String defaultValue) {
+        String value = raw(key);
+        return value == null ? defaultValue : value;
+    }
+
+    @Override
+    public boolean getBoolean(String key, boolean defaultValue) {
+        String value = raw(key);
+        if (value == null) {
+            return defaultValue;
+        }
+        return switch (value.toLowerCase(Locale.ROOT)) {
+            case "true" -> true;
+            case "false" -> false;
+            default -> throw invalid(key, value, "true or false");
+        };
+    }
+
+    @Override
+    public long getLong(String key, long defaultValue, long min, long max) {
+        String value = raw(key);
+        if (value == null) {
+            return defaultValue;
+        }
+        try {
+            long parsed = Long.parseLong(value.trim());
+            if (parsed >= min && parsed <= max) {
+                return parsed;
+            }
+        } catch (NumberFormatException ignored) {
+            // reported below with the range
+        }
+        throw invalid(key, value, "an integer from " + min + " to " + max);
+    }
+
+    @Override
+    public long getSize(String key, long defaultValue, long min, long max) {
+        String value = raw(key);
+        if (value == null) {
+            return defaultValue;
+        }
+        long parsed = Sizes.parse(value);
+        if (parsed < min || parsed > max) {
+            throw invalid(key, value, "a size from " + Sizes.format(min) + " to " + Sizes.format(max)
+                    + ", such as 8192, 16KiB or 1MiB");
+        }
+        return parsed;
+    }
+
+    @Override
+    public Duration getDuration(String key, Duration defaultValue, Duration min, Duration max) {
+        String value = raw(key);
+        if (value == null) {
+            return defaultValue;
+        }
+        Duration parsed = Durations.parse(value);
+        if (parsed == null || parsed.compareTo(min) < 0 || parsed.compareTo(max) > 0) {
+            throw invalid(key, value, "a duration from " + Durations.format(min) + " to " + Durations.format(max)
+                    + ", such as 500ms, 10s or 15m");
+        }
+        return parsed;
+    }
+
+    @Override
+    public void requireAllConsumed() {
+        for (String key : settings.keysUnder(prefix)) {
+            if (!consumed.contains(key) && excluded.stream().noneMatch(key::startsWith)) {
+                throw new ConfigException(key, "unknown key");
+            }
+        }
+    }
+}

@@ -1,0 +1,258 @@
+package io.relaygate.core.tunnel;
+
+import io.relaygate.core.reactor.EventLoop;
+import io.relaygate.core.reactor.IoHandler;
+import io.relaygate.core.reactor.Timer;
+import io.relaygate.spi.Destination;
+import io.relaygate.spi.Resolver;
+import io.relaygate.spi.TunnelOutcome;
+import java.io.IOException;
+import java.net.ConnectException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.NoRouteToHostException;
+import java.net.SocketException;
+import java.net.UnknownHostException;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.SocketChannel;
+import java.time.Duration;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
+
+/**
+ * Resolves a destination off the loop and connects to each of its addresses in turn, each attempt bounded by the
+ * connect timeout, resolution bounded by the DNS timeout. Thread-safe; each dial is confined to its loop.
+ */
+public final class Dialer {
+
+    /** Receives a dial's result on the dial's loop, exactly once unless the dial is cancelled first. */
+    interface Callback {
+        /** The channel is connected and registered with the loop, interested in nothing yet. */
+        void connected(SocketChannel channel, SelectionKey key);
+
+        void failed(TunnelOutcome outcome, String reason);
+    }
+
+    private final Resolver resolver;
+    private final Executor blocking;
+    private final long dnsTimeoutNanos;
+    private final long connectTimeoutNanos;
+    private volatile Set<InetSocketAddress> ownListeners = Set.of();
+
+    public Dialer(Resolver resolver, Executor blocking, Duration dnsTimeout, Duration connectTimeout) {
+        this.resolver = resolver;
+        this.blocking = blocking;
+        this.dnsTimeoutNanos = dnsTimeout.toNanos();
+        this.connectTimeoutNanos = connectTimeout.toNanos();
+    }
+
+    /** Sets the gateway's own listening addresses, which are never dialled: a tunnel to itself would loop. */
+    public void ownListeners(Set<InetSocketAddress> addresses) {
+        this.ownListeners = Set.copyOf(addresses);
+    }
+
+    /** Starts a dial on {@code loop}. Loop only. {@return a handle that cancels it} */
+    Dial dial(EventLoop loop, Destination destination, Callback callback) {
+        Dial dial = new Dial(loop, destination, callback);
+        dial.start();
+        return dial;
+    }
+
+    /** One dial: resolution, then attempts. Confined to its loop. */
+    final class Dial implements IoHandler {
+        private final EventLoop loop;
+        private final Destination destination;
+        private final Callback callback;
+        private List<InetAddress> addresses;
+        private int next;
+        private SocketChannel attempt;
+        private Timer timer;
+        private boolean done;
+        private TunnelOutcome lastOutcome = TunnelOutcome.HOST_UNREACHABLE;
+        private String lastReason = "no address";
+
+        Dial(EventLoop loop, Destination destination, Callback callback) {
+            this.loop = loop;
+            this.destination = destination;
+            this.callback = callback;
+        }
+
+        void start() {
+            if (!destination.isName()) {
+                addresses = List.of(destination.address());
+                connectNext();
+                return;
+            }
+            timer = loop.schedule(dnsTimeoutNanos, () -> finish(TunnelOutcome.TIMED_OUT, "name resolution timed out"));
+            try {
+                blocking.execute(this::resolve);
+            } catch (RejectedExecutionException e) {
+                finish(TunnelOutcome.GENERAL_FAILURE, "resolver overloaded");
+            }
+        }
+
+        private void resolve() {
+            List<InetAddress> result;
+            try {
+                result = resolver.resolve(destination.host());
+                if (result.isEmpty()) {
+                    throw new UnknownHostException("no address");
+                }
+            } catch (UnknownHostException e) {
+                loop.execute(() -> finish(TunnelOutcome.HOST_UNREACHABLE, "name did not resolve"));
+                return;
+            } catch (RuntimeException e) {
+                loop.execute(() -> finish(TunnelOutcome.GENERAL_FAILURE, "resolver failed: " + e));
+                return;
+            }
+            loop.execute(() -> resolved(result));
+        }
+
+        private void resolved(List<InetAddress> result) {
+            if (done) {
+                return;
+            }
+            timer.cancel();
+            addresses = result;
+            connectNext();
+        }
+
+        private void connectNext() {
+            while (!done && next < addresses.size()) {
+                InetSocketAddress target = new InetSocketAddress(addresses.get(next++), destination.port());
+                if (isOwnListener(target)) {
+                    lastOutcome = TunnelOutcome.NOT_ALLOWED;
+                    lastReason = "destination is this gateway's own listener";
+                    continue;
+                }
+                SocketChannel channel = null;
+                try {
+                    channel = SocketChannel.open();
+                    Sockets.configure(channel);
+                    if (channel.connect(target)) {
+                        succeed(channel, loop.register(channel, 0, this));
+                        return;
+                    }
+                    attempt = channel;
+                    loop.register(channel, SelectionKey.OP_CONNECT, this);
+                    timer = loop.schedule(connectTimeoutNanos, this::attemptTimedOut);
+                    return;
+                } catch (IOException | RuntimeException e) {
+                    Sockets.close(channel);
+                    record(e);
+                }
+            }
+            if (!done) {
+                finish(lastOutcome, lastReason);
+            }
+        }
+
+        @Override
+        public void ready(SelectionKey key) {
+            if (done || !key.isConnectable()) {
+                return;
+            }
+            SocketChannel channel = attempt;
+            try {
+                if (!channel.finishConnect()) {
+                    return;
+                }
+            } catch (IOException e) {
+                timer.cancel();
+                attempt = null;
+                Sockets.close(channel);
+                record(e);
+                connectNext();
+                return;
+            }
+            timer.cancel();
+            attempt = null;
+            key.interestOps(0);
+            succeed(channel, key);
+        }
+
+        @Override
+        public void failed(Throwable cause) {
+            cancel();
+            callback.failed(TunnelOutcome.GENERAL_FAILURE, cause instanceof Shutdown ? "gateway stopping"
+                    : "dial failed: " + cause);
+        }
+
+        private void attemptTimedOut() {
+            Sockets.close(attempt);
+            attempt = null;
+            lastOutcome = TunnelOutcome.TIMED_OUT;
+            lastReason = "connect timed out";
+            connectNext();
+        }
+
+        private void succeed(SocketChannel channel, SelectionKey key) {
+            done = true;
+            callback.connected(channel, key);
+        }
+
+        private void finish(TunnelOutcome outcome, String reason) {
+            if (done) {
+                return;
+            }
+            done = true;
+            if (timer != null) {
+                timer.cancel();
+            }
+            callback.failed(outcome, reason);
+        }
+
+        /** Abandons the dial without calling back; closes an attempt in progress. Loop only; idempotent. */
+        void cancel() {
+            done = true;
+            if (timer != null) {
+                timer.cancel();
+            }
+            Sockets.close(attempt);
+            attempt = null;
+        }
+
+        private void record(Exception e) {
+            lastOutcome = outcomeOf(e);
+            lastReason = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+        }
+    }
+
+    private boolean isOwnListener(InetSocketAddress target) {
+        for (InetSocketAddress own : ownListeners) {
+            if (own.getPort() == target.getPort()) {
+                InetAddress address = target.getAddress();
+                if (address.isLoopbackAddress() || address.isAnyLocalAddress()
+                        || address.equals(own.getAddress()) || own.getAddress().isAnyLocalAddress()) {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+
+    /** Maps a connect failure to the outcome table of DESIGN.md. */
+    static TunnelOutcome outcomeOf(Exception e) {
+        String message = e.getMessage() == null ? "" : e.getMessage().toLowerCase(Locale.ROOT);
+        if (e instanceof NoRouteToHostException || message.contains("no route to host")
+                || message.contains("host is unreachable")) {
+            return TunnelOutcome.HOST_UNREACHABLE;
+        }
+        if (message.contains("network is unreachable")) {
+            return TunnelOutcome.NETWORK_UNREACHABLE;
+        }
+        if (message.contains("timed out")) {
+            return TunnelOutcome.TIMED_OUT;
+        }
+        if (e instanceof ConnectException || message.contains("refused")) {
+            return TunnelOutcome.CONNECTION_REFUSED;
+        }
+        if (e instanceof SocketException) {
+            return TunnelOutcome.HOST_UNREACHABLE;
+        }
+        return TunnelOutcome.GENERAL_FAILURE;
+    }
+}

@@ -1,0 +1,113 @@
+package io.relaygate.core.tunnel;
+
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.LongAdder;
+
+/**
+ * Counters of the whole gateway, written by the event loops and read by anyone (the console, tests). Thread-safe;
+ * each value is exact when the gateway is quiet and approximate while it runs.
+ */
+public final class GatewayStats {
+
+    private final AtomicInteger openConnections = new AtomicInteger();
+    private final LongAdder acceptedConnections = new LongAdder();
+    private final LongAdder refusedConnections = new LongAdder();
+    private final AtomicInteger openTunnels = new AtomicInteger();
+    private final LongAdder totalTunnels = new LongAdder();
+    private final LongAdder bytesUp = new LongAdder();
+    private final LongAdder bytesDown = new LongAdder();
+    private final Map<String, LongAdder> handshakeFailures = new ConcurrentHashMap<>();
+    private final Map<String, LongAdder> tunnelFailures = new ConcurrentHashMap<>();
+
+    /** {@return client connections open now, in their handshake or relaying} */
+    public int openConnections() {
+        return openConnections.get();
+    }
+
+    /** {@return client connections accepted since start} */
+    public long acceptedConnections() {
+        return acceptedConnections.sum();
+    }
+
+    /** {@return client connections closed at once because a connection cap was reached} */
+    public long refusedConnections() {
+        return refusedConnections.sum();
+    }
+
+    /** {@return tunnels relaying now} */
+    public int openTunnels() {
+        return openTunnels.get();
+    }
+
+    /** {@return tunnels that reached the relay since start} */
+    public long totalTunnels() {
+        return totalTunnels.sum();
+    }
+
+    /** {@return bytes relayed from clients to destinations} */
+    public long bytesUp() {
+        return bytesUp.sum();
+    }
+
+    /** {@return bytes relayed from destinations to clients} */
+    public long bytesDown() {
+        return bytesDown.sum();
+    }
+
+    /** {@return handshake failures by reason, e.g. {@code "socks5: bad version" → 3}} */
+    public Map<String, Long> handshakeFailures() {
+        return snapshot(handshakeFailures);
+    }
+
+    /** {@return tunnel setups that failed, by outcome, e.g. {@code "CONNECTION_REFUSED" → 2}} */
+    public Map<String, Long> tunnelFailures() {
+        return snapshot(tunnelFailures);
+    }
+
+    private static Map<String, Long> snapshot(Map<String, LongAdder> counters) {
+        Map<String, Long> copy = new TreeMap<>();
+        counters.forEach((k, v) -> copy.put(k, v.sum()));
+        return copy;
+    }
+
+    int connectionOpened() {
+        acceptedConnections.increment();
+        return openConnections.incrementAndGet();
+    }
+
+    int connectionClosed() {
+        return openConnections.decrementAndGet();
+    }
+
+    void connectionRefused() {
+        refusedConnections.increment();
+    }
+
+    void tunnelOpened() {
+        openTunnels.incrementAndGet();
+        totalTunnels.increment();
+    }
+
+    void tunnelClosed() {
+        openTunnels.decrementAndGet();
+    }
+
+    void addUp(long n) {
+        bytesUp.add(n);
+    }
+
+    void addDown(long n) {
+        bytesDown.add(n);
+    }
+
+    void handshakeFailed(String reason) {
+        handshakeFailures.computeIfAbsent(reason, k -> new LongAdder()).increment();
+    }
+
+    void tunnelFailed(String outcome) {
+        tunnelFailures.computeIfAbsent(outcome, k -> new LongAdder()).increment();
+    }
+}

@@ -1,0 +1,173 @@
+package io.relaygate.core.tunnel;
+
+import io.relaygate.core.reactor.EventLoop;
+import io.relaygate.core.reactor.IoHandler;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.StandardSocketOptions;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A listening socket that serves client protocols: it accepts on one loop and hands each connection to the next
+ * loop in turn. When accept fails for lack of file descriptors it stops accepting for a while instead of spinning.
+ */
+public final class Listener implements IoHandler {
+
+    private static final Logger log = LoggerFactory.getLogger(Listener.class);
+
+    private static final int BACKLOG = 1024;
+    private static final int MAX_ACCEPTS_PER_EVENT = 64;
+    private static final long MIN_BACKOFF_NANOS = TimeUnit.MILLISECONDS.toNanos(50);
+    private static final long MAX_BACKOFF_NANOS = TimeUnit.SECONDS.toNanos(1);
+
+    private final String name;
+    private final EventLoop acceptLoop;
+    private final List<EventLoop> loops;
+    private final TunnelServices services;
+    private final List<Protocol> protocols;
+    private final boolean authRequired;
+    private final ServerSocketChannel server;
+    private final InetSocketAddress address;
+    private SelectionKey key;
+    private int nextLoop;
+    private long backoffNanos = MIN_BACKOFF_NANOS;
+
+    /**
+     * Binds at once, so that a port in use fails the start before anything else opens.
+     *
+     * @throws IOException if the address cannot be bound
+     */
+    public Listener(String name, InetSocketAddress bindAddress, List<EventLoop> loops, TunnelServices services,
+                    List<Protocol> protocols, boolean authRequired) throws IOException {
+        this.name = name;
+        this.loops = loops;
+        this.acceptLoop = loops.get(0);
+        this.services = services;
+        this.protocols = protocols;
+        this.authRequired = authRequired;
+        this.server = ServerSocketChannel.open();
+        try {
+            server.setOption(StandardSocketOptions.SO_REUSEADDR, true);
+            server.bind(bindAddress, BACKLOG);
+            server.configureBlocking(false);
+            this.address = (InetSocketAddress) server.getLocalAddress();
+        } catch (IOException | RuntimeException e) {
+            server.close();
+            throw e;
+        }
+    }
+
+    /** {@return the listener's name, e.g. {@code mixed}} */
+    public String name() {
+        return name;
+    }
+
+    /** {@return the bound address, with the port the OS chose for port 0} */
+    public InetSocketAddress address() {
+        return address;
+    }
+
+    /** Starts accepting. Thread-safe; returns once the acceptor is registered. */
+    public void start() throws IOException {
+        CompletableFuture<Void> registered = new CompletableFuture<>();
+        acceptLoop.execute(() -> {
+            try {
+                key = acceptLoop.register(server, SelectionKey.OP_ACCEPT, this);
+                registered.complete(null);
+            } catch (IOException | RuntimeException e) {
+                registered.completeExceptionally(e);
+            }
+        });
+        try {
+            registered.get(10, TimeUnit.SECONDS);
+        } catch (ExecutionException e) {
+            throw new IOException("cannot register " + name + " listener", e.getCause());
+        } catch (InterruptedException | TimeoutException e) {
+            throw new IOException("cannot register " + name + " listener", e);
+        }
+    }
+
+    /** Stops accepting and closes the socket, so new connections are refused at once. Thread-safe; idempotent. */
+    public void close() {
+        try {
+            server.close();     // closing also cancels the key; the selector lets the port go on its next select
+        } catch (IOException e) {
+            log.debug("closing the {} listener", name, e);
+        }
+        acceptLoop.execute(() -> { });  // wake the loop so the cancelled key is flushed promptly
+    }
+
+    @Override
+    public void ready(SelectionKey key) {
+        for (int i = 0; i < MAX_ACCEPTS_PER_EVENT; i++) {
+            SocketChannel channel;
+            try {
+                channel = server.accept();
+            } catch (IOException e) {
+                backOff(e);
+                return;
+            }
+            if (channel == null) {
+                backoffNanos = MIN_BACKOFF_NANOS;
+                return;
+            }
+            handOff(channel);
+        }
+    }
+
+    private void handOff(SocketChannel channel) {
+        InetSocketAddress client;
+        try {
+            client = (InetSocketAddress) channel.getRemoteAddress();
+            if (client == null) {   // reset before we looked
+                Sockets.close(channel);
+                return;
+            }
+            if (!services.limits().tryOpen(client.getAddress())) {
+                services.stats().connectionRefused();
+                Sockets.reset(channel);
+                return;
+            }
+            Sockets.configure(channel);
+        } catch (IOException e) {
+            Sockets.close(channel);
+            return;
+        }
+        EventLoop loop = loops.get(nextLoop);
+        nextLoop = (nextLoop + 1) % loops.size();
+        InboundConnection connection = new InboundConnection(loop, services, protocols, authRequired, channel, client);
+        loop.execute(connection::start);
+    }
+
+    /** Out of file descriptors (EMFILE/ENFILE), most likely: pause accepting instead of spinning on the error. */
+    private void backOff(IOException e) {
+        if (!server.isOpen()) {
+            return;
+        }
+        log.warn("{} listener: accept failed ({}); pausing accepts for {} ms", name, e.getMessage(),
+                TimeUnit.NANOSECONDS.toMillis(backoffNanos));
+        key.interestOps(0);
+        acceptLoop.schedule(backoffNanos, () -> {
+            if (key.isValid()) {
+                key.interestOps(SelectionKey.OP_ACCEPT);
+            }
+        });
+        backoffNanos = Math.min(MAX_BACKOFF_NANOS, backoffNanos * 2);
+    }
+
+    @Override
+    public void failed(Throwable cause) {
+        if (!(cause instanceof Shutdown)) {
+            log.warn("{} listener failed", name, cause);
+        }
+    }
+}

@@ -1,0 +1,287 @@
+package io.relaygate.core.tunnel;
+
+import io.relaygate.core.reactor.BufferPool;
+import io.relaygate.core.reactor.EventLoop;
+import io.relaygate.core.reactor.IoHandler;
+import io.relaygate.core.reactor.Timer;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.SocketChannel;
+
+/**
+ * Relays one tunnel's two sockets on one event loop, without locks.
+ * <p>
+ * Each direction reads into a pooled buffer and writes it straight on; when the write cannot complete, the
+ * direction keeps that one buffer, stops reading its source and waits for its sink to drain (backpressure), so a
+ * tunnel never holds more than one buffer per direction, whatever the peers' speeds, and an idle tunnel holds none.
+ * EOF on one side becomes {@code shutdownOutput()} on the other; the tunnel closes when both directions have ended,
+ * or at the half-closed timeout. An I/O error on either side resets both.
+ */
+final class Relay {
+
+    /** Reads per readiness event, so one busy tunnel cannot monopolise its loop. */
+    private static final int MAX_READS_PER_EVENT = 16;
+
+    private final EventLoop loop;
+    private final TunnelServices services;
+    private final TunnelRecord record;
+    private final SocketChannel client;
+    private final SocketChannel upstream;
+    private final SelectionKey clientKey;
+    private final SelectionKey upstreamKey;
+    private final Direction up;
+    private final Direction down;
+    private long lastActivity;
+    private Timer idleTimer;
+    private Timer halfClosedTimer;
+    private boolean closed;
+
+    /**
+     * @param initialDown bytes for the client before anything from upstream (the handshake's reply), or null
+     * @param initialUp   bytes for upstream before anything from the client (the client's early data), or null
+     */
+    Relay(EventLoop loop, TunnelServices services, TunnelRecord record, SocketChannel client,
+          SelectionKey clientKey, SocketChannel upstream, SelectionKey upstreamKey, ByteBuffer initialDown,
+          ByteBuffer initialUp) {
+        this.loop = loop;
+        this.services = services;
+        this.record = record;
+        this.client = client;
+        this.upstream = upstream;
+        this.clientKey = clientKey;
+        this.upstreamKey = upstreamKey;
+        this.up = new Direction(true, client, upstream, initialUp);
+        this.down = new Direction(false, upstream, client, initialDown);
+    }
+
+    void start() {
+        services.stats().tunnelOpened();
+        clientKey.attach(new SideHandler(up, down));
+        upstreamKey.attach(new SideHandler(down, up));
+        lastActivity = loop.now();
+        idleTimer = loop.schedule(services.idleTimeoutNanos(), this::checkIdle);
+        try {
+            down.flush();
+            up.flush();
+            updateInterest();
+        } catch (IOException e) {
+            abort("reset", e);
+        }
+    }
+
+    /** The attachment of one socket's key: it is the source of one direction and the sink of the other. */
+    private final class SideHandler implements IoHandler {
+        private final Direction readsFromMe;
+        private final Direction writesToMe;
+
+        SideHandler(Direction readsFromMe, Direction writesToMe) {
+            this.readsFromMe = readsFromMe;
+            this.writesToMe = writesToMe;
+        }
+
+        @Override
+        public void ready(SelectionKey key) throws IOException {
+            int ready = key.readyOps();
+            if ((ready & SelectionKey.OP_WRITE) != 0) {
+                writesToMe.flush();
+            }
+            if (!closed && (ready & SelectionKey.OP_READ) != 0) {
+                readsFromMe.pump();
+            }
+            if (!closed) {
+                updateInterest();
+            }
+        }
+
+        @Override
+        public void failed(Throwable cause) {
+            if (cause instanceof Shutdown) {
+                close("shutdown");
+            } else {
+                abort("reset", cause);
+            }
+        }
+    }
+
+    /** One direction: reads {@code source}, writes {@code sink}. */
+    private final class Direction {
+        private final boolean isUp;
+        private final SocketChannel source;
+        private final SocketChannel sink;
+        private ByteBuffer pending;
+        private boolean pendingPooled;
+        private boolean eof;
+        private boolean ended;
+
+        Direction(boolean isUp, SocketChannel source, SocketChannel sink, ByteBuffer initial) {
+            this.isUp = isUp;
+            this.source = source;
+            this.sink = sink;
+            if (initial != null && initial.hasRemaining()) {
+                this.pending = initial;
+                if (isUp) {
+                    count(initial.remaining());
+                }
+            }
+        }
+
+        boolean wantsRead() {
+            return !eof && pending == null;
+        }
+
+        boolean wantsWrite() {
+            return pending != null;
+        }
+
+        void pump() throws IOException {
+            if (!wantsRead()) {
+                return;
+            }
+            BufferPool pool = services.pool();
+            ByteBuffer buffer = pool.acquire();
+            try {
+                for (int i = 0; i < MAX_READS_PER_EVENT; i++) {
+                    int n = source.read(buffer);
+                    if (n <= 0) {
+                        eof = n < 0;
+                        break;
+                    }
+                    count(n);
+                    lastActivity = loop.now();
+                    buffer.flip();
+                    sink.write(buffer);
+                    if (buffer.hasRemaining()) {
+                        pending = buffer;
+                        pendingPooled = true;
+                        buffer = null;
+                        return;
+                    }
+                    buffer.clear();
+                    if (n < buffer.capacity()) {
+                        break;      // the socket is very likely drained; spare a read that would return 0
+                    }
+                }
+            } finally {
+                if (buffer != null) {
+                    pool.release(buffer);
+                }
+            }
+            if (eof) {
+                end();
+            }
+        }
+
+        void flush() throws IOException {
+            if (pending == null) {
+                return;
+            }
+            sink.write(pending);
+            if (pending.hasRemaining()) {
+                return;
+            }
+            if (pendingPooled) {
+                services.pool().release(pending);
+            }
+            pending = null;
+            pendingPooled = false;
+            if (eof) {
+                end();
+            } else {
+                pump();     // resume at once rather than after another select
+            }
+        }
+
+        /** Propagates EOF: half-closes the sink, and closes the tunnel when the other direction has ended too. */
+        private void end() throws IOException {
+            if (ended) {
+                return;
+            }
+            ended = true;
+            sink.shutdownOutput();
+            Direction other = isUp ? down : up;
+            if (other.ended) {
+                close("closed");
+            } else if (halfClosedTimer == null) {
+                halfClosedTimer = loop.schedule(services.halfClosedTimeoutNanos(), () -> close("half-closed timeout"));
+            }
+        }
+
+        private void count(int n) {
+            if (isUp) {
+                record.bytesUp += n;
+                services.stats().addUp(n);
+            } else {
+                record.bytesDown += n;
+                services.stats().addDown(n);
+            }
+        }
+
+        void releaseBuffer() {
+            if (pending != null && pendingPooled) {
+                services.pool().release(pending);
+            }
+            pending = null;
+        }
+    }
+
+    private void updateInterest() {
+        int clientOps = (up.wantsRead() ? SelectionKey.OP_READ : 0) | (down.wantsWrite() ? SelectionKey.OP_WRITE : 0);
+        int upstreamOps = (down.wantsRead() ? SelectionKey.OP_READ : 0) | (up.wantsWrite() ? SelectionKey.OP_WRITE : 0);
+        if (clientKey.interestOps() != clientOps) {
+            clientKey.interestOps(clientOps);
+        }
+        if (upstreamKey.interestOps() != upstreamOps) {
+            upstreamKey.interestOps(upstreamOps);
+        }
+    }
+
+    private void checkIdle() {
+        if (closed) {
+            return;
+        }
+        long idleNanos = services.idleTimeoutNanos();
+        long quietFor = System.nanoTime() - lastActivity;
+        if (quietFor >= idleNanos) {
+            close("idle timeout");
+        } else {
+            idleTimer = loop.schedule(idleNanos - quietFor, this::checkIdle);
+        }
+    }
+
+    /** Resets both sides: the peer of a broken stream must not mistake it for a clean end. */
+    private void abort(String outcome, Throwable cause) {
+        if (closed) {
+            return;
+        }
+        services.debug("tunnel {} reset: {}", record, cause);
+        Sockets.reset(client);
+        Sockets.reset(upstream);
+        finish(outcome);
+    }
+
+    void close(String outcome) {
+        if (closed) {
+            return;
+        }
+        Sockets.close(client);
+        Sockets.close(upstream);
+        finish(outcome);
+    }
+
+    private void finish(String outcome) {
+        closed = true;
+        clientKey.cancel();
+        upstreamKey.cancel();
+        idleTimer.cancel();
+        if (halfClosedTimer != null) {
+            halfClosedTimer.cancel();
+        }
+        up.releaseBuffer();
+        down.releaseBuffer();
+        services.stats().tunnelClosed();
+        services.limits().closed();
+        record.outcome = outcome;
+        services.accessLog(record);
+    }
+}
