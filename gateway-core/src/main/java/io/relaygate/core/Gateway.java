@@ -60,6 +60,7 @@ public final class Gateway implements AutoCloseable {
     private final ConnectionLimits limits;
     private final AccountStore accountStore;
     private final List<Listener> listeners;
+    private boolean started;
     private boolean stopped;
 
     private Gateway(Builder builder) {
@@ -120,6 +121,7 @@ public final class Gateway implements AutoCloseable {
             close();
             throw new StartException("cannot listen on " + config.listen() + ": " + describe(e), e);
         }
+        started = true;
         log.info("gateway started: role {}, {} event loops, protocols {}, client authentication {}",
                 config.role().name().toLowerCase(java.util.Locale.ROOT), loops.size(),
                 protocols.stream().map(Protocol::name).toList(), authRequired ? "required" : "off");
@@ -251,7 +253,9 @@ public final class Gateway implements AutoCloseable {
                 log.warn("closing the account store failed: {}", e.toString());
             }
         }
-        log.info("gateway stopped");
+        if (started) {
+            log.info("gateway stopped");
+        }
     }
 
     // ---- assembly ----

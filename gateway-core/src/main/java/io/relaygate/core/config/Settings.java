@@ -13,28 +13,40 @@ import java.util.stream.Collectors;
 public final class Settings {
 
     private final Map<String, Setting> values;
+    /** Sections (mappings) by path and where they were written, so that an empty one, {@code sock5: {}}, counts. */
+    private final Map<String, String> sections;
 
-    private Settings(Map<String, Setting> values) {
+    private Settings(Map<String, Setting> values, Map<String, String> sections) {
         this.values = Map.copyOf(values);
+        this.sections = Map.copyOf(sections);
     }
 
     /** {@return no settings at all: every key takes its embedded default} */
     public static Settings empty() {
-        return new Settings(Map.of());
+        return new Settings(Map.of(), Map.of());
     }
 
     /** {@return these settings with {@code key} set to {@code value}, attributed to {@code origin}} */
     public Settings with(String key, String value, String origin) {
         Map<String, Setting> copy = new LinkedHashMap<>(values);
         copy.put(key, new Setting(value, origin));
-        return new Settings(copy);
+        return new Settings(copy, sections);
+    }
+
+    /** {@return these settings with a (possibly empty) section at {@code path}, written at {@code origin}} */
+    public Settings withSection(String path, String origin) {
+        Map<String, String> copy = new LinkedHashMap<>(sections);
+        copy.put(path, origin);
+        return new Settings(values, copy);
     }
 
     /** {@return these settings overridden by every key of {@code overrides}} */
     public Settings overriddenBy(Settings overrides) {
         Map<String, Setting> copy = new LinkedHashMap<>(values);
         copy.putAll(overrides.values);
-        return new Settings(copy);
+        Map<String, String> sectionCopy = new LinkedHashMap<>(sections);
+        sectionCopy.putAll(overrides.sections);
+        return new Settings(copy, sectionCopy);
     }
 
     Setting get(String key) {
@@ -44,7 +56,7 @@ public final class Settings {
     /** {@return where {@code key} was set, or {@code null} if it was not} */
     public String origin(String key) {
         Setting setting = values.get(key);
-        return setting == null ? null : setting.origin();
+        return setting != null ? setting.origin() : sections.get(key);
     }
 
     /** {@return the keys under {@code prefix} (which ends with a dot, or is empty for all)} */
@@ -55,7 +67,9 @@ public final class Settings {
     /** {@return the names of the sections directly under {@code prefix}, e.g. the plugin names under plugins.} */
     public Set<String> sectionsUnder(String prefix) {
         Set<String> names = new TreeSet<>();
-        for (String key : keysUnder(prefix)) {
+        Set<String> keys = new TreeSet<>(keysUnder(prefix));
+        sections.keySet().stream().filter(k -> k.startsWith(prefix)).forEach(keys::add);
+        for (String key : keys) {
             String rest = key.substring(prefix.length());
             int dot = rest.indexOf('.');
             names.add(dot < 0 ? rest : rest.substring(0, dot));

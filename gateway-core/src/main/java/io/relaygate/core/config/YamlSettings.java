@@ -84,6 +84,7 @@ public final class YamlSettings {
             }
             Node value = tuple.getValueNode();
             if (value instanceof MappingNode nested) {
+                settings = settings.withSection(key, display + ":" + line(keyNode));
                 settings = flatten(nested, key + ".", display, settings);
             } else if (value instanceof ScalarNode scalar) {
                 if (!Tag.NULL.equals(scalar.getTag())) {    // "key: ~" or "key:" means: keep the default

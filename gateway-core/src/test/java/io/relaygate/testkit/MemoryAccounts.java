@@ -1,0 +1,70 @@
+package io.relaygate.testkit;
+
+import io.relaygate.spi.Account;
+import io.relaygate.spi.AccountStore;
+import io.relaygate.spi.AccountStoreFactory;
+import io.relaygate.spi.GatewayContext;
+import io.relaygate.spi.GatewayPlugin;
+import io.relaygate.spi.PluginConfig;
+import io.relaygate.spi.ScramCredential;
+import java.nio.charset.StandardCharsets;
+import java.security.SecureRandom;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * A test plugin: an account store in memory, named {@code memory}. Users come from its config key {@code users}
+ * ({@code alice:secret,bob:pw:disabled}) and from {@link #put}. A low iteration count keeps tests fast.
+ */
+public final class MemoryAccounts implements GatewayPlugin, AccountStoreFactory, AccountStore {
+
+    private static final int ITERATIONS = 64;
+
+    private final Map<String, Account> accounts = new ConcurrentHashMap<>();
+    private final AtomicInteger lookups = new AtomicInteger();
+
+    @Override
+    public String name() {
+        return "memory";
+    }
+
+    @Override
+    public List<AccountStoreFactory> accountStores() {
+        return List.of(this);
+    }
+
+    @Override
+    public AccountStore create(PluginConfig config, GatewayContext context) {
+        String users = config.getString("users", "");
+        for (String entry : users.split(",")) {
+            if (entry.isBlank()) {
+                continue;
+            }
+            String[] parts = entry.trim().split(":");
+            put(parts[0], parts[1], parts.length < 3 || !parts[2].equals("disabled"));
+        }
+        return this;
+    }
+
+    /** Adds or replaces a user. Thread-safe. */
+    public MemoryAccounts put(String name, String password, boolean enabled) {
+        ScramCredential credential = ScramCredential.create(password.getBytes(StandardCharsets.UTF_8), ITERATIONS,
+                new SecureRandom());
+        accounts.put(name, new Account(name, credential, 0, enabled));
+        return this;
+    }
+
+    @Override
+    public Optional<Account> find(String name) {
+        lookups.incrementAndGet();
+        return Optional.ofNullable(accounts.get(name));
+    }
+
+    /** {@return how often the store was asked} */
+    public int lookups() {
+        return lookups.get();
+    }
+}
