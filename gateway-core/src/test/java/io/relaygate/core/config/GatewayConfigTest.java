@@ -1,0 +1,144 @@
+package io.relaygate.core.config;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.relaygate.spi.GatewayContext.Role;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Configuration: embedded defaults, YAML, flags, and errors that name the file, line, key and expectation. */
+class GatewayConfigTest {
+
+    @TempDir
+    Path dir;
+
+    private Path yaml(String text) throws IOException {
+        Path file = dir.resolve("gateway.yaml");
+        Files.writeString(file, text);
+        return file;
+    }
+
+    private GatewayConfig load(String text) throws IOException {
+        Path file = yaml(text);
+        return GatewayConfig.from(YamlSettings.load(file, "gateway.yaml"), dir);
+    }
+
+    @Test
+    void embeddedDefaultsNeedNoFile() {
+        GatewayConfig config = GatewayConfig.from(Settings.empty(), dir);
+        assertThat(config.role()).isEqualTo(Role.LOCAL);
+        assertThat(config.listen()).isEqualTo(new HostPort("127.0.0.1", 1080));
+        assertThat(config.console()).isEqualTo(new HostPort("127.0.0.1", 8081));
+        assertThat(config.remote()).isNull();
+        assertThat(config.accountStore()).isNull();
+        assertThat(config.dataDir()).isEqualTo(dir.resolve("data"));
+        assertThat(config.timeouts().handshake()).isEqualTo(Duration.ofSeconds(10));
+        assertThat(config.timeouts().connect()).isEqualTo(Duration.ofSeconds(10));
+        assertThat(config.timeouts().dns()).isEqualTo(Duration.ofSeconds(5));
+        assertThat(config.timeouts().idle()).isEqualTo(Duration.ofMinutes(15));
+        assertThat(config.timeouts().halfClosed()).isEqualTo(Duration.ofSeconds(60));
+        assertThat(config.timeouts().drain()).isEqualTo(Duration.ofSeconds(30));
+        assertThat(config.limits().maxHandshakesPerSource()).isEqualTo(32);
+        assertThat(config.limits().maxConnections()).isBetween(64, 8192);
+        assertThat(config.reactor().eventLoops()).isEqualTo(Runtime.getRuntime().availableProcessors());
+    }
+
+    @Test
+    void remoteRoleDefaultsToTheLinkPort() {
+        GatewayConfig config = GatewayConfig.from(Settings.empty().with("role", "remote", "--role"), dir);
+        assertThat(config.listen()).isEqualTo(new HostPort("127.0.0.1", 7080));
+        assertThat(config.console()).isEqualTo(new HostPort("127.0.0.1", 8080));
+    }
+
+    @Test
+    void yamlValuesAreRead() throws IOException {
+        GatewayConfig config = load("""
+                listen: "[::1]:0"
+                console: off
+                timeouts:
+                  handshake: 250ms
+                  idle: 2m
+                reactor:
+                  bufferSize: 16KiB
+                plugins:
+                  socks5: {}
+                """);
+        assertThat(config.listen()).isEqualTo(new HostPort("::1", 0));
+        assertThat(config.console()).isNull();
+        assertThat(config.timeouts().handshake()).isEqualTo(Duration.ofMillis(250));
+        assertThat(config.timeouts().idle()).isEqualTo(Duration.ofMinutes(2));
+        assertThat(config.reactor().bufferSize()).isEqualTo(16 * 1024);
+        assertThat(config.settings().sectionsUnder("plugins.")).containsExactly("socks5");
+    }
+
+    @Test
+    void flagsOverrideTheFile() throws IOException {
+        Settings file = YamlSettings.load(yaml("listen: 127.0.0.1:9999\n"), "gateway.yaml");
+        GatewayConfig config = GatewayConfig.from(file.with("listen", "127.0.0.1:0", "--listen"), dir);
+        assertThat(config.listen().port()).isZero();
+    }
+
+    @Test
+    void errorsNameTheFileTheLineTheKeyAndTheExpectation() {
+        assertThatThrownBy(() -> load("role: local\ntimeouts:\n  handshake: 10x\n"))
+                .isInstanceOf(ConfigError.class)
+                .hasMessage("gateway.yaml:3: timeouts.handshake: \"10x\" (expected: a duration from 1ms to 10m,"
+                        + " such as 500ms, 10s or 15m)");
+        assertThatThrownBy(() -> load("listen: 127.0.0.1:1080\nlistn: x\n"))
+                .hasMessage("gateway.yaml:2: listn: unknown key");
+        assertThatThrownBy(() -> load("role: middle\n"))
+                .hasMessage("gateway.yaml:1: role: \"middle\" (expected: local or remote)");
+        assertThatThrownBy(() -> load("limits:\n  maxConnections: -3\n"))
+                .hasMessageStartingWith("gateway.yaml:2: limits.maxConnections: \"-3\" (expected: an integer");
+        assertThatThrownBy(() -> load("listen: nowhere\n"))
+                .hasMessageStartingWith("gateway.yaml:1: listen: \"nowhere\" (expected: HOST:PORT");
+        assertThatThrownBy(() -> load("reactor:\n  bufferSize: 12 bananas\n"))
+                .hasMessageStartingWith("gateway.yaml:2: reactor.bufferSize: \"12 bananas\" (expected: a size");
+    }
+
+    @Test
+    void badYamlIsOneLineWithItsPosition() {
+        assertThatThrownBy(() -> load("listen: [unclosed\n")).isInstanceOf(ConfigError.class)
+                .hasMessageStartingWith("gateway.yaml:").hasMessageContaining("invalid YAML");
+        assertThatThrownBy(() -> load("listen: a\nlisten: b\n")).isInstanceOf(ConfigError.class)
+                .hasMessageContaining("gateway.yaml:2");
+        assertThatThrownBy(() -> load("- a\n- b\n")).hasMessage("gateway.yaml:1: expected a mapping of keys to values"
+                + " at the top");
+        assertThatThrownBy(() -> load("listen:\n  - a\n")).hasMessage("gateway.yaml:2: listen: expected a single"
+                + " value");
+    }
+
+    @Test
+    void aMissingOrUnreadableFileIsOneLine() {
+        assertThatThrownBy(() -> YamlSettings.load(dir.resolve("absent.yaml"), "absent.yaml"))
+                .isInstanceOf(ConfigError.class).hasMessage("absent.yaml: cannot read (no such file)");
+    }
+
+    @Test
+    void flagErrorsNameTheFlag() {
+        assertThatThrownBy(() -> GatewayConfig.from(Settings.empty().with("remote", "host:0", "--remote"), dir))
+                .hasMessageStartingWith("--remote: remote: \"host:0\"");
+    }
+
+    @Test
+    void sizesAndDurationsParseTheirUnits() {
+        assertThat(Sizes.parse("1500")).isEqualTo(1500);
+        assertThat(Sizes.parse("64KiB")).isEqualTo(65_536);
+        assertThat(Sizes.parse("1MiB")).isEqualTo(1 << 20);
+        assertThat(Sizes.parse("10MB")).isEqualTo(10_000_000);
+        assertThat(Sizes.parse("2 gib")).isEqualTo(2L << 30);
+        assertThat(Sizes.parse("-1")).isEqualTo(-1);
+        assertThat(Sizes.parse("99999999999999999TiB")).isEqualTo(-1);
+        assertThat(Durations.parse("15m")).isEqualTo(Duration.ofMinutes(15));
+        assertThat(Durations.parse("1h")).isEqualTo(Duration.ofHours(1));
+        assertThat(Durations.parse("10")).isNull();
+        assertThat(HostPort.parse("[::1]:80")).isEqualTo(new HostPort("::1", 80));
+        assertThat(HostPort.parse("::1:80")).isNull();
+        assertThat(HostPort.parse("host:65536")).isNull();
+    }
+}
