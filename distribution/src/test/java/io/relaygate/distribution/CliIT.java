@@ -1,0 +1,122 @@
+package io.relaygate.distribution;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The command line as a contract: exit codes, one-line errors, the listening lines, running from anywhere. */
+@Timeout(120)
+class CliIT {
+
+    @TempDir
+    Path work;
+
+    private GatewayProcess run(String... args) throws IOException {
+        return GatewayProcess.start(GatewayProcess.HOME, work, args);
+    }
+
+    @Test
+    void helpAndVersionExitZero() throws Exception {
+        try (GatewayProcess help = run("--help")) {
+            assertThat(help.awaitExit(30)).isZero();
+            assertThat(String.join("\n", help.stdout())).contains("--role", "--listen", "--remote", "--console",
+                    "--data-dir", "--plugins-dir", "--allow-open-proxy", "Exit status");
+        }
+        try (GatewayProcess version = run("--version")) {
+            assertThat(version.awaitExit(30)).isZero();
+            assertThat(version.stdout()).anyMatch(line -> line.startsWith("relaygate 0.1.0"));
+        }
+    }
+
+    @Test
+    void usageAndConfigurationErrorsExit2WithOneLine() throws Exception {
+        Path bad = work.resolve("bad.yaml");
+        Files.writeString(bad, "listen: 127.0.0.1:0\ntimeouts:\n  idle: forever\n");
+        Path unknownPlugin = work.resolve("plugin.yaml");
+        Files.writeString(unknownPlugin, "plugins:\n  sock5: {}\n");
+        String[][] cases = {
+            {"--bogus"},
+            {"--listen=nowhere"},
+            {"--config=" + bad},
+            {"--config=" + unknownPlugin},
+            {"--config=" + work.resolve("absent.yaml")},
+            {"--listen=0.0.0.0:0", "--console=off"},
+        };
+        String[] expected = {
+            "gateway: Unknown option: '--bogus' (see gateway --help)",
+            "gateway: --listen: listen: \"nowhere\" (expected: HOST:PORT, IPv6 in brackets, port 0-65535)",
+            "gateway: " + bad + ":3: timeouts.idle: \"forever\" (expected: a duration from 1ms to 24h,"
+                + " such as 500ms, 10s or 15m)",
+            "gateway: " + unknownPlugin + ":2: plugins.sock5: no plugin provides \"sock5\" (found: httpConnect,"
+                + " socks5)",
+            "gateway: --config=" + work.resolve("absent.yaml") + ": no such file",
+            "gateway: --listen: listen: \"0.0.0.0:0\" would be an open proxy",
+        };
+        for (int i = 0; i < cases.length; i++) {
+            try (GatewayProcess gateway = run(cases[i])) {
+                assertThat(gateway.awaitExit(30)).as(String.join(" ", cases[i])).isEqualTo(2);
+                List<String> lines = gateway.stderr().lines().toList();
+                assertThat(lines).as(String.join(" ", cases[i])).hasSize(1);
+                assertThat(lines.get(0)).startsWith(expected[i]);
+                assertThat(gateway.stdout()).noneMatch(line -> line.startsWith("listening"));
+            }
+        }
+    }
+
+    @Test
+    void aPortInUseExits1WithOneLineAndNoStackTrace() throws Exception {
+        try (ServerSocket taken = new ServerSocket(0, 1, InetAddress.getLoopbackAddress());
+             GatewayProcess gateway = run("--listen=127.0.0.1:" + taken.getLocalPort(), "--console=off")) {
+            assertThat(gateway.awaitExit(30)).isEqualTo(1);
+            assertThat(gateway.stderr()).contains("gateway: cannot listen on 127.0.0.1:" + taken.getLocalPort()
+                    + ": Address already in use").doesNotContain("Exception", "\tat ");
+        }
+    }
+
+    @Test
+    void runsFromAnotherDirectoryAndFromTheUnpackedTarball() throws Exception {
+        Path unpacked = Files.createDirectories(work.resolve("elsewhere"));
+        Process tar = new ProcessBuilder("tar", "-xzf", System.getProperty("relaygate.tarball"), "-C",
+                unpacked.toString()).inheritIO().start();
+        assertThat(tar.waitFor(60, TimeUnit.SECONDS)).isTrue();
+        assertThat(tar.exitValue()).isZero();
+        Path home = unpacked.resolve(GatewayProcess.HOME.getFileName());
+        assertThat(home.resolve("bin/gateway")).isExecutable();
+        assertThat(home.resolve("conf/gateway.yaml")).exists();
+        Path cwd = Files.createDirectories(work.resolve("cwd"));
+        try (GatewayProcess gateway = GatewayProcess.start(home, cwd, "--listen=127.0.0.1:0", "--console=off")) {
+            gateway.awaitListening();
+            assertThat(gateway.stdout()).anyMatch(line -> line.matches("listening mixed 127\\.0\\.0\\.1:\\d+"));
+            try (Socket socket = new Socket(gateway.address("mixed").getAddress(),
+                    gateway.address("mixed").getPort())) {
+                socket.setSoTimeout(5_000);
+                socket.getOutputStream().write(new byte[] {5, 1, 0});
+                assertThat(socket.getInputStream().readNBytes(2)).containsExactly(5, 0);
+            }
+            gateway.terminate();
+            assertThat(gateway.awaitExit(30)).isZero();
+            assertThat(home.resolve("logs/access.log")).exists();
+        }
+    }
+
+    @Test
+    void pluginsListsEachPluginWithKindVersionAndJar() throws Exception {
+        try (GatewayProcess plugins = run("plugins")) {
+            assertThat(plugins.awaitExit(30)).isZero();
+            String out = String.join("\n", plugins.stdout());
+            assertThat(out).containsPattern("socks5\\s+0\\.1\\.0-SNAPSHOT\\s+protocol socks5\\s+\\S+plugins/socks5")
+                    .containsPattern("http-connect\\s+0\\.1\\.0-SNAPSHOT\\s+protocol httpConnect\\s+\\S+"
+                            + "plugins/http-connect");
+        }
+    }
+}

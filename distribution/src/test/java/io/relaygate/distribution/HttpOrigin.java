@@ -1,0 +1,69 @@
+package io.relaygate.distribution;
+
+import com.sun.net.httpserver.HttpServer;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ExecutorService;
+
+/** A loopback HTTP server for curl: {@code GET /bytes/N} answers N deterministic bytes. */
+final class HttpOrigin implements AutoCloseable {
+
+    private final HttpServer server;
+    private final ExecutorService executor = Executors.newFixedThreadPool(8);
+
+    HttpOrigin(InetAddress loopback) throws IOException {
+        if (!loopback.isLoopbackAddress()) {
+            throw new IllegalArgumentException("loopback only");
+        }
+        server = HttpServer.create(new InetSocketAddress(loopback, 0), 64);
+        server.createContext("/bytes/", exchange -> {
+            long n = Long.parseLong(exchange.getRequestURI().getPath().substring("/bytes/".length()));
+            exchange.sendResponseHeaders(200, n);
+            try (OutputStream out = exchange.getResponseBody()) {
+                byte[] chunk = new byte[64 * 1024];
+                long seed = n;
+                for (long left = n; left > 0; ) {
+                    for (int i = 0; i < chunk.length; i++) {
+                        seed = seed * 6364136223846793005L + 1442695040888963407L;
+                        chunk[i] = (byte) (seed >>> 56);
+                    }
+                    int size = (int) Math.min(left, chunk.length);
+                    out.write(chunk, 0, size);
+                    left -= size;
+                }
+            }
+        });
+        server.setExecutor(executor);
+        server.start();
+    }
+
+    int port() {
+        return server.getAddress().getPort();
+    }
+
+    /** {@return the SHA-256 hex of what {@code /bytes/n} serves} */
+    static String expectedSha256(long n) throws Exception {
+        java.security.MessageDigest digest = java.security.MessageDigest.getInstance("SHA-256");
+        byte[] chunk = new byte[64 * 1024];
+        long seed = n;
+        for (long left = n; left > 0; ) {
+            for (int i = 0; i < chunk.length; i++) {
+                seed = seed * 6364136223846793005L + 1442695040888963407L;
+                chunk[i] = (byte) (seed >>> 56);
+            }
+            int size = (int) Math.min(left, chunk.length);
+            digest.update(chunk, 0, size);
+            left -= size;
+        }
+        return java.util.HexFormat.of().formatHex(digest.digest());
+    }
+
+    @Override
+    public void close() {
+        server.stop(0);
+        executor.shutdownNow();
+    }
+}
