@@ -122,6 +122,12 @@ public final class Gateway implements AutoCloseable {
             throw new StartException("cannot listen on " + config.listen() + ": " + describe(e), e);
         }
         started = true;
+        long fdLimit = GatewayConfig.fdLimit();
+        if (2L * config.limits().maxConnections() + 1024 > fdLimit) {
+            log.warn("limits.maxConnections {} needs about {} open files, but this process may open {};"
+                    + " raise the limit (ulimit -n) or lower limits.maxConnections",
+                    config.limits().maxConnections(), 2L * config.limits().maxConnections() + 1024, fdLimit);
+        }
         log.info("gateway started: role {}, {} event loops, protocols {}, client authentication {}",
                 config.role().name().toLowerCase(java.util.Locale.ROOT), loops.size(),
                 protocols.stream().map(Protocol::name).toList(), authRequired ? "required" : "off");

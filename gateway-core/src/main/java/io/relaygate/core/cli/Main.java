@@ -17,8 +17,6 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -166,9 +164,5 @@ public final class Main implements Callable<Integer> {
 
     static String format(InetSocketAddress address) {
         return HostPort.of(address).toString();
-    }
-
-    static Logger log() {
-        return LoggerFactory.getLogger(Main.class);
     }
 }

@@ -130,6 +130,8 @@ public final class EventLoop implements Executor {
                 }
             }
         } finally {
+            // Tasks posted before shutdown() still run (the gateway posts its final close-all that way).
+            tasks.drain(EventLoop::runSafely);
             closeSelector();
             terminated.countDown();
         }

@@ -414,6 +414,26 @@ class Socks5GatewayTest {
     }
 
     @Test
+    void aTunnelHalfClosedForTooLongIsClosedAtTheHalfClosedTimeout() throws Exception {
+        // The origin reads up to the client's FIN and then neither writes nor closes.
+        CountDownLatch release = new CountDownLatch(1);
+        track(release::countDown);
+        TestOrigin stubborn = track(TestOrigin.start(socket -> {
+            Bytes.readAll(socket.getInputStream(), null);
+            release.await(30, TimeUnit.SECONDS);
+        }));
+        Gateway gateway = gateway("timeouts.halfClosed", "500ms", "timeouts.idle", "30s");
+        try (Socket socket = Socks5Client.connect(gateway.address("mixed"), "127.0.0.1", stubborn.port())) {
+            socket.getOutputStream().write("request".getBytes());
+            socket.shutdownOutput();
+            long start = System.nanoTime();
+            assertThat(Sockets.awaitEnd(socket)).isNotEqualTo(Sockets.End.TIMEOUT);
+            assertThat(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start)).isBetween(450L, 4000L);
+        }
+        Await.until("tunnel closed", Duration.ofSeconds(2), () -> gateway.stats().openConnections() == 0);
+    }
+
+    @Test
     void d7AnUpstreamResetClosesTheClientPromptly() throws Exception {
         TestOrigin resetter = track(TestOrigin.start(socket -> {
             socket.getOutputStream().write(new byte[256 * 1024]);
