@@ -41,9 +41,14 @@ final class GatewayProcess implements AutoCloseable {
         List<String> command = new ArrayList<>();
         command.add(home.resolve("bin/gateway").toString());
         command.addAll(List.of(args));
+        return start(new ProcessBuilder(command), workDir);
+    }
+
+    /** Starts a process built by the caller (e.g. the launcher under a wrapper that lowers its limits). */
+    static GatewayProcess start(ProcessBuilder builder, Path workDir) throws IOException {
         Path err = Files.createTempFile("gateway", ".err");
-        ProcessBuilder builder = new ProcessBuilder(command).directory(workDir.toFile())
-                .redirectError(err.toFile()).redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
+        builder.directory(workDir.toFile()).redirectError(err.toFile())
+                .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
         builder.environment().put("JAVA_OPTS", "-Xmx256m");
         return new GatewayProcess(builder.start(), err);
     }

@@ -7,7 +7,6 @@ import java.nio.channels.SelectableChannel;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.Selector;
 import java.util.Iterator;
-import java.util.PriorityQueue;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
@@ -35,7 +34,7 @@ public final class EventLoop implements Executor {
     private final MessagePassingQueue<Runnable> tasks = new MpscUnboundedXaddArrayQueue<>(1024);
     /** True while the loop is awake or a wakeup is already on its way; producers only wake a sleeping loop. */
     private final AtomicBoolean awake = new AtomicBoolean(true);
-    private final PriorityQueue<Timer> timers = new PriorityQueue<>();
+    private final TimerHeap timers = new TimerHeap();
     private final Thread thread;
     private final CountDownLatch terminated = new CountDownLatch(1);
     private volatile boolean running = true;
@@ -73,9 +72,14 @@ public final class EventLoop implements Executor {
         return now;
     }
 
+    /** {@return timers scheduled and neither fired nor cancelled; loop only} */
+    public int pendingTimers() {
+        return timers.size();
+    }
+
     /** Schedules {@code task} on this loop after {@code delayNanos}. Loop only. */
     public Timer schedule(long delayNanos, Runnable task) {
-        Timer timer = new Timer(System.nanoTime() + delayNanos, timerSequence++, task);
+        Timer timer = new Timer(System.nanoTime() + delayNanos, timerSequence++, task, timers);
         timers.add(timer);
         return timer;
     }
@@ -186,9 +190,8 @@ public final class EventLoop implements Executor {
         Timer timer;
         while ((timer = timers.peek()) != null && timer.deadline - now <= 0) {
             timers.poll();
-            if (!timer.cancelled) {
-                runSafely(timer.task);
-            }
+            timer.fired();
+            runSafely(timer.task);
         }
     }
 

@@ -3,27 +3,39 @@ package io.relaygate.core.reactor;
 /**
  * A task scheduled on an event loop. Confined to that loop: cancel it from the loop's thread.
  */
-public final class Timer implements Comparable<Timer> {
+public final class Timer {
 
     final long deadline;
     final long sequence;
     final Runnable task;
-    boolean cancelled;
+    /** Position in the loop's {@link TimerHeap}, or -1 once it has fired or been cancelled. */
+    int index = -1;
+    private TimerHeap heap;
 
-    Timer(long deadline, long sequence, Runnable task) {
+    Timer(long deadline, long sequence, Runnable task, TimerHeap heap) {
         this.deadline = deadline;
         this.sequence = sequence;
         this.task = task;
+        this.heap = heap;
     }
 
-    /** Prevents the task from running; idempotent. The entry leaves the loop's queue when it falls due. */
+    /**
+     * Prevents the task from running and forgets it at once (a tunnel's 15-minute idle timer must not outlive the
+     * tunnel by 15 minutes). Idempotent.
+     */
     public void cancel() {
-        cancelled = true;
+        if (heap != null) {
+            heap.remove(this);
+            heap = null;
+        }
     }
 
-    @Override
-    public int compareTo(Timer other) {
-        int byDeadline = Long.compare(deadline - other.deadline, 0);
-        return byDeadline != 0 ? byDeadline : Long.compare(sequence, other.sequence);
+    void fired() {
+        heap = null;
+    }
+
+    boolean before(Timer other) {
+        long difference = deadline - other.deadline;
+        return difference != 0 ? difference < 0 : sequence < other.sequence;
     }
 }
