@@ -23,17 +23,7 @@ final class HttpOrigin implements AutoCloseable {
             long n = Long.parseLong(exchange.getRequestURI().getPath().substring("/bytes/".length()));
             exchange.sendResponseHeaders(200, n);
             try (OutputStream out = exchange.getResponseBody()) {
-                byte[] chunk = new byte[64 * 1024];
-                long seed = n;
-                for (long left = n; left > 0; ) {
-                    for (int i = 0; i < chunk.length; i++) {
-                        seed = seed * 6364136223846793005L + 1442695040888963407L;
-                        chunk[i] = (byte) (seed >>> 56);
-                    }
-                    int size = (int) Math.min(left, chunk.length);
-                    out.write(chunk, 0, size);
-                    left -= size;
-                }
+                generate(n, out::write);
             }
         });
         server.setExecutor(executor);
@@ -47,6 +37,17 @@ final class HttpOrigin implements AutoCloseable {
     /** {@return the SHA-256 hex of what {@code /bytes/n} serves} */
     static String expectedSha256(long n) throws Exception {
         java.security.MessageDigest digest = java.security.MessageDigest.getInstance("SHA-256");
+        generate(n, digest::update);
+        return java.util.HexFormat.of().formatHex(digest.digest());
+    }
+
+    /** Receives generated chunks. */
+    private interface Sink {
+        void accept(byte[] chunk, int offset, int length) throws IOException;
+    }
+
+    /** The body of {@code /bytes/n}: a linear congruential stream seeded with n, so any size has one digest. */
+    private static void generate(long n, Sink sink) throws IOException {
         byte[] chunk = new byte[64 * 1024];
         long seed = n;
         for (long left = n; left > 0; ) {
@@ -55,10 +56,9 @@ final class HttpOrigin implements AutoCloseable {
                 chunk[i] = (byte) (seed >>> 56);
             }
             int size = (int) Math.min(left, chunk.length);
-            digest.update(chunk, 0, size);
+            sink.accept(chunk, 0, size);
             left -= size;
         }
-        return java.util.HexFormat.of().formatHex(digest.digest());
     }
 
     @Override

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.relaygate.core.Gateway;
 import io.relaygate.testkit.Await;
+import io.relaygate.testkit.Closer;
 import io.relaygate.testkit.Bytes;
 import io.relaygate.testkit.MemoryAccounts;
 import io.relaygate.testkit.Sockets;
@@ -17,7 +18,6 @@ import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -30,18 +30,15 @@ import org.junit.jupiter.api.Timeout;
 @Timeout(60)
 class HttpConnectGatewayTest {
 
-    private final List<AutoCloseable> resources = new ArrayList<>();
+    private final Closer closer = new Closer();
 
     @AfterEach
     void closeAll() throws Exception {
-        for (AutoCloseable resource : resources) {
-            resource.close();
-        }
+        closer.close();
     }
 
     private <T extends AutoCloseable> T track(T resource) {
-        resources.add(0, resource);
-        return resource;
+        return closer.track(resource);
     }
 
     private Gateway gateway(String... settings) {

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.relaygate.core.Gateway;
 import io.relaygate.spi.Resolver;
 import io.relaygate.testkit.Await;
+import io.relaygate.testkit.Closer;
 import io.relaygate.testkit.Bytes;
 import io.relaygate.testkit.MemoryAccounts;
 import io.relaygate.testkit.Socks5Client;
@@ -35,18 +36,15 @@ import org.junit.jupiter.api.Timeout;
 @Timeout(60)
 class Socks5GatewayTest {
 
-    private final List<AutoCloseable> resources = new ArrayList<>();
+    private final Closer closer = new Closer();
 
     @AfterEach
     void closeAll() throws Exception {
-        for (AutoCloseable resource : resources) {
-            resource.close();
-        }
+        closer.close();
     }
 
     private <T extends AutoCloseable> T track(T resource) {
-        resources.add(0, resource);
-        return resource;
+        return closer.track(resource);
     }
 
     private Gateway gateway(String... settings) {
