@@ -15,7 +15,6 @@ import io.relaygate.core.tunnel.Protocol;
 import io.relaygate.core.tunnel.Shutdown;
 import io.relaygate.core.tunnel.TunnelServices;
 import io.relaygate.spi.AccountStore;
-import io.relaygate.spi.AccountStoreFactory;
 import io.relaygate.spi.ConfigException;
 import io.relaygate.spi.GatewayContext;
 import io.relaygate.spi.GatewayPlugin;
@@ -299,20 +298,8 @@ public final class Gateway implements AutoCloseable {
         if (config.accountStore() == null) {
             return null;
         }
-        for (GatewayPlugin plugin : plugins) {
-            for (AccountStoreFactory factory : plugin.accountStores()) {
-                if (factory.name().equals(config.accountStore())) {
-                    try {
-                        return configure(factory.name(), sections, c -> factory.create(c, context));
-                    } catch (IllegalStateException e) {
-                        throw new StartException("account store " + factory.name() + ": " + e.getMessage(), e);
-                    }
-                }
-            }
-        }
-        throw ConfigError.of(new ConfigException("accountStore", "\"" + config.accountStore()
-                + "\" (expected: none, or an account-store plugin's name; found: " + allNames(plugins) + ")"),
-                config.settings());
+        sections.remove(config.accountStore());
+        return AccountStores.open(config.accountStore(), config, plugins, context);
     }
 
     /** Creates a plugin part from its section, which must then hold no unknown key. */

@@ -1,12 +1,17 @@
 package io.relaygate.spi;
 
+import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import java.util.function.Consumer;
 
 /**
- * User accounts: credential material and attributes by user name. Stores hold no password and nothing
- * reversible, only {@link ScramCredential}s; the gateway verifies passwords itself.
+ * User accounts: credential material, attributes and traffic counters by user name. Stores hold no password and
+ * nothing reversible, only {@link ScramCredential}s; the gateway verifies passwords itself.
  * <p>
- * Methods may block: the gateway calls them only on its blocking executor. Implementations are thread-safe.
+ * Methods may block: the gateway calls them only on its blocking executor. Implementations are thread-safe. Every
+ * method throws {@link AccountStoreException} when the store cannot be reached; a write that returned normally is
+ * durable.
  */
 public interface AccountStore extends AutoCloseable {
 
@@ -16,9 +21,47 @@ public interface AccountStore extends AutoCloseable {
      * @param name the user name exactly as the client sent it (case-sensitive; may hold any character, so use it
      *             only as a parameter, never in SQL text or a log line unescaped)
      * @return the account, or empty if there is no such user
-     * @throws AccountStoreException if the store cannot be read
      */
     Optional<Account> find(String name);
+
+    /** {@return every account, by name} */
+    default List<Account> list() {
+        throw new UnsupportedOperationException("this account store cannot list");
+    }
+
+    /**
+     * Creates an account.
+     *
+     * @throws AccountExistsException if the name is taken
+     */
+    default Account create(Account account) {
+        throw new UnsupportedOperationException("this account store is read-only");
+    }
+
+    /** {@return the account after the update, or empty if there is no such user} */
+    default Optional<Account> update(String name, AccountUpdate update) {
+        throw new UnsupportedOperationException("this account store is read-only");
+    }
+
+    /** {@return whether the user existed} */
+    default boolean delete(String name) {
+        throw new UnsupportedOperationException("this account store is read-only");
+    }
+
+    /**
+     * Adds traffic to users' persisted counters, as increments (never totals), so several writers are safe.
+     *
+     * @param increments bytes up and down ({@code long[2]}) by user name; unknown users are ignored
+     */
+    default void addTraffic(Map<String, long[]> increments) {
+    }
+
+    /**
+     * Registers a listener for changes to accounts, including changes made by another process. Called on a thread
+     * of the store's; listeners must be quick and must not throw.
+     */
+    default void addListener(Consumer<AccountChange> listener) {
+    }
 
     /** Releases the store's resources. Called once, at shutdown. */
     @Override

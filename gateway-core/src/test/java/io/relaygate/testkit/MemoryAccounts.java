@@ -53,7 +53,7 @@ public final class MemoryAccounts implements GatewayPlugin, AccountStoreFactory,
     public MemoryAccounts put(String name, String password, boolean enabled) {
         ScramCredential credential = ScramCredential.create(password.getBytes(StandardCharsets.UTF_8), ITERATIONS,
                 new SecureRandom());
-        accounts.put(name, new Account(name, credential, 0, enabled));
+        accounts.put(name, Account.create(name, credential, 0, enabled));
         return this;
     }
 

@@ -6,7 +6,6 @@ import io.relaygate.core.config.ConfigError;
 import io.relaygate.core.config.GatewayConfig;
 import io.relaygate.core.config.HostPort;
 import io.relaygate.core.config.Settings;
-import io.relaygate.core.config.YamlSettings;
 import io.relaygate.core.plugin.LoadedPlugin;
 import io.relaygate.core.plugin.PluginException;
 import io.relaygate.core.plugin.PluginLoader;
@@ -19,6 +18,7 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import sun.misc.Signal;
 
@@ -26,16 +26,15 @@ import sun.misc.Signal;
 @Command(name = "gateway", mixinStandardHelpOptions = true, versionProvider = VersionProvider.class,
         sortOptions = false, usageHelpAutoWidth = true,
         description = "Relaygate: a SOCKS5 and HTTP CONNECT proxy gateway.",
-        subcommands = {PluginsCommand.class},
+        subcommands = {PluginsCommand.class, UserCommand.class},
         footer = {"", "Exit status: 0 normal stop, 1 failure to start, 2 usage or configuration error."})
 public final class Main implements Callable<Integer> {
 
     @Option(names = "--role", paramLabel = "local|remote", description = "the role to run (default: local)")
     String role;
 
-    @Option(names = "--config", paramLabel = "FILE",
-            description = "the configuration file (default: <install>/conf/gateway.yaml when present)")
-    Path configFile;
+    @Mixin
+    SharedOptions shared = new SharedOptions();
 
     @Option(names = "--listen", paramLabel = "HOST:PORT",
             description = "local: the mixed SOCKS5 + HTTP CONNECT listener (default 127.0.0.1:1080);"
@@ -55,14 +54,6 @@ public final class Main implements Callable<Integer> {
 
     @Option(names = "--console", paramLabel = "HOST:PORT|off", description = "the web console's address, or off")
     String console;
-
-    @Option(names = "--data-dir", paramLabel = "DIR", description = "account store, admin token, saved settings"
-            + " (default: <install>/data)")
-    Path dataDir;
-
-    @Option(names = "--plugins-dir", paramLabel = "DIR", description = "plugin directories and jars"
-            + " (default: <install>/plugins)")
-    Path pluginsDir;
 
     @Option(names = "--allow-open-proxy", description = "permit a listener without authentication on a"
             + " non-loopback address")
@@ -85,6 +76,11 @@ public final class Main implements Callable<Integer> {
         commandLine.setExecutionExceptionHandler((e, cl, parsed) -> {
             PrintWriter err = cl.getErr();
             if (e instanceof ConfigError) {
+                err.println("gateway: " + e.getMessage());
+                err.flush();
+                return ExitCodes.USAGE;
+            }
+            if (e instanceof IllegalArgumentException) {     // a rule of AccountRules, from `gateway user`
                 err.println("gateway: " + e.getMessage());
                 err.flush();
                 return ExitCodes.USAGE;
@@ -129,26 +125,12 @@ public final class Main implements Callable<Integer> {
 
     /** Embedded defaults, overridden by the config file, overridden by the flags. */
     private Settings settings() {
-        Settings settings = Settings.empty();
-        if (configFile != null) {
-            if (!Files.isRegularFile(configFile)) {
-                throw new ConfigError("--config=" + configFile + ": no such file");
-            }
-            settings = YamlSettings.load(configFile, configFile.toString());
-        } else {
-            Path defaultFile = home().resolve("conf/gateway.yaml");
-            if (Files.isRegularFile(defaultFile)) {
-                settings = YamlSettings.load(defaultFile, defaultFile.toString());
-            }
-        }
+        Settings settings = shared.settings();
         settings = flag(settings, "role", "--role", role);
         settings = flag(settings, "listen", "--listen", listen);
         settings = flag(settings, "remote", "--remote", remote);
         settings = flag(settings, "user", "--user", user);
         settings = flag(settings, "console", "--console", console);
-        settings = flag(settings, "dataDir", "--data-dir", dataDir == null ? null : dataDir.toAbsolutePath().toString());
-        settings = flag(settings, "pluginsDir", "--plugins-dir",
-                pluginsDir == null ? null : pluginsDir.toAbsolutePath().toString());
         if (allowOpenProxy) {
             settings = settings.with("allowOpenProxy", "true", "--allow-open-proxy");
         }
@@ -159,7 +141,7 @@ public final class Main implements Callable<Integer> {
     }
 
     private static Settings flag(Settings settings, String key, String flag, String value) {
-        return value == null ? settings : settings.with(key, value, flag);
+        return SharedOptions.flag(settings, key, flag, value);
     }
 
     static String format(InetSocketAddress address) {

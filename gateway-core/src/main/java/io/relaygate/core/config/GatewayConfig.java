@@ -21,6 +21,7 @@ import java.util.Locale;
  * @param allowOpenProxy whether a listener without authentication may bind a non-loopback address
  * @param accountStore   the name of the account store that authenticates clients, or {@code null} for none
  * @param resolver       the name of the resolver, {@code system} for the JDK's
+ * @param passwordIterations PBKDF2 iterations for new credentials
  * @param timeouts       every timeout
  * @param limits         connection caps
  * @param reactor        event loops, buffers, blocking executor
@@ -28,7 +29,7 @@ import java.util.Locale;
  */
 public record GatewayConfig(Role role, HostPort listen, HostPort remote, String user, HostPort console, Path dataDir,
                             Path pluginsDir, boolean allowOpenProxy, String accountStore, String resolver,
-                            Timeouts timeouts, Limits limits, Reactor reactor, Settings settings) {
+                            int passwordIterations, Timeouts timeouts, Limits limits, Reactor reactor, Settings settings) {
 
     /** The prefix of plugin sections. */
     public static final String PLUGINS = "plugins";
@@ -90,6 +91,8 @@ public record GatewayConfig(Role role, HostPort listen, HostPort remote, String 
         boolean allowOpenProxy = c.getBoolean("allowOpenProxy", false);
         String accountStore = c.getString("accountStore", "none");
         String resolver = c.getString("resolver", "system");
+        // OWASP's 2023 guidance for PBKDF2-HMAC-SHA-256.
+        int iterations = (int) c.getLong("passwordIterations", 600_000, 1, 100_000_000);
 
         Duration ms1 = Duration.ofMillis(1);
         Duration day = Duration.ofDays(1);
@@ -112,7 +115,8 @@ public record GatewayConfig(Role role, HostPort listen, HostPort remote, String 
                 (int) c.getLong("reactor.blockingQueue", 1024, 1, 1_000_000));
         c.requireAllConsumed();
         return new GatewayConfig(role, listen, remote, user, console, dataDir, pluginsDir, allowOpenProxy,
-                "none".equals(accountStore) ? null : accountStore, resolver, timeouts, limits, reactor, settings);
+                "none".equals(accountStore) ? null : accountStore, resolver, iterations, timeouts, limits, reactor,
+                settings);
     }
 
     private static HostPort hostPort(SectionConfig c, String key, String defaultValue) {

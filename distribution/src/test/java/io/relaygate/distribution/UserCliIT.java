@@ -1,0 +1,115 @@
+package io.relaygate.distribution;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.net.InetAddress;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/** {@code gateway user …} against the SQLite store of the built distribution, and clients authenticated by it. */
+@Timeout(180)
+class UserCliIT {
+
+    @TempDir
+    Path work;
+
+    /** What a finished command printed. */
+    private record Run(int exit, String out, String err) {
+    }
+
+    private Run user(String stdin, String... args) throws IOException, InterruptedException {
+        List<String> command = new ArrayList<>(List.of(GatewayProcess.HOME.resolve("bin/gateway").toString(), "user"));
+        command.addAll(List.of(args));
+        command.add("--config=" + config());
+        command.add("--data-dir=" + work.resolve("data"));
+        Path out = Files.createTempFile(work, "user", ".out");
+        Path err = Files.createTempFile(work, "user", ".err");
+        Path in = Files.createTempFile(work, "user", ".in");
+        Files.writeString(in, stdin == null ? "" : stdin);
+        Process process = new ProcessBuilder(command).redirectOutput(out.toFile()).redirectError(err.toFile())
+                .redirectInput(in.toFile()).start();
+        if (!process.waitFor(60, TimeUnit.SECONDS)) {
+            process.destroyForcibly();
+            throw new AssertionError("gateway user hung: " + command);
+        }
+        return new Run(process.exitValue(), Files.readString(out), Files.readString(err));
+    }
+
+    private Path config() throws IOException {
+        Path config = work.resolve("auth.yaml");
+        if (!Files.exists(config)) {
+            Files.writeString(config, "accountStore: sqlite\npasswordIterations: 4096\n");
+        }
+        return config;
+    }
+
+    @Test
+    void usersAreManagedFromTheCommandLineAndAuthenticateClientsOfARunningGateway() throws Exception {
+        assertThat(user("s3cret\n", "add", "alice", "--rate=64KiB", "--password-stdin").exit()).isZero();
+        Run list = user(null, "list");
+        assertThat(list.exit()).isZero();
+        assertThat(list.out()).containsPattern("alice\\s+65536\\s+yes");
+        Run show = user(null, "show", "alice");
+        assertThat(show.out()).contains("rate:       65536 bytes/s", "enabled:    yes", "iterations: 4096")
+                .doesNotContain("s3cret");
+
+        Run duplicate = user("x\n", "add", "alice", "--password-stdin");
+        assertThat(duplicate.exit()).isEqualTo(1);
+        assertThat(duplicate.err().strip()).isEqualTo("gateway: user alice exists already");
+        Run badName = user("x\n", "add", "../x", "--password-stdin");
+        assertThat(badName.exit()).isEqualTo(2);
+        assertThat(badName.err().strip()).isEqualTo("gateway: user name: expected 1 to 64 of the characters"
+                + " A-Z a-z 0-9 . _ -");
+        assertThat(user("x\n", "add", "bob", "--rate=fast", "--password-stdin").exit()).isEqualTo(2);
+        assertThat(user("\n", "add", "bob", "--password-stdin").exit()).as("empty password").isEqualTo(2);
+        assertThat(user(null, "show", "nobody").exit()).isEqualTo(1);
+
+        byte[] database = Files.readAllBytes(work.resolve("data/gateway.db"));
+        assertThat(new String(database, StandardCharsets.ISO_8859_1)).doesNotContain("s3cret");
+
+        try (HttpOrigin origin = new HttpOrigin(InetAddress.getLoopbackAddress());
+             GatewayProcess gateway = GatewayProcess.startLocal(work, "--config=" + config())) {
+            String proxy = "127.0.0.1:" + gateway.address("mixed").getPort();
+            String url = "http://127.0.0.1:" + origin.port() + "/bytes/100000";
+            assertThat(Curl.run(work, "--socks5-hostname", "alice:s3cret@" + proxy, url).exit()).isZero();
+            assertThat(Curl.run(work, "-p", "-x", "http://alice:s3cret@" + proxy, url).exit()).isZero();
+            assertThat(Curl.run(work, "--socks5-hostname", "alice:wrong@" + proxy, url).exit()).isEqualTo(97);
+            assertThat(Curl.run(work, "--socks5-hostname", proxy, url).exit()).as("no credentials").isEqualTo(97);
+            Curl.Result noAuth = Curl.run(work, "-p", "-x", "http://" + proxy, url);
+            assertThat(noAuth.exit()).isEqualTo(56);
+            assertThat(noAuth.stderr()).contains("407");
+
+            // Changes from the command line apply to the running gateway at once.
+            assertThat(user("pw2\n", "add", "carol", "--password-stdin").exit()).isZero();
+            assertThat(Curl.run(work, "--socks5-hostname", "carol:pw2@" + proxy, url).exit()).isZero();
+            assertThat(user(null, "set", "carol", "--disable").exit()).isZero();
+            assertThat(Curl.run(work, "--socks5-hostname", "carol:pw2@" + proxy, url).exit()).isEqualTo(97);
+            assertThat(user("pw3\n", "set", "carol", "--enable", "--password-stdin").exit()).isZero();
+            assertThat(Curl.run(work, "--socks5-hostname", "carol:pw2@" + proxy, url).exit()).isEqualTo(97);
+            assertThat(Curl.run(work, "--socks5-hostname", "carol:pw3@" + proxy, url).exit()).isZero();
+            assertThat(user(null, "del", "carol").exit()).isZero();
+            assertThat(Curl.run(work, "--socks5-hostname", "carol:pw3@" + proxy, url).exit()).isEqualTo(97);
+        }
+    }
+
+    @Test
+    void aCorruptDatabaseStopsTheGatewayWithOneLine() throws Exception {
+        Files.createDirectories(work.resolve("data"));
+        Files.writeString(work.resolve("data/gateway.db"), "not a database");
+        try (GatewayProcess gateway = GatewayProcess.start(GatewayProcess.HOME, work, "--listen=127.0.0.1:0",
+                "--console=off", "--config=" + config(), "--data-dir=" + work.resolve("data"))) {
+            assertThat(gateway.awaitExit(30)).isEqualTo(1);
+            assertThat(gateway.stderr().strip()).startsWith("gateway: account store sqlite: ")
+                    .contains("not a SQLite database").doesNotContain("\tat ");
+        }
+        assertThat(Files.readString(work.resolve("data/gateway.db"))).isEqualTo("not a database");
+    }
+}

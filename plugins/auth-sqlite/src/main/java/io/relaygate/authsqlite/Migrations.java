@@ -1,0 +1,63 @@
+package io.relaygate.authsqlite;
+
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.List;
+
+/** The schema, as numbered migrations recorded in the database itself. Append only: never edit a shipped one. */
+final class Migrations {
+
+    static final List<String> STEPS = List.of(
+            """
+            CREATE TABLE users (
+                name        TEXT    PRIMARY KEY,
+                salt        BLOB    NOT NULL,
+                iterations  INTEGER NOT NULL CHECK (iterations > 0),
+                stored_key  BLOB    NOT NULL,
+                server_key  BLOB    NOT NULL,
+                rate        INTEGER NOT NULL DEFAULT 0 CHECK (rate >= 0),
+                enabled     INTEGER NOT NULL DEFAULT 1 CHECK (enabled IN (0, 1)),
+                created_at  INTEGER NOT NULL,
+                updated_at  INTEGER NOT NULL,
+                bytes_up    INTEGER NOT NULL DEFAULT 0,
+                bytes_down  INTEGER NOT NULL DEFAULT 0
+            ) STRICT
+            """);
+
+    private Migrations() {
+    }
+
+    /**
+     * Brings the schema up to date in one transaction.
+     *
+     * @throws IllegalStateException if the database was written by a newer version
+     */
+    static void apply(Connection connection) throws SQLException {
+        try (Statement statement = connection.createStatement()) {
+            statement.execute("BEGIN IMMEDIATE");
+            try {
+                statement.execute("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY,"
+                        + " applied_at INTEGER NOT NULL) STRICT");
+                int current;
+                try (ResultSet rs = statement.executeQuery("SELECT coalesce(max(version), 0) FROM schema_migrations")) {
+                    current = rs.next() ? rs.getInt(1) : 0;
+                }
+                if (current > STEPS.size()) {
+                    throw new IllegalStateException("schema version " + current + " is newer than this Relaygate"
+                            + " knows (" + STEPS.size() + ")");
+                }
+                for (int version = current + 1; version <= STEPS.size(); version++) {
+                    statement.execute(STEPS.get(version - 1));
+                    statement.execute("INSERT INTO schema_migrations (version, applied_at) VALUES (" + version + ", "
+                            + System.currentTimeMillis() + ")");
+                }
+                statement.execute("COMMIT");
+            } catch (SQLException | RuntimeException e) {
+                statement.execute("ROLLBACK");
+                throw e;
+            }
+        }
+    }
+}

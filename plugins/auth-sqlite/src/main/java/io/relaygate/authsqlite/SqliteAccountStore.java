@@ -1,0 +1,388 @@
+package io.relaygate.authsqlite;
+
+import com.zaxxer.hikari.HikariConfig;
+import com.zaxxer.hikari.HikariDataSource;
+import io.relaygate.spi.Account;
+import io.relaygate.spi.AccountChange;
+import io.relaygate.spi.AccountExistsException;
+import io.relaygate.spi.AccountStore;
+import io.relaygate.spi.AccountStoreException;
+import io.relaygate.spi.AccountUpdate;
+import io.relaygate.spi.ScramCredential;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.sqlite.SQLiteConfig;
+import org.sqlite.SQLiteDataSource;
+import org.sqlite.SQLiteErrorCode;
+
+/** Accounts in one SQLite file. Thread-safe; every method blocks (JDBC). */
+final class SqliteAccountStore implements AccountStore {
+
+    private static final Logger log = LoggerFactory.getLogger(SqliteAccountStore.class);
+    private static final byte[] SQLITE_HEADER = "SQLite format 3\0".getBytes(StandardCharsets.US_ASCII);
+    private static final String COLUMNS = "name, salt, iterations, stored_key, server_key, rate, enabled, created_at,"
+            + " updated_at, bytes_up, bytes_down";
+
+    private final SqliteConfig config;
+    private final SQLiteDataSource dataSource;
+    private final HikariDataSource pool;
+    private final List<Consumer<AccountChange>> listeners = new CopyOnWriteArrayList<>();
+    private ScheduledExecutorService poller;
+    private Connection pollConnection;
+    private long dataVersion;
+    private Map<String, Account> snapshot;
+
+    private SqliteAccountStore(SqliteConfig config, SQLiteDataSource dataSource, HikariDataSource pool) {
+        this.config = config;
+        this.dataSource = dataSource;
+        this.pool = pool;
+    }
+
+    /**
+     * Opens (and on first use creates) the database. A file that is not a sound SQLite database is refused, never
+     * recreated: it holds the users.
+     *
+     * @throws IllegalStateException with one line for the user when the database cannot be opened
+     */
+    static SqliteAccountStore open(SqliteConfig config) {
+        Path file = config.file();
+        boolean existed = Files.exists(file);
+        try {
+            Files.createDirectories(file.toAbsolutePath().getParent());
+            if (existed) {
+                checkHeader(file);
+            }
+        } catch (IOException e) {
+            throw new IllegalStateException(file + ": " + e.getMessage(), e);
+        }
+        SQLiteConfig sqlite = new SQLiteConfig();
+        sqlite.setJournalMode(SQLiteConfig.JournalMode.WAL);
+        // FULL: a write that returned is on disk even if the machine loses power (RELIABILITY.md H1).
+        sqlite.setSynchronous(SQLiteConfig.SynchronousMode.FULL);
+        sqlite.setBusyTimeout((int) Math.min(Integer.MAX_VALUE, config.busyTimeout().toMillis()));
+        sqlite.enforceForeignKeys(true);
+        SQLiteDataSource dataSource = new SQLiteDataSource(sqlite);
+        dataSource.setUrl("jdbc:sqlite:" + file.toAbsolutePath());
+        HikariConfig hikari = new HikariConfig();
+        hikari.setDataSource(dataSource);
+        hikari.setPoolName("relaygate-sqlite");
+        hikari.setMaximumPoolSize(config.poolSize());
+        hikari.setMinimumIdle(1);
+        hikari.setConnectionTimeout(Math.max(250, config.busyTimeout().toMillis() + 1000));
+        HikariDataSource pool;
+        try {
+            pool = new HikariDataSource(hikari);
+        } catch (RuntimeException e) {
+            throw new IllegalStateException(file + ": cannot open the database (" + rootMessage(e) + ")", e);
+        }
+        SqliteAccountStore store = new SqliteAccountStore(config, dataSource, pool);
+        try (Connection connection = pool.getConnection()) {
+            if (existed) {
+                store.quickCheck(connection);
+            }
+            Migrations.apply(connection);
+        } catch (SQLException | RuntimeException e) {
+            pool.close();
+            throw new IllegalStateException(file + ": " + rootMessage(e), e);
+        }
+        log.debug("account store: {}", file);
+        return store;
+    }
+
+    private static void checkHeader(Path file) throws IOException {
+        if (Files.size(file) == 0) {
+            return;     // an empty file is a new database to SQLite
+        }
+        byte[] header = new byte[SQLITE_HEADER.length];
+        try (InputStream in = Files.newInputStream(file)) {
+            if (in.readNBytes(header, 0, header.length) != header.length || !Arrays.equals(header, SQLITE_HEADER)) {
+                throw new IllegalStateException(file + ": not a SQLite database; refusing to start rather than"
+                        + " replace it (restore it from a backup, or move it away to start with no users)");
+            }
+        }
+    }
+
+    private void quickCheck(Connection connection) throws SQLException {
+        try (Statement statement = connection.createStatement();
+             ResultSet rs = statement.executeQuery("PRAGMA quick_check")) {
+            String result = rs.next() ? rs.getString(1) : "no answer";
+            if (!"ok".equals(result)) {
+                throw new IllegalStateException("the database is damaged (quick_check: " + result + "); refusing to"
+                        + " start rather than lose users (restore it from a backup)");
+            }
+        }
+    }
+
+    @Override
+    public Optional<Account> find(String name) {
+        try (Connection connection = pool.getConnection();
+             PreparedStatement ps = connection.prepareStatement("SELECT " + COLUMNS + " FROM users WHERE name = ?")) {
+            ps.setString(1, name);
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next() ? Optional.of(account(rs)) : Optional.empty();
+            }
+        } catch (SQLException e) {
+            throw failure("find", e);
+        }
+    }
+
+    @Override
+    public List<Account> list() {
+        try (Connection connection = pool.getConnection()) {
+            return listAll(connection);
+        } catch (SQLException e) {
+            throw failure("list", e);
+        }
+    }
+
+    private static List<Account> listAll(Connection connection) throws SQLException {
+        List<Account> accounts = new ArrayList<>();
+        try (Statement statement = connection.createStatement();
+             ResultSet rs = statement.executeQuery("SELECT " + COLUMNS + " FROM users ORDER BY name")) {
+            while (rs.next()) {
+                accounts.add(account(rs));
+            }
+        }
+        return accounts;
+    }
+
+    @Override
+    public Account create(Account account) {
+        try (Connection connection = pool.getConnection();
+             PreparedStatement ps = connection.prepareStatement("INSERT INTO users (" + COLUMNS + ")"
+                     + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0, 0)")) {
+            ScramCredential credential = account.credential();
+            ps.setString(1, account.name());
+            ps.setBytes(2, credential.salt());
+            ps.setInt(3, credential.iterations());
+            ps.setBytes(4, credential.storedKey());
+            ps.setBytes(5, credential.serverKey());
+            ps.setLong(6, account.rate());
+            ps.setInt(7, account.enabled() ? 1 : 0);
+            ps.setLong(8, account.created().toEpochMilli());
+            ps.setLong(9, account.updated().toEpochMilli());
+            ps.executeUpdate();
+            return new Account(account.name(), credential, account.rate(), account.enabled(), account.created(),
+                    account.updated(), 0, 0);
+        } catch (SQLException e) {
+            if (e.getErrorCode() == SQLiteErrorCode.SQLITE_CONSTRAINT.code
+                    && String.valueOf(e.getMessage()).contains("users.name")) {
+                throw new AccountExistsException(account.name());
+            }
+            throw failure("create", e);
+        }
+    }
+
+    @Override
+    public Optional<Account> update(String name, AccountUpdate update) {
+        List<String> sets = new ArrayList<>();
+        if (update.credential() != null) {
+            sets.add("salt = ?, iterations = ?, stored_key = ?, server_key = ?");
+        }
+        if (update.rate() != null) {
+            sets.add("rate = ?");
+        }
+        if (update.enabled() != null) {
+            sets.add("enabled = ?");
+        }
+        sets.add("updated_at = ?");
+        // Only fixed column names go into the SQL text; every value is a parameter.
+        String sql = "UPDATE users SET " + String.join(", ", sets) + " WHERE name = ?";
+        try (Connection connection = pool.getConnection(); PreparedStatement ps = connection.prepareStatement(sql)) {
+            int i = 1;
+            if (update.credential() != null) {
+                ps.setBytes(i++, update.credential().salt());
+                ps.setInt(i++, update.credential().iterations());
+                ps.setBytes(i++, update.credential().storedKey());
+                ps.setBytes(i++, update.credential().serverKey());
+            }
+            if (update.rate() != null) {
+                ps.setLong(i++, update.rate());
+            }
+            if (update.enabled() != null) {
+                ps.setInt(i++, update.enabled() ? 1 : 0);
+            }
+            ps.setLong(i++, System.currentTimeMillis());
+            ps.setString(i, name);
+            if (ps.executeUpdate() == 0) {
+                return Optional.empty();
+            }
+        } catch (SQLException e) {
+            throw failure("update", e);
+        }
+        return find(name);
+    }
+
+    @Override
+    public boolean delete(String name) {
+        try (Connection connection = pool.getConnection();
+             PreparedStatement ps = connection.prepareStatement("DELETE FROM users WHERE name = ?")) {
+            ps.setString(1, name);
+            return ps.executeUpdate() > 0;
+        } catch (SQLException e) {
+            throw failure("delete", e);
+        }
+    }
+
+    @Override
+    public void addTraffic(Map<String, long[]> increments) {
+        if (increments.isEmpty()) {
+            return;
+        }
+        try (Connection connection = pool.getConnection();
+             PreparedStatement ps = connection.prepareStatement(
+                     "UPDATE users SET bytes_up = bytes_up + ?, bytes_down = bytes_down + ? WHERE name = ?")) {
+            connection.setAutoCommit(false);
+            try {
+                for (Map.Entry<String, long[]> entry : increments.entrySet()) {
+                    ps.setLong(1, entry.getValue()[0]);
+                    ps.setLong(2, entry.getValue()[1]);
+                    ps.setString(3, entry.getKey());
+                    ps.addBatch();
+                }
+                ps.executeBatch();
+                connection.commit();
+            } catch (SQLException e) {
+                connection.rollback();
+                throw e;
+            } finally {
+                connection.setAutoCommit(true);
+            }
+        } catch (SQLException e) {
+            throw failure("add traffic", e);
+        }
+    }
+
+    @Override
+    public synchronized void addListener(Consumer<AccountChange> listener) {
+        listeners.add(listener);
+        if (poller != null) {
+            return;
+        }
+        try {
+            pollConnection = dataSource.getConnection();
+            dataVersion = dataVersion(pollConnection);
+            snapshot = byName(listAll(pollConnection));
+        } catch (SQLException e) {
+            throw failure("watch", e);
+        }
+        poller = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "relaygate-sqlite-changes");
+            t.setDaemon(true);
+            return t;
+        });
+        long interval = config.pollInterval().toMillis();
+        poller.scheduleWithFixedDelay(this::poll, interval, interval, TimeUnit.MILLISECONDS);
+    }
+
+    /**
+     * Looks for commits by any other connection, this process's or another's: {@code PRAGMA data_version} changes
+     * then, and only then. A changed version costs one scan of the users, diffed against the last one.
+     */
+    private synchronized void poll() {
+        try {
+            long version = dataVersion(pollConnection);
+            if (version == dataVersion) {
+                return;
+            }
+            dataVersion = version;
+            Map<String, Account> now = byName(listAll(pollConnection));
+            List<AccountChange> changes = new ArrayList<>();
+            for (Account account : now.values()) {
+                Account before = snapshot.get(account.name());
+                if (before == null) {
+                    changes.add(new AccountChange(AccountChange.Kind.CREATED, account.name(), account));
+                } else if (!before.updated().equals(account.updated()) || before.rate() != account.rate()
+                        || before.enabled() != account.enabled()) {
+                    changes.add(new AccountChange(AccountChange.Kind.UPDATED, account.name(), account));
+                }
+            }
+            for (String name : snapshot.keySet()) {
+                if (!now.containsKey(name)) {
+                    changes.add(new AccountChange(AccountChange.Kind.DELETED, name, null));
+                }
+            }
+            snapshot = now;
+            for (AccountChange change : changes) {
+                for (Consumer<AccountChange> listener : listeners) {
+                    try {
+                        listener.accept(change);
+                    } catch (RuntimeException e) {
+                        log.warn("an account-change listener failed", e);
+                    }
+                }
+            }
+        } catch (SQLException | RuntimeException e) {
+            log.warn("watching the account store failed: {}", e.toString());
+        }
+    }
+
+    private static long dataVersion(Connection connection) throws SQLException {
+        try (Statement statement = connection.createStatement();
+             ResultSet rs = statement.executeQuery("PRAGMA data_version")) {
+            return rs.next() ? rs.getLong(1) : 0;
+        }
+    }
+
+    private static Map<String, Account> byName(List<Account> accounts) {
+        Map<String, Account> map = new HashMap<>();
+        accounts.forEach(a -> map.put(a.name(), a));
+        return map;
+    }
+
+    private static Account account(ResultSet rs) throws SQLException {
+        ScramCredential credential = new ScramCredential(rs.getBytes("salt"), rs.getInt("iterations"),
+                rs.getBytes("stored_key"), rs.getBytes("server_key"));
+        return new Account(rs.getString("name"), credential, rs.getLong("rate"), rs.getInt("enabled") == 1,
+                Instant.ofEpochMilli(rs.getLong("created_at")), Instant.ofEpochMilli(rs.getLong("updated_at")),
+                rs.getLong("bytes_up"), rs.getLong("bytes_down"));
+    }
+
+    private AccountStoreException failure(String operation, SQLException e) {
+        return new AccountStoreException("account store " + config.file().getFileName() + ": " + operation
+                + " failed: " + e.getMessage(), e);
+    }
+
+    private static String rootMessage(Throwable e) {
+        Throwable root = e;
+        while (root.getCause() != null && root.getCause() != root) {
+            root = root.getCause();
+        }
+        return root.getMessage() != null ? root.getMessage() : root.getClass().getSimpleName();
+    }
+
+    @Override
+    public synchronized void close() {
+        if (poller != null) {
+            poller.shutdownNow();
+            try {
+                pollConnection.close();
+            } catch (SQLException e) {
+                log.debug("closing the watch connection", e);
+            }
+        }
+        pool.close();
+    }
+}

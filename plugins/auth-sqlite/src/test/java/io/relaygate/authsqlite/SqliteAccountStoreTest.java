@@ -1,0 +1,189 @@
+package io.relaygate.authsqlite;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.relaygate.spi.Account;
+import io.relaygate.spi.AccountChange;
+import io.relaygate.spi.AccountExistsException;
+import io.relaygate.spi.AccountUpdate;
+import io.relaygate.spi.ScramCredential;
+import io.relaygate.testkit.Await;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The SQLite account store against a real database file. */
+@Timeout(60)
+class SqliteAccountStoreTest {
+
+    @TempDir
+    Path dir;
+
+    private SqliteConfig config() {
+        return new SqliteConfig(dir.resolve("gateway.db"), Duration.ofSeconds(3), 4, Duration.ofMillis(50));
+    }
+
+    private static Account account(String name, String password, long rate) {
+        return Account.create(name, ScramCredential.create(password.getBytes(StandardCharsets.UTF_8), 64,
+                new SecureRandom()), rate, true);
+    }
+
+    @Test
+    void accountsRoundTripThroughTheFile() {
+        try (SqliteAccountStore store = SqliteAccountStore.open(config())) {
+            store.create(account("alice", "secret", 1_048_576));
+            store.create(account("bob", "hunter2", 0));
+            assertThatThrownBy(() -> store.create(account("alice", "other", 0)))
+                    .isInstanceOf(AccountExistsException.class);
+            assertThat(store.list()).extracting(Account::name).containsExactly("alice", "bob");
+            Account alice = store.find("alice").orElseThrow();
+            assertThat(alice.rate()).isEqualTo(1_048_576);
+            assertThat(alice.credential().verifies("secret".getBytes())).isTrue();
+            assertThat(store.find("ALICE")).as("names are case-sensitive").isEmpty();
+            assertThat(store.find("a' OR '1'='1")).isEmpty();
+
+            Account updated = store.update("alice", new AccountUpdate(null, 4096L, false)).orElseThrow();
+            assertThat(updated.rate()).isEqualTo(4096);
+            assertThat(updated.enabled()).isFalse();
+            assertThat(updated.credential().verifies("secret".getBytes())).isTrue();
+            assertThat(updated.updated()).isAfterOrEqualTo(alice.updated());
+            ScramCredential fresh = ScramCredential.create("new".getBytes(), 64, new SecureRandom());
+            assertThat(store.update("alice", new AccountUpdate(fresh, null, null)).orElseThrow().credential()
+                    .verifies("new".getBytes())).isTrue();
+            assertThat(store.update("nobody", new AccountUpdate(null, 1L, null))).isEmpty();
+
+            assertThat(store.delete("bob")).isTrue();
+            assertThat(store.delete("bob")).isFalse();
+        }
+        try (SqliteAccountStore reopened = SqliteAccountStore.open(config())) {
+            assertThat(reopened.list()).extracting(Account::name).containsExactly("alice");
+        }
+    }
+
+    @Test
+    void theFileIsWalWithItsMigrationsRecordedAndHoldsNoPassword() throws Exception {
+        try (SqliteAccountStore store = SqliteAccountStore.open(config())) {
+            store.create(account("carol", "correct horse battery staple", 0));
+        }
+        try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + dir.resolve("gateway.db"));
+             Statement s = c.createStatement()) {
+            try (ResultSet rs = s.executeQuery("PRAGMA journal_mode")) {
+                assertThat(rs.next()).isTrue();
+                assertThat(rs.getString(1)).isEqualTo("wal");
+            }
+            try (ResultSet rs = s.executeQuery("SELECT version FROM schema_migrations")) {
+                assertThat(rs.next()).isTrue();
+                assertThat(rs.getInt(1)).isEqualTo(1);
+            }
+            try (ResultSet rs = s.executeQuery("PRAGMA integrity_check")) {
+                assertThat(rs.next()).isTrue();
+                assertThat(rs.getString(1)).isEqualTo("ok");
+            }
+        }
+        byte[] file = Files.readAllBytes(dir.resolve("gateway.db"));
+        String text = new String(file, StandardCharsets.ISO_8859_1);
+        assertThat(text).doesNotContain("correct horse battery staple");
+    }
+
+    @Test
+    void aCorruptDatabaseIsRefusedAndLeftAsItWas() throws Exception {
+        Path file = dir.resolve("gateway.db");
+        byte[] garbage = "this is not a database, but somebody's users may be in it".getBytes();
+        Files.write(file, garbage);
+        assertThatThrownBy(() -> SqliteAccountStore.open(config())).isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("not a SQLite database");
+        assertThat(Files.readAllBytes(file)).isEqualTo(garbage);
+    }
+
+    @Test
+    void aDamagedDatabaseIsRefused() throws Exception {
+        try (SqliteAccountStore store = SqliteAccountStore.open(config())) {
+            for (int i = 0; i < 200; i++) {
+                store.create(account("user" + i, "pw", i));
+            }
+        }
+        Path file = dir.resolve("gateway.db");
+        byte[] bytes = Files.readAllBytes(file);
+        for (int i = 4096; i < bytes.length; i++) {        // keep the header, wreck the pages
+            bytes[i] = (byte) 0xA5;
+        }
+        Files.write(file, bytes);
+        assertThatThrownBy(() -> SqliteAccountStore.open(config())).isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("gateway.db");
+    }
+
+    @Test
+    void trafficCountersAreIncrements() {
+        try (SqliteAccountStore store = SqliteAccountStore.open(config())) {
+            store.create(account("dave", "pw", 0));
+            store.addTraffic(Map.of("dave", new long[] {100, 1000}, "ghost", new long[] {1, 1}));
+            store.addTraffic(Map.of("dave", new long[] {5, 50}));
+            Account dave = store.find("dave").orElseThrow();
+            assertThat(dave.bytesUp()).isEqualTo(105);
+            assertThat(dave.bytesDown()).isEqualTo(1050);
+        }
+    }
+
+    @Test
+    void theChangeFeedSeesWritesOfAnotherConnection() {
+        try (SqliteAccountStore watched = SqliteAccountStore.open(config());
+             SqliteAccountStore other = SqliteAccountStore.open(config())) {     // as the CLI would
+            List<AccountChange> changes = new CopyOnWriteArrayList<>();
+            watched.addListener(changes::add);
+            other.create(account("erin", "pw", 0));
+            Await.until("CREATED", Duration.ofSeconds(2), () -> changes.size() == 1);
+            other.addTraffic(Map.of("erin", new long[] {1, 1}));       // counters are not account changes
+            other.update("erin", new AccountUpdate(null, 2048L, null));
+            Await.until("UPDATED", Duration.ofSeconds(2), () -> changes.size() == 2);
+            other.delete("erin");
+            Await.until("DELETED", Duration.ofSeconds(2), () -> changes.size() == 3);
+            assertThat(changes).extracting(AccountChange::kind).containsExactly(AccountChange.Kind.CREATED,
+                    AccountChange.Kind.UPDATED, AccountChange.Kind.DELETED);
+            assertThat(changes.get(1).account().rate()).isEqualTo(2048);
+        }
+    }
+
+    @Test
+    void aWriterWaitsForAnotherProcessHoldingTheLock() throws Exception {
+        try (SqliteAccountStore store = SqliteAccountStore.open(config())) {
+            CountDownLatch locked = new CountDownLatch(1);
+            CountDownLatch release = new CountDownLatch(1);
+            Thread holder = new Thread(() -> {
+                try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + dir.resolve("gateway.db"));
+                     Statement s = c.createStatement()) {
+                    s.execute("BEGIN EXCLUSIVE");
+                    locked.countDown();
+                    release.await(10, TimeUnit.SECONDS);
+                    s.execute("COMMIT");
+                } catch (Exception e) {
+                    throw new RuntimeException(e);
+                }
+            });
+            holder.start();
+            assertThat(locked.await(5, TimeUnit.SECONDS)).isTrue();
+            Thread releaser = new Thread(() -> {
+                java.util.concurrent.locks.LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(300));
+                release.countDown();
+            });
+            releaser.start();
+            store.create(account("frank", "pw", 0));        // waits out the lock within the busy timeout
+            assertThat(store.find("frank")).isPresent();
+            holder.join();
+        }
+    }
+}
