@@ -70,6 +70,21 @@ public final class ScramCredential {
     }
 
     /**
+     * {@return ClientKey = HMAC(SaltedPassword, "Client Key"), what a SCRAM client proves knowledge of} CPU-bound on
+     * purpose: call it off the event loop.
+     */
+    public static byte[] clientKey(byte[] password, byte[] salt, int iterations) {
+        byte[] salted = saltedPassword(password, salt, iterations);
+        try {
+            return hmac(salted, "Client Key".getBytes(StandardCharsets.US_ASCII));
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException("HmacSHA256 is missing from this JDK", e);
+        } finally {
+            Arrays.fill(salted, (byte) 0);
+        }
+    }
+
+    /**
      * Verifies a plaintext password (RFC 1929, HTTP Basic) against this material in constant time. CPU-bound on
      * purpose: call it off the event loop.
      */

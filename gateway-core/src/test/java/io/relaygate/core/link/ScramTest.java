@@ -1,0 +1,86 @@
+package io.relaygate.core.link;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.relaygate.spi.Account;
+import io.relaygate.spi.ScramCredential;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.security.SecureRandom;
+import java.util.Map;
+import java.util.Optional;
+import org.junit.jupiter.api.Test;
+
+/** The link's SCRAM exchange: mutual proof, wrong and unknown users alike, and replays that fail (F1, F2). */
+class ScramTest {
+
+    private static final SecureRandom RANDOM = new SecureRandom();
+    private static final byte[] SECRET = "0123456789abcdef0123456789abcdef".getBytes(StandardCharsets.US_ASCII);
+    private static final Map<String, Account> ACCOUNTS = Map.of(
+            "alice", Account.create("alice", ScramCredential.create("secret".getBytes(), 256, RANDOM), 0, true),
+            "carol", Account.create("carol", ScramCredential.create("pw".getBytes(), 256, RANDOM), 0, false));
+
+    private static ScramServer server() {
+        return new ScramServer(SECRET, 256, name -> Optional.ofNullable(ACCOUNTS.get(name)), RANDOM);
+    }
+
+    private static boolean exchange(String user, String password) throws LinkProtocolException {
+        ScramClient client = new ScramClient(user, password.getBytes(), RANDOM);
+        ScramServer server = server();
+        byte[] challenge = server.challenge(ByteBuffer.wrap(client.hello()));
+        byte[] proof = client.proof(ByteBuffer.wrap(challenge));
+        byte[] outcome = server.verify(ByteBuffer.wrap(proof));
+        boolean clientSatisfied = client.accepted(ByteBuffer.wrap(outcome));
+        assertThat(clientSatisfied).isEqualTo(server.accepted());
+        return server.accepted();
+    }
+
+    @Test
+    void theRightPasswordIsAcceptedAndTheServerProvesItself() throws Exception {
+        assertThat(exchange("alice", "secret")).isTrue();
+    }
+
+    @Test
+    void wrongPasswordUnknownUserAndDisabledUserAreAllRefused() throws Exception {
+        assertThat(exchange("alice", "Secret")).isFalse();
+        assertThat(exchange("mallory", "secret")).isFalse();
+        assertThat(exchange("carol", "pw")).isFalse();
+    }
+
+    @Test
+    void anUnknownUserGetsAStableFakeSaltAndTheDefaultIterations() throws Exception {
+        byte[] first = server().challenge(ByteBuffer.wrap(new ScramClient("nobody", new byte[] {1}, RANDOM).hello()));
+        byte[] second = server().challenge(ByteBuffer.wrap(new ScramClient("nobody", new byte[] {1}, RANDOM).hello()));
+        int saltLength = first[0];
+        assertThat(saltLength).isEqualTo(16);
+        assertThat(java.util.Arrays.copyOfRange(first, 0, 1 + saltLength + 4))
+                .as("salt and iterations repeat; only the nonce changes")
+                .isEqualTo(java.util.Arrays.copyOfRange(second, 0, 1 + saltLength + 4));
+        assertThat(ByteBuffer.wrap(first, 1 + saltLength, 4).getInt()).isEqualTo(256);
+    }
+
+    @Test
+    void f1F2ARecordedProofFailsAgainstAFreshServerNonce() throws Exception {
+        ScramClient client = new ScramClient("alice", "secret".getBytes(), RANDOM);
+        byte[] hello = client.hello();
+        ScramServer original = server();
+        byte[] proof = client.proof(ByteBuffer.wrap(original.challenge(ByteBuffer.wrap(hello))));
+        original.verify(ByteBuffer.wrap(proof));
+        assertThat(original.accepted()).isTrue();
+
+        ScramServer replayed = server();                      // the attacker replays hello and proof
+        replayed.challenge(ByteBuffer.wrap(hello));
+        replayed.verify(ByteBuffer.wrap(proof));
+        assertThat(replayed.accepted()).isFalse();
+    }
+
+    @Test
+    void malformedMessagesAreProtocolErrors() {
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> server().challenge(ByteBuffer.wrap(new byte[] {5, 1})))
+                .isInstanceOf(LinkProtocolException.class);
+        ScramClient client = new ScramClient("alice", "secret".getBytes(), RANDOM);
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> client.proof(ByteBuffer.wrap(new byte[] {16, 1, 2})))
+                .isInstanceOf(LinkProtocolException.class);
+        assertThat(client.accepted(ByteBuffer.wrap(new byte[33]))).as("an outcome before any proof").isFalse();
+    }
+}
