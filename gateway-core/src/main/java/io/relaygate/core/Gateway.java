@@ -6,7 +6,17 @@ import io.relaygate.core.config.SectionConfig;
 import io.relaygate.core.plugin.LoadedPlugin;
 import io.relaygate.core.reactor.BufferPool;
 import io.relaygate.core.reactor.EventLoop;
+import io.relaygate.core.config.HostPort;
+import io.relaygate.core.link.LinkCredentials;
+import io.relaygate.core.link.ScramServer;
 import io.relaygate.core.tunnel.ConnectionLimits;
+import io.relaygate.core.tunnel.Connector;
+import io.relaygate.core.tunnel.DestinationPolicy;
+import io.relaygate.core.tunnel.LinkConnector;
+import io.relaygate.core.tunnel.LinkSecret;
+import io.relaygate.spi.Destination;
+import java.security.SecureRandom;
+import java.util.function.Supplier;
 import io.relaygate.core.tunnel.Dialer;
 import io.relaygate.core.tunnel.GatewayStats;
 import io.relaygate.core.tunnel.Listener;
@@ -64,6 +74,7 @@ public final class Gateway implements AutoCloseable {
 
     private Gateway(Builder builder) {
         this.config = builder.config;
+        this.builderPasswordMissing = builder.linkPassword.length == 0;
         List<GatewayPlugin> plugins = builder.plugins;
         GatewayConfig.Reactor reactor = config.reactor();
         Set<String> sections = new TreeSet<>(config.settings().sectionsUnder(GatewayConfig.PLUGINS + "."));
@@ -86,7 +97,9 @@ public final class Gateway implements AutoCloseable {
                         config.settings());
             }
             checkRole();
-            checkNotOpenProxy(config.listen().host(), store != null);
+            if (config.role() == GatewayContext.Role.LOCAL) {
+                checkNotOpenProxy(config.listen().host(), store != null);
+            }
         } catch (RuntimeException e) {
             blocking.shutdownNow();
             if (store != null) {
@@ -101,24 +114,56 @@ public final class Gateway implements AutoCloseable {
         this.limits = new ConnectionLimits(config.limits().maxConnections(), config.limits().maxHandshakesPerSource(),
                 stats);
         this.pool = new BufferPool(reactor.bufferSize(), reactor.maxPooledBuffers());
-        Dialer dialer = new Dialer(resolver, blocking, config.timeouts().dns(), config.timeouts().connect());
-        TunnelServices services = new TunnelServices(pool, stats, limits, config.timeouts(), dialer,
+        GatewayConfig.Timeouts timeouts = config.timeouts();
+        boolean remoteRole = config.role() == GatewayContext.Role.REMOTE;
+        Dialer dialer = new Dialer(resolver, blocking, timeouts.dns(), timeouts.connect(),
+                remoteRole ? DestinationPolicy.restrictive(config.allowDestinations()) : DestinationPolicy.OPEN);
+        Connector connector = Connector.direct(dialer);
+        if (!remoteRole && config.remote() != null) {
+            Dialer toRemote = new Dialer(resolver, blocking, timeouts.dns(), timeouts.connect());
+            connector = new LinkConnector(Destination.parse(config.remote().host(), config.remote().port()), toRemote,
+                    new LinkCredentials(config.user(), builder.linkPassword), blocking, timeouts.handshake());
+        }
+        TunnelServices services = new TunnelServices(pool, stats, limits, timeouts, connector,
                 new PasswordVerifier(accountStore), blocking);
         this.loops = new ArrayList<>();
         for (int i = 0; i < reactor.eventLoops(); i++) {
             loops.add(new EventLoop("relaygate-loop-" + i));
         }
         this.listeners = new ArrayList<>();
+        byte[] secret;
         try {
-            listeners.add(new Listener("mixed", config.listen().toSocketAddress(), loops, services, protocols,
-                    authRequired));
+            secret = remoteRole ? LinkSecret.load(config.dataDir()) : null;
+        } catch (IOException e) {
+            close();
+            throw new StartException("data directory " + config.dataDir() + ": " + describe(e), e);
+        }
+        HostPort binding = config.listen();
+        try {
+            if (remoteRole) {
+                SecureRandom random = new SecureRandom();
+                AccountStore accounts = accountStore;
+                Supplier<ScramServer> scram = () -> new ScramServer(secret, config.passwordIterations(),
+                        accounts::find, random);
+                listeners.add(new Listener("link", binding.toSocketAddress(), loops, services,
+                        Listener.links(services, dialer, scram)));
+                if (config.directListen() != null) {
+                    binding = config.directListen();
+                    listeners.add(new Listener("direct", binding.toSocketAddress(), loops, services,
+                            Listener.clients(services, protocols, true)));
+                }
+                warnIfPlaintextLinkIsExposed();
+            } else {
+                listeners.add(new Listener("mixed", binding.toSocketAddress(), loops, services,
+                        Listener.clients(services, protocols, authRequired)));
+            }
             dialer.ownListeners(Set.copyOf(listeners.stream().map(Listener::address).toList()));
             for (Listener listener : listeners) {
                 listener.start();
             }
         } catch (IOException e) {
             close();
-            throw new StartException("cannot listen on " + config.listen() + ": " + describe(e), e);
+            throw new StartException("cannot listen on " + binding + ": " + describe(e), e);
         }
         started = true;
         long fdLimit = GatewayConfig.fdLimit();
@@ -127,9 +172,10 @@ public final class Gateway implements AutoCloseable {
                     + " raise the limit (ulimit -n) or lower limits.maxConnections",
                     config.limits().maxConnections(), 2L * config.limits().maxConnections() + 1024, fdLimit);
         }
-        log.info("gateway started: role {}, {} event loops, protocols {}, client authentication {}",
+        log.info("gateway started: role {}, {} event loops, protocols {}, client authentication {}{}",
                 config.role().name().toLowerCase(java.util.Locale.ROOT), loops.size(),
-                protocols.stream().map(Protocol::name).toList(), authRequired ? "required" : "off");
+                protocols.stream().map(Protocol::name).toList(), authRequired ? "required" : "off",
+                config.remote() != null ? ", remote " + config.remote() + " as " + config.user() : "");
     }
 
     /** {@return a builder that starts a gateway with this configuration} */
@@ -142,6 +188,7 @@ public final class Gateway implements AutoCloseable {
         private final GatewayConfig config;
         private List<GatewayPlugin> plugins = List.of();
         private Resolver resolver;
+        private byte[] linkPassword = new byte[0];
 
         private Builder(GatewayConfig config) {
             this.config = config;
@@ -156,6 +203,12 @@ public final class Gateway implements AutoCloseable {
         /** The plugins to use, as {@link io.relaygate.core.plugin.PluginLoader} found them. */
         public Builder loadedPlugins(List<LoadedPlugin> plugins) {
             return plugins(plugins.stream().map(LoadedPlugin::plugin).toList());
+        }
+
+        /** The password of {@code user} on the remote gateway (local role with a remote); copied. */
+        public Builder linkPassword(byte[] password) {
+            this.linkPassword = password.clone();
+            return this;
         }
 
         /** A resolver that replaces the configured one (tests use a fixed table). */
@@ -316,13 +369,26 @@ public final class Gateway implements AutoCloseable {
     }
 
     private void checkRole() {
-        if (config.role() == GatewayContext.Role.REMOTE) {
-            throw new StartException("the remote role needs the link protocol, which this version does not have yet;"
-                    + " run --role=local", null);
+        if (config.role() == GatewayContext.Role.LOCAL && config.remote() != null) {
+            if (builderPasswordMissing) {
+                throw new ConfigError("no password for user " + config.user() + " on the remote gateway (expected:"
+                        + " GATEWAY_PASSWORD in the environment, or --password-file)");
+            }
         }
-        if (config.remote() != null) {
-            throw new StartException("--remote=" + config.remote() + ": this version has no link to a remote gateway"
-                    + " yet; run without --remote to connect directly", null);
+    }
+
+    private boolean builderPasswordMissing;
+
+    /** Until TLS exists, the link is plaintext: it belongs on loopback or a private network the operator trusts. */
+    private void warnIfPlaintextLinkIsExposed() {
+        for (Listener listener : listeners) {
+            if (listener.name().equals("link") && !listener.address().getAddress().isLoopbackAddress()) {
+                log.warn("************************************************************************************");
+                log.warn("the link listener {} is not on loopback and the link has no TLS yet: user names and"
+                        + " tunnel contents cross the network in the clear (passwords never do)",
+                        listener.address());
+                log.warn("************************************************************************************");
+            }
         }
     }
 

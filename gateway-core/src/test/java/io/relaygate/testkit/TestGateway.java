@@ -27,6 +27,11 @@ public final class TestGateway {
 
     /** Starts a gateway whose resolver is {@code resolver}. */
     public static Gateway start(List<GatewayPlugin> plugins, Resolver resolver, String... settings) {
+        return Gateway.builder(config(settings)).plugins(plugins).resolver(resolver).start();
+    }
+
+    /** {@return a configuration: the defaults, {@code listen: 127.0.0.1:0}, {@code console: off}, then settings} */
+    public static GatewayConfig config(String... settings) {
         Settings s = Settings.empty()
                 .with("listen", "127.0.0.1:0", "test")
                 .with("console", "off", "test")
@@ -34,7 +39,6 @@ public final class TestGateway {
         for (int i = 0; i < settings.length; i += 2) {
             s = s.with(settings[i], settings[i + 1], "test");
         }
-        GatewayConfig config = GatewayConfig.from(s, Path.of("target"));
-        return Gateway.builder(config).plugins(plugins).resolver(resolver).start();
+        return GatewayConfig.from(s, Path.of("target"));
     }
 }

@@ -48,6 +48,14 @@ public final class Main implements Callable<Integer> {
     @Option(names = "--user", paramLabel = "NAME", description = "local: the account on the remote gateway")
     String user;
 
+    @Option(names = "--direct-listen", paramLabel = "HOST:PORT", description = "remote: also serve SOCKS5 and HTTP"
+            + " CONNECT here, authenticated against the accounts (default: off)")
+    String directListen;
+
+    @Option(names = "--allow-destination", paramLabel = "CIDR[:PORTS]", description = "remote: open what the"
+            + " destination policy refuses by default, e.g. 127.0.0.1/32 or ::1/128:8000-9000 (repeatable)")
+    java.util.List<String> allowDestinations;
+
     @Option(names = "--password-file", paramLabel = "FILE",
             description = "local: a file holding the account's password (or set GATEWAY_PASSWORD)")
     Path passwordFile;
@@ -105,7 +113,7 @@ public final class Main implements Callable<Integer> {
     public Integer call() throws Exception {
         GatewayConfig config = GatewayConfig.from(settings(), home());
         List<LoadedPlugin> plugins = PluginLoader.load(config.pluginsDir());
-        Gateway gateway = Gateway.builder(config).loadedPlugins(plugins).start();
+        Gateway gateway = Gateway.builder(config).loadedPlugins(plugins).linkPassword(linkPassword(config)).start();
         for (var listener : gateway.listeners()) {
             System.out.println("listening " + listener.name() + " " + format(listener.address()));
         }
@@ -131,13 +139,36 @@ public final class Main implements Callable<Integer> {
         settings = flag(settings, "remote", "--remote", remote);
         settings = flag(settings, "user", "--user", user);
         settings = flag(settings, "console", "--console", console);
+        settings = flag(settings, "directListen", "--direct-listen", directListen);
+        if (allowDestinations != null && !allowDestinations.isEmpty()) {
+            for (String entry : allowDestinations) {
+                if (entry.contains(",")) {
+                    throw new ConfigError("--allow-destination=" + entry + ": one CIDR[:PORTS] per flag");
+                }
+            }
+            settings = settings.with("allowDestination", String.join(",", allowDestinations), "--allow-destination");
+        }
+        settings = flag(settings, "passwordFile", "--password-file",
+                passwordFile == null ? null : passwordFile.toAbsolutePath().toString());
         if (allowOpenProxy) {
             settings = settings.with("allowOpenProxy", "true", "--allow-open-proxy");
         }
-        if (passwordFile != null && !Files.isReadable(passwordFile)) {
-            throw new ConfigError("--password-file=" + passwordFile + ": cannot read the file");
-        }
         return settings;
+    }
+
+    /** The link password: the first line of the password file, else GATEWAY_PASSWORD; never logged. */
+    private static byte[] linkPassword(GatewayConfig config) {
+        if (config.passwordFile() != null) {
+            try {
+                String content = Files.readString(config.passwordFile(), java.nio.charset.StandardCharsets.UTF_8);
+                String line = content.lines().findFirst().orElse("");
+                return line.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+            } catch (java.io.IOException e) {
+                throw new ConfigError("--password-file=" + config.passwordFile() + ": cannot read the file");
+            }
+        }
+        String fromEnvironment = System.getenv("GATEWAY_PASSWORD");
+        return fromEnvironment == null ? new byte[0] : fromEnvironment.getBytes(java.nio.charset.StandardCharsets.UTF_8);
     }
 
     private static Settings flag(Settings settings, String key, String flag, String value) {

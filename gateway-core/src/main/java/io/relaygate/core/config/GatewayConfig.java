@@ -5,6 +5,9 @@ import io.relaygate.spi.GatewayContext.Role;
 import java.lang.management.ManagementFactory;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import io.relaygate.core.tunnel.DestinationPolicy;
 import java.util.Locale;
 
 /**
@@ -13,6 +16,9 @@ import java.util.Locale;
  *
  * @param role           local or remote
  * @param listen         the mixed listener (local) or the link listener (remote)
+ * @param directListen   remote: the optional authenticated mixed listener for clients without a local gateway
+ * @param allowDestinations remote: what the destination policy lets through despite its default refusals
+ * @param passwordFile   local: the file holding the link password, or {@code null} (GATEWAY_PASSWORD then)
  * @param remote         the remote gateway (local role), or {@code null} for direct connections
  * @param user           the account on the remote (local role), or {@code null}
  * @param console        the web console's address, or {@code null} when off
@@ -27,7 +33,8 @@ import java.util.Locale;
  * @param reactor        event loops, buffers, blocking executor
  * @param settings       the merged settings, for the plugin sections
  */
-public record GatewayConfig(Role role, HostPort listen, HostPort remote, String user, HostPort console, Path dataDir,
+public record GatewayConfig(Role role, HostPort listen, HostPort directListen, List<DestinationPolicy.Rule> allowDestinations,
+                            HostPort remote, String user, Path passwordFile, HostPort console, Path dataDir,
                             Path pluginsDir, boolean allowOpenProxy, String accountStore, String resolver,
                             int passwordIterations, Timeouts timeouts, Limits limits, Reactor reactor, Settings settings) {
 
@@ -84,12 +91,30 @@ public record GatewayConfig(Role role, HostPort listen, HostPort remote, String 
             throw new ConfigException("remote", "\"" + remote + "\" (expected: HOST:PORT with a port from 1 to 65535)");
         }
         String user = c.getString("user", null);
+        String passwordFileText = c.getString("passwordFile", null);
+        Path passwordFile = passwordFileText == null ? null : home.resolve(passwordFileText);
+        HostPort directListen = hostPort(c, "directListen", null);
+        List<DestinationPolicy.Rule> allowDestinations = new ArrayList<>();
+        String allowText = c.getString("allowDestination", "");
+        for (String entry : allowText.split(",")) {
+            if (!entry.isBlank()) {
+                try {
+                    allowDestinations.add(DestinationPolicy.Rule.parse(entry.trim()));
+                } catch (IllegalArgumentException e) {
+                    throw new ConfigException("allowDestination", e.getMessage());
+                }
+            }
+        }
+        if (role == Role.LOCAL && remote != null && user == null) {
+            throw new ConfigException("user", "missing (expected: the account on the remote gateway, with --remote)");
+        }
         String consoleText = c.getString("console", role == Role.LOCAL ? "127.0.0.1:8081" : "127.0.0.1:8080");
         HostPort console = "off".equalsIgnoreCase(consoleText) ? null : hostPort(c, "console", consoleText);
         Path dataDir = home.resolve(c.getString("dataDir", "data"));
         Path pluginsDir = home.resolve(c.getString("pluginsDir", "plugins"));
         boolean allowOpenProxy = c.getBoolean("allowOpenProxy", false);
-        String accountStore = c.getString("accountStore", "none");
+        // The remote authenticates every link: it always has a store, SQLite unless configured otherwise.
+        String accountStore = c.getString("accountStore", role == Role.REMOTE ? "sqlite" : "none");
         String resolver = c.getString("resolver", "system");
         // OWASP's 2023 guidance for PBKDF2-HMAC-SHA-256.
         int iterations = (int) c.getLong("passwordIterations", 600_000, 1, 100_000_000);
@@ -114,7 +139,8 @@ public record GatewayConfig(Role role, HostPort listen, HostPort remote, String 
                 (int) c.getLong("reactor.blockingThreads", 16, 1, 1024),
                 (int) c.getLong("reactor.blockingQueue", 1024, 1, 1_000_000));
         c.requireAllConsumed();
-        return new GatewayConfig(role, listen, remote, user, console, dataDir, pluginsDir, allowOpenProxy,
+        return new GatewayConfig(role, listen, directListen, List.copyOf(allowDestinations), remote, user,
+                passwordFile, console, dataDir, pluginsDir, allowOpenProxy,
                 "none".equals(accountStore) ? null : accountStore, resolver, iterations, timeouts, limits, reactor,
                 settings);
     }

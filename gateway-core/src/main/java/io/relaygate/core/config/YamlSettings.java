@@ -5,7 +5,9 @@ import java.io.Reader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Set;
 import org.yaml.snakeyaml.LoaderOptions;
 import org.yaml.snakeyaml.Yaml;
@@ -16,6 +18,7 @@ import org.yaml.snakeyaml.nodes.MappingNode;
 import org.yaml.snakeyaml.nodes.Node;
 import org.yaml.snakeyaml.nodes.NodeTuple;
 import org.yaml.snakeyaml.nodes.ScalarNode;
+import org.yaml.snakeyaml.nodes.SequenceNode;
 import org.yaml.snakeyaml.nodes.Tag;
 
 /**
@@ -90,11 +93,27 @@ public final class YamlSettings {
                 if (!Tag.NULL.equals(scalar.getTag())) {    // "key: ~" or "key:" means: keep the default
                     settings = settings.with(key, scalar.getValue(), display + ":" + line(value));
                 }
+            } else if (value instanceof SequenceNode sequence && isScalarList(sequence)) {
+                // Lists of scalars (allowDestination) are kept comma-joined; their items never hold commas.
+                List<String> items = new ArrayList<>();
+                for (Node item : sequence.getValue()) {
+                    items.add(((ScalarNode) item).getValue());
+                }
+                settings = settings.with(key, String.join(",", items), display + ":" + line(value));
             } else {
                 throw new ConfigError(display + ":" + line(value) + ": " + key + ": expected a single value");
             }
         }
         return settings;
+    }
+
+    private static boolean isScalarList(SequenceNode sequence) {
+        for (Node item : sequence.getValue()) {
+            if (!(item instanceof ScalarNode scalar) || scalar.getValue().contains(",")) {
+                return false;
+            }
+        }
+        return true;
     }
 
     private static int line(Node node) {

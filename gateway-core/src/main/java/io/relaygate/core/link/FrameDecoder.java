@@ -24,6 +24,15 @@ public final class FrameDecoder {
     private int type;
     private int flags;
     private int stream;
+    private boolean paused;
+
+    /**
+     * Stops {@link #decode} after the current frame, leaving the following bytes in its input (e.g. after OPEN, when
+     * the relay takes over the connection). Call from the handler.
+     */
+    public void pause() {
+        paused = true;
+    }
 
     /**
      * Consumes all of {@code in}, calling {@code handler} for each complete frame.
@@ -31,7 +40,7 @@ public final class FrameDecoder {
      * @throws LinkProtocolException on a length over the limit or an unknown type
      */
     public void decode(ByteBuffer in, Handler handler) throws LinkProtocolException {
-        while (in.hasRemaining()) {
+        while (in.hasRemaining() && !paused) {
             if (payload == null) {
                 transfer(in, header);
                 if (header.hasRemaining()) {

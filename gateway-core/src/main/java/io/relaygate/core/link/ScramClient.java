@@ -15,23 +15,27 @@ import java.util.Arrays;
  */
 public final class ScramClient {
 
-    private final byte[] user;
-    private final byte[] password;
+    private final LinkCredentials credentials;
     private final byte[] hello;
     private byte[] authMessage;
     private byte[] serverKey;
 
-    /** @param password copied; wipe yours when this returns */
+    /** A client for one exchange; the password is copied (wipe yours when this returns). */
     public ScramClient(String user, byte[] password, SecureRandom random) {
-        this.user = user.getBytes(StandardCharsets.UTF_8);
-        if (this.user.length < 1 || this.user.length > 255) {
+        this(new LinkCredentials(user, password), random);
+    }
+
+    /** A client for one exchange that shares the derived keys of {@code credentials}. */
+    public ScramClient(LinkCredentials credentials, SecureRandom random) {
+        this.credentials = credentials;
+        byte[] user = credentials.user().getBytes(StandardCharsets.UTF_8);
+        if (user.length < 1) {
             throw new IllegalArgumentException("user name: 1 to 255 bytes");
         }
-        this.password = password.clone();
         byte[] nonce = new byte[Scram.NONCE_BYTES];
         random.nextBytes(nonce);
-        this.hello = ByteBuffer.allocate(1 + this.user.length + Scram.NONCE_BYTES + 1).put((byte) this.user.length)
-                .put(this.user).put(nonce).put((byte) 0).array();
+        this.hello = ByteBuffer.allocate(1 + user.length + Scram.NONCE_BYTES + 1).put((byte) user.length)
+                .put(user).put(nonce).put((byte) 0).array();
     }
 
     /** {@return the CLIENT_HELLO payload} */
@@ -63,12 +67,12 @@ public final class ScramClient {
             throw new LinkProtocolException(Frames.ERROR_PROTOCOL, "malformed SERVER_CHALLENGE");
         }
         authMessage = Scram.concat(hello, challengeBytes);
-        ScramCredential derived = ScramCredential.derive(password, salt, iterations);
-        byte[] clientKey = ScramCredential.clientKey(password, salt, iterations);
-        Arrays.fill(password, (byte) 0);
-        serverKey = derived.serverKey();
-        byte[] signature = Scram.hmac(derived.storedKey(), authMessage);
-        return Scram.xor(clientKey, signature);
+        LinkCredentials.Keys keys = credentials.keys(salt, iterations);
+        serverKey = keys.serverKey();
+        byte[] signature = Scram.hmac(keys.storedKey(), authMessage);
+        byte[] proof = Scram.xor(keys.clientKey(), signature);
+        Arrays.fill(keys.clientKey(), (byte) 0);
+        return proof;
     }
 
     /**

@@ -40,9 +40,17 @@ public final class Dialer {
     private final Executor blocking;
     private final long dnsTimeoutNanos;
     private final long connectTimeoutNanos;
+    private final DestinationPolicy policy;
     private volatile Set<InetSocketAddress> ownListeners = Set.of();
 
     public Dialer(Resolver resolver, Executor blocking, Duration dnsTimeout, Duration connectTimeout) {
+        this(resolver, blocking, dnsTimeout, connectTimeout, DestinationPolicy.OPEN);
+    }
+
+    /** A dialer that checks every address against {@code policy} before dialling exactly that address. */
+    public Dialer(Resolver resolver, Executor blocking, Duration dnsTimeout, Duration connectTimeout,
+                  DestinationPolicy policy) {
+        this.policy = policy;
         this.resolver = resolver;
         this.blocking = blocking;
         this.dnsTimeoutNanos = dnsTimeout.toNanos();
@@ -116,6 +124,16 @@ public final class Dialer {
                 return;
             }
             timer.cancel();
+            // Any forbidden answer refuses the name: a name that resolves to a public and a private address is
+            // how rebinding attacks start (RELIABILITY.md B6).
+            for (InetAddress address : result) {
+                String refusal = policy.refusal(new InetSocketAddress(address, destination.port()),
+                        List.copyOf(ownListeners));
+                if (refusal != null) {
+                    finish(TunnelOutcome.NOT_ALLOWED, "destination not allowed: " + refusal);
+                    return;
+                }
+            }
             addresses = result;
             connectNext();
         }
@@ -123,9 +141,11 @@ public final class Dialer {
         private void connectNext() {
             while (!done && next < addresses.size()) {
                 InetSocketAddress target = new InetSocketAddress(addresses.get(next++), destination.port());
-                if (isOwnListener(target)) {
+                String refusal = policy.refusal(target, List.copyOf(ownListeners));
+                if (isOwnListener(target) || refusal != null) {
                     lastOutcome = TunnelOutcome.NOT_ALLOWED;
-                    lastReason = "destination is this gateway's own listener";
+                    lastReason = refusal != null ? "destination not allowed: " + refusal
+                            : "destination is this gateway's own listener";
                     continue;
                 }
                 SocketChannel channel = null;

@@ -43,7 +43,7 @@ final class InboundConnection implements IoHandler, HandshakeSession {
     private ByteBuffer out;
     private ProtocolHandler handler;
     private Timer deadline;
-    private Dialer.Dial dial;
+    private Connector.Attempt dial;
     private boolean handshakeEnded;
 
     InboundConnection(EventLoop loop, TunnelServices services, List<Protocol> protocols, boolean authRequired,
@@ -215,10 +215,10 @@ final class InboundConnection implements IoHandler, HandshakeSession {
         if (state != State.WAITING) {
             return;
         }
-        dial = services.dialer().dial(loop, destination, new Dialer.Callback() {
+        dial = services.connector().connect(loop, destination, new Connector.Callback() {
             @Override
-            public void connected(SocketChannel upstream, SelectionKey upstreamKey) {
-                tunnelConnected(upstream, upstreamKey);
+            public void connected(Connector.Upstream upstream) {
+                tunnelConnected(upstream);
             }
 
             @Override
@@ -240,17 +240,17 @@ final class InboundConnection implements IoHandler, HandshakeSession {
 
     // ---- tunnel outcome ----
 
-    private void tunnelConnected(SocketChannel upstream, SelectionKey upstreamKey) {
+    private void tunnelConnected(Connector.Upstream upstream) {
         dial = null;
         if (state != State.WAITING) {
-            Sockets.close(upstream);
+            Sockets.close(upstream.channel());
             return;
         }
         ByteBuffer reply;
         try {
-            reply = handler.tunnelReply(TunnelOutcome.OK, (InetSocketAddress) upstream.getLocalAddress());
-        } catch (IOException | RuntimeException e) {
-            Sockets.close(upstream);
+            reply = handler.tunnelReply(TunnelOutcome.OK, upstream.bound());
+        } catch (RuntimeException e) {
+            Sockets.close(upstream.channel());
             tunnelFailed(TunnelOutcome.GENERAL_FAILURE, "reply failed: " + e);
             return;
         }
@@ -262,9 +262,14 @@ final class InboundConnection implements IoHandler, HandshakeSession {
         in.flip();
         ByteBuffer earlyData = in.hasRemaining() ? in : null;
         in = null;
-        Relay relay = new Relay(loop, services, record, channel, key, upstream, upstreamKey, out, earlyData);
+        if (upstream.framed()) {
+            new FramedRelay(loop, services, record, channel, key, upstream.channel(), upstream.key(),
+                    upstream.stream(), out, earlyData, upstream.linkLeftover(), true).start();
+        } else {
+            new Relay(loop, services, record, channel, key, upstream.channel(), upstream.key(), out, earlyData)
+                    .start();
+        }
         out = null;
-        relay.start();
     }
 
     private void tunnelFailed(TunnelOutcome outcome, String reason) {

@@ -33,13 +33,32 @@ public final class Listener implements IoHandler {
     private final EventLoop acceptLoop;
     private final List<EventLoop> loops;
     private final TunnelServices services;
-    private final List<Protocol> protocols;
-    private final boolean authRequired;
+    private final ConnectionFactory factory;
     private final ServerSocketChannel server;
     private final InetSocketAddress address;
     private SelectionKey key;
     private int nextLoop;
     private long backoffNanos = MIN_BACKOFF_NANOS;
+
+    /** Makes the handler of one accepted connection; the listener then starts it on its loop. */
+    @FunctionalInterface
+    public interface ConnectionFactory {
+        /** {@return what starts serving {@code channel}, run on {@code loop}} */
+        Runnable create(EventLoop loop, SocketChannel channel, InetSocketAddress client);
+    }
+
+    /** {@return a factory of client connections served by {@code protocols}} */
+    public static ConnectionFactory clients(TunnelServices services, List<Protocol> protocols, boolean authRequired) {
+        return (loop, channel, client) -> new InboundConnection(loop, services, protocols, authRequired, channel,
+                client)::start;
+    }
+
+    /** {@return a factory of link connections from local gateways (the remote role)} */
+    public static ConnectionFactory links(TunnelServices services, Dialer dialer,
+                                          java.util.function.Supplier<io.relaygate.core.link.ScramServer> scram) {
+        return (loop, channel, client) -> new LinkServerConnection(loop, services, dialer, scram, channel,
+                client)::start;
+    }
 
     /**
      * Binds at once, so that a port in use fails the start before anything else opens.
@@ -47,13 +66,12 @@ public final class Listener implements IoHandler {
      * @throws IOException if the address cannot be bound
      */
     public Listener(String name, InetSocketAddress bindAddress, List<EventLoop> loops, TunnelServices services,
-                    List<Protocol> protocols, boolean authRequired) throws IOException {
+                    ConnectionFactory factory) throws IOException {
         this.name = name;
         this.loops = loops;
         this.acceptLoop = loops.get(0);
         this.services = services;
-        this.protocols = protocols;
-        this.authRequired = authRequired;
+        this.factory = factory;
         this.server = ServerSocketChannel.open();
         try {
             server.setOption(StandardSocketOptions.SO_REUSEADDR, true);
@@ -144,8 +162,7 @@ public final class Listener implements IoHandler {
         }
         EventLoop loop = loops.get(nextLoop);
         nextLoop = (nextLoop + 1) % loops.size();
-        InboundConnection connection = new InboundConnection(loop, services, protocols, authRequired, channel, client);
-        loop.execute(connection::start);
+        loop.execute(factory.create(loop, channel, client));
     }
 
     /** Out of file descriptors (EMFILE/ENFILE), most likely: pause accepting instead of spinning on the error. */

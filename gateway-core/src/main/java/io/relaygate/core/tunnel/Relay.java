@@ -3,7 +3,6 @@ package io.relaygate.core.tunnel;
 import io.relaygate.core.reactor.BufferPool;
 import io.relaygate.core.reactor.EventLoop;
 import io.relaygate.core.reactor.IoHandler;
-import io.relaygate.core.reactor.Timer;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.SelectionKey;
@@ -18,24 +17,17 @@ import java.nio.channels.SocketChannel;
  * EOF on one side becomes {@code shutdownOutput()} on the other; the tunnel closes when both directions have ended,
  * or at the half-closed timeout. An I/O error on either side resets both.
  */
-final class Relay {
+final class Relay extends TunnelRelay {
 
     /** Reads per readiness event, so one busy tunnel cannot monopolise its loop. */
     private static final int MAX_READS_PER_EVENT = 16;
 
-    private final EventLoop loop;
-    private final TunnelServices services;
-    private final TunnelRecord record;
     private final SocketChannel client;
     private final SocketChannel upstream;
     private final SelectionKey clientKey;
     private final SelectionKey upstreamKey;
     private final Direction up;
     private final Direction down;
-    private long lastActivity;
-    private Timer idleTimer;
-    private Timer halfClosedTimer;
-    private boolean closed;
 
     /**
      * @param initialDown bytes for the client before anything from upstream (the handshake's reply), or null
@@ -44,9 +36,7 @@ final class Relay {
     Relay(EventLoop loop, TunnelServices services, TunnelRecord record, SocketChannel client,
           SelectionKey clientKey, SocketChannel upstream, SelectionKey upstreamKey, ByteBuffer initialDown,
           ByteBuffer initialUp) {
-        this.loop = loop;
-        this.services = services;
-        this.record = record;
+        super(loop, services, record);
         this.client = client;
         this.upstream = upstream;
         this.clientKey = clientKey;
@@ -56,11 +46,9 @@ final class Relay {
     }
 
     void start() {
-        services.stats().tunnelOpened();
+        opened();
         clientKey.attach(new SideHandler(up, down));
         upstreamKey.attach(new SideHandler(down, up));
-        lastActivity = loop.now();
-        idleTimer = loop.schedule(services.idleTimeoutNanos(), this::checkIdle);
         try {
             down.flush();
             up.flush();
@@ -86,10 +74,10 @@ final class Relay {
             if ((ready & SelectionKey.OP_WRITE) != 0) {
                 writesToMe.flush();
             }
-            if (!closed && (ready & SelectionKey.OP_READ) != 0) {
+            if (!isClosed() && (ready & SelectionKey.OP_READ) != 0) {
                 readsFromMe.pump();
             }
-            if (!closed) {
+            if (!isClosed()) {
                 updateInterest();
             }
         }
@@ -148,7 +136,7 @@ final class Relay {
                         break;
                     }
                     count(n);
-                    lastActivity = loop.now();
+                    touch();
                     buffer.flip();
                     sink.write(buffer);
                     if (buffer.hasRemaining()) {
@@ -199,21 +187,14 @@ final class Relay {
             }
             ended = true;
             sink.shutdownOutput();
-            Direction other = isUp ? down : up;
-            if (other.ended) {
-                close("closed");
-            } else if (halfClosedTimer == null) {
-                halfClosedTimer = loop.schedule(services.halfClosedTimeoutNanos(), () -> close("half-closed timeout"));
-            }
+            directionEnded((isUp ? down : up).ended);
         }
 
         private void count(int n) {
             if (isUp) {
-                record.bytesUp += n;
-                services.stats().addUp(n);
+                countUp(n);
             } else {
-                record.bytesDown += n;
-                services.stats().addDown(n);
+                countDown(n);
             }
         }
 
@@ -236,52 +217,22 @@ final class Relay {
         }
     }
 
-    private void checkIdle() {
-        if (closed) {
-            return;
-        }
-        long idleNanos = services.idleTimeoutNanos();
-        long quietFor = System.nanoTime() - lastActivity;
-        if (quietFor >= idleNanos) {
-            close("idle timeout");
+    @Override
+    void closeSockets(boolean reset) {
+        if (reset) {
+            Sockets.reset(client);
+            Sockets.reset(upstream);
         } else {
-            idleTimer = loop.schedule(idleNanos - quietFor, this::checkIdle);
+            Sockets.close(client);
+            Sockets.close(upstream);
         }
-    }
-
-    /** Resets both sides: the peer of a broken stream must not mistake it for a clean end. */
-    private void abort(String outcome, Throwable cause) {
-        if (closed) {
-            return;
-        }
-        services.debug("tunnel {} reset: {}", record, cause);
-        Sockets.reset(client);
-        Sockets.reset(upstream);
-        finish(outcome);
-    }
-
-    void close(String outcome) {
-        if (closed) {
-            return;
-        }
-        Sockets.close(client);
-        Sockets.close(upstream);
-        finish(outcome);
-    }
-
-    private void finish(String outcome) {
-        closed = true;
         clientKey.cancel();
         upstreamKey.cancel();
-        idleTimer.cancel();
-        if (halfClosedTimer != null) {
-            halfClosedTimer.cancel();
-        }
+    }
+
+    @Override
+    void releaseBuffers() {
         up.releaseBuffer();
         down.releaseBuffer();
-        services.stats().tunnelClosed();
-        services.limits().closed();
-        record.outcome = outcome;
-        services.accessLog(record);
     }
 }

@@ -13,12 +13,13 @@ import org.slf4j.LoggerFactory;
  * @param stats    counters
  * @param limits   connection caps
  * @param timeouts every timeout
- * @param dialer   resolves and connects destinations
+ * @param connector where tunnels go (directly, or over a link)
  * @param verifier checks client passwords
  * @param blocking the bounded executor for blocking work
  */
 public record TunnelServices(BufferPool pool, GatewayStats stats, ConnectionLimits limits, Timeouts timeouts,
-                             Dialer dialer, PasswordVerifier verifier, Executor blocking) {
+                             Connector connector, PasswordVerifier verifier,
+                             Executor blocking) {
 
     private static final Logger log = LoggerFactory.getLogger("io.relaygate.tunnel");
     /** One line per tunnel at close; its own logger so it can be routed or turned off. */

@@ -109,7 +109,7 @@ class GatewayConfigTest {
                 .hasMessageContaining("gateway.yaml:2");
         assertThatThrownBy(() -> load("- a\n- b\n")).hasMessage("gateway.yaml:1: expected a mapping of keys to values"
                 + " at the top");
-        assertThatThrownBy(() -> load("listen:\n  - a\n")).hasMessage("gateway.yaml:2: listen: expected a single"
+        assertThatThrownBy(() -> load("listen:\n  - a: 1\n")).hasMessage("gateway.yaml:2: listen: expected a single"
                 + " value");
     }
 

@@ -1,0 +1,278 @@
+package io.relaygate.core.tunnel;
+
+import io.relaygate.core.link.FrameDecoder;
+import io.relaygate.core.link.Frames;
+import io.relaygate.core.link.LinkCredentials;
+import io.relaygate.core.link.LinkMessages;
+import io.relaygate.core.link.LinkProtocolException;
+import io.relaygate.core.link.ScramClient;
+import io.relaygate.core.reactor.EventLoop;
+import io.relaygate.core.reactor.IoHandler;
+import io.relaygate.core.reactor.Timer;
+import io.relaygate.spi.Destination;
+import io.relaygate.spi.TunnelOutcome;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.SocketChannel;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The local role's connector: each tunnel goes over a link to the remote gateway (docs/link-protocol.md, version 1:
+ * one stream per link connection). A link is dialled, authenticated, and asked to OPEN the destination; the
+ * remote's typed OPEN_RESULT becomes the tunnel's outcome. Thread-safe; each link attempt is confined to its loop.
+ */
+public final class LinkConnector implements Connector {
+
+    private static final Logger log = LoggerFactory.getLogger(LinkConnector.class);
+    private static final int STREAM = 1;
+
+    private final Destination remote;
+    private final Dialer dialer;
+    private final LinkCredentials credentials;
+    private final Executor blocking;
+    private final long handshakeNanos;
+    private final SecureRandom random = new SecureRandom();
+    /** When the last authentication refusal was logged, so a misconfigured local warns once a minute, not per tunnel. */
+    private final AtomicLong lastRefusalLog = new AtomicLong(System.nanoTime() - Duration.ofHours(1).toNanos());
+
+    public LinkConnector(Destination remote, Dialer dialer, LinkCredentials credentials, Executor blocking,
+                         Duration handshakeTimeout) {
+        this.remote = remote;
+        this.dialer = dialer;
+        this.credentials = credentials;
+        this.blocking = blocking;
+        this.handshakeNanos = handshakeTimeout.toNanos();
+    }
+
+    @Override
+    public Attempt connect(EventLoop loop, Destination destination, Callback callback) {
+        LinkAttempt attempt = new LinkAttempt(loop, destination, callback);
+        attempt.start();
+        return attempt;
+    }
+
+    private enum Step { DIALING, CHALLENGE, OUTCOME, OPEN_RESULT, DONE }
+
+    /** One link, from dial to OPEN_RESULT. */
+    private final class LinkAttempt implements Attempt, IoHandler, FrameDecoder.Handler {
+        private final EventLoop loop;
+        private final Destination destination;
+        private final Callback callback;
+        private final FrameDecoder decoder = new FrameDecoder();
+        private final ScramClient scram;
+        private final ByteBuffer in = ByteBuffer.allocate(4096);
+        private Step step = Step.DIALING;
+        private Dialer.Dial dial;
+        private SocketChannel channel;
+        private SelectionKey key;
+        private Timer deadline;
+        private ByteBuffer out;
+
+        LinkAttempt(EventLoop loop, Destination destination, Callback callback) {
+            this.loop = loop;
+            this.destination = destination;
+            this.callback = callback;
+            this.scram = new ScramClient(credentials, random);
+        }
+
+        void start() {
+            deadline = loop.schedule(handshakeNanos, () -> fail(TunnelOutcome.GENERAL_FAILURE,
+                    "the remote gateway did not complete the link handshake in time"));
+            dial = dialer.dial(loop, remote, new Dialer.Callback() {
+                @Override
+                public void connected(SocketChannel connected, SelectionKey connectedKey) {
+                    dial = null;
+                    linkConnected(connected, connectedKey);
+                }
+
+                @Override
+                public void failed(TunnelOutcome outcome, String reason) {
+                    dial = null;
+                    fail(TunnelOutcome.GENERAL_FAILURE, "remote gateway " + remote + " unreachable: " + reason);
+                }
+            });
+        }
+
+        private void linkConnected(SocketChannel connected, SelectionKey connectedKey) {
+            channel = connected;
+            key = connectedKey;
+            key.attach(this);
+            step = Step.CHALLENGE;
+            ByteBuffer hello = Frames.frame(Frames.CLIENT_HELLO, 0, scram.hello());
+            send(ByteBuffer.allocate(Frames.PREAMBLE_BYTES + hello.remaining()).put(Frames.preamble()).put(hello)
+                    .flip());
+        }
+
+        @Override
+        public void ready(SelectionKey readyKey) throws IOException, LinkProtocolException {
+            if (readyKey.isWritable()) {
+                flush();
+            }
+            if (step != Step.DONE && readyKey.isValid() && readyKey.isReadable()) {
+                int n = channel.read(in);
+                if (n < 0) {
+                    fail(TunnelOutcome.GENERAL_FAILURE, "the remote gateway closed the link");
+                    return;
+                }
+                in.flip();
+                try {
+                    decoder.decode(in, this);
+                } finally {
+                    if (step != Step.DONE) {
+                        in.compact();
+                    }
+                }
+            }
+        }
+
+        @Override
+        public void onFrame(int type, int flags, int stream, ByteBuffer payload) throws LinkProtocolException {
+            if (type == Frames.ERROR) {
+                int code = payload.remaining() >= 2 ? payload.getShort() & 0xFFFF : 0;
+                fail(code == Frames.ERROR_AUTHENTICATION ? TunnelOutcome.LINK_AUTH_FAILED
+                        : TunnelOutcome.GENERAL_FAILURE, "the remote gateway sent ERROR " + code);
+                return;
+            }
+            switch (step) {
+                case CHALLENGE -> expect(type, Frames.SERVER_CHALLENGE, () -> challenge(payload));
+                case OUTCOME -> expect(type, Frames.SERVER_OUTCOME, () -> outcome(payload));
+                case OPEN_RESULT -> expect(type, Frames.OPEN_RESULT, () -> openResult(payload, stream));
+                default -> throw new LinkProtocolException(Frames.ERROR_PROTOCOL, "unexpected frame " + type);
+            }
+        }
+
+        private void expect(int type, int expected, ThrowingStep next) throws LinkProtocolException {
+            if (type != expected) {
+                throw new LinkProtocolException(Frames.ERROR_PROTOCOL, "expected frame " + expected + ", got " + type);
+            }
+            next.run();
+        }
+
+        private void challenge(ByteBuffer payload) {
+            byte[] copy = new byte[payload.remaining()];
+            payload.get(copy);
+            step = Step.OUTCOME;
+            key.interestOps(0);
+            // The first link derives the key (PBKDF2): never on the loop.
+            try {
+                blocking.execute(() -> {
+                    byte[] proof;
+                    try {
+                        proof = scram.proof(ByteBuffer.wrap(copy));
+                    } catch (LinkProtocolException e) {
+                        loop.execute(() -> fail(TunnelOutcome.GENERAL_FAILURE, e.getMessage()));
+                        return;
+                    }
+                    loop.execute(() -> {
+                        if (step == Step.OUTCOME) {
+                            send(Frames.frame(Frames.CLIENT_PROOF, 0, proof));
+                        }
+                    });
+                });
+            } catch (RejectedExecutionException e) {
+                fail(TunnelOutcome.GENERAL_FAILURE, "overloaded");
+            }
+        }
+
+        private void outcome(ByteBuffer payload) {
+            if (!scram.accepted(payload)) {
+                long now = System.nanoTime();
+                long last = lastRefusalLog.get();
+                if (now - last > Duration.ofMinutes(1).toNanos() && lastRefusalLog.compareAndSet(last, now)) {
+                    log.warn("the remote gateway {} refused the credentials of user {}: tunnels fail until they are"
+                            + " fixed", remote, LogText.escape(credentials.user()));
+                }
+                fail(TunnelOutcome.LINK_AUTH_FAILED, "the remote gateway refused the link credentials");
+                return;
+            }
+            step = Step.OPEN_RESULT;
+            send(Frames.frame(Frames.OPEN, STREAM, LinkMessages.open(destination)));
+        }
+
+        private void openResult(ByteBuffer payload, int stream) throws LinkProtocolException {
+            if (stream != STREAM) {
+                throw new LinkProtocolException(Frames.ERROR_PROTOCOL, "OPEN_RESULT for stream " + stream);
+            }
+            LinkMessages.OpenResult result = LinkMessages.openResult(payload);
+            if (result.outcome() != TunnelOutcome.OK) {
+                fail(result.outcome(), "the remote gateway answered " + result.outcome());
+                return;
+            }
+            decoder.pause();
+            step = Step.DONE;
+            deadline.cancel();
+            key.interestOps(0);
+            // What follows OPEN_RESULT in this read is the stream's first frames: the relay takes it over.
+            callback.connected(new Upstream(channel, key, result.bound(), STREAM, in));
+        }
+
+        private void send(ByteBuffer bytes) {
+            if (out == null || !out.hasRemaining()) {
+                out = bytes;
+            } else {
+                out = ByteBuffer.allocate(out.remaining() + bytes.remaining()).put(out).put(bytes).flip();
+            }
+            try {
+                flush();
+            } catch (IOException e) {
+                fail(TunnelOutcome.GENERAL_FAILURE, "link write failed: " + e.getMessage());
+            }
+        }
+
+        private void flush() throws IOException {
+            if (out != null && out.hasRemaining()) {
+                channel.write(out);
+            }
+            if (key.isValid() && step != Step.DONE) {
+                key.interestOps(SelectionKey.OP_READ | (out.hasRemaining() ? SelectionKey.OP_WRITE : 0));
+            }
+        }
+
+        @Override
+        public void failed(Throwable cause) {
+            if (cause instanceof LinkProtocolException e) {
+                fail(TunnelOutcome.GENERAL_FAILURE, "link protocol: " + e.getMessage());
+            } else if (cause instanceof Shutdown) {
+                fail(TunnelOutcome.GENERAL_FAILURE, "gateway stopping");
+            } else {
+                fail(TunnelOutcome.GENERAL_FAILURE, "link failed: " + cause.getMessage());
+            }
+        }
+
+        private void fail(TunnelOutcome outcome, String reason) {
+            if (step == Step.DONE) {
+                return;
+            }
+            cancel();
+            callback.failed(outcome, reason);
+        }
+
+        @Override
+        public void cancel() {
+            step = Step.DONE;
+            if (deadline != null) {
+                deadline.cancel();
+            }
+            if (dial != null) {
+                dial.cancel();
+                dial = null;
+            }
+            if (key != null) {
+                key.cancel();
+            }
+            Sockets.close(channel);
+        }
+    }
+
+    @FunctionalInterface
+    private interface ThrowingStep {
+        void run() throws LinkProtocolException;
+    }
+}

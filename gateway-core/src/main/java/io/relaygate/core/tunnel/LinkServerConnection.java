@@ -1,0 +1,357 @@
+package io.relaygate.core.tunnel;
+
+import io.relaygate.core.link.FrameDecoder;
+import io.relaygate.core.link.Frames;
+import io.relaygate.core.link.LinkMessages;
+import io.relaygate.core.link.LinkProtocolException;
+import io.relaygate.core.link.ScramServer;
+import io.relaygate.core.reactor.EventLoop;
+import io.relaygate.core.reactor.IoHandler;
+import io.relaygate.core.reactor.Timer;
+import io.relaygate.spi.Destination;
+import io.relaygate.spi.TunnelOutcome;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.SocketChannel;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The remote role's side of one link connection: the preamble, the SCRAM exchange (the account lookup off the
+ * loop), then OPEN: the destination policy, the dial, OPEN_RESULT, and the relay. Confined to its loop.
+ */
+final class LinkServerConnection implements IoHandler, FrameDecoder.Handler {
+
+    private static final Logger log = LoggerFactory.getLogger("io.relaygate.link");
+
+    private enum Step { PREAMBLE, HELLO, PROOF, OPEN, DIALING, CLOSING, DONE }
+
+    private final EventLoop loop;
+    private final TunnelServices services;
+    private final Dialer dialer;
+    private final ScramServer scram;
+    private final SocketChannel channel;
+    private final InetSocketAddress client;
+    private final TunnelRecord record;
+    private final FrameDecoder decoder = new FrameDecoder();
+    private final ByteBuffer in = ByteBuffer.allocate(4096);
+    private SelectionKey key;
+    private Step step = Step.PREAMBLE;
+    private ByteBuffer out;
+    private Timer deadline;
+    private Dialer.Dial dial;
+    private boolean handshakeEnded;
+    private boolean closed;
+
+    LinkServerConnection(EventLoop loop, TunnelServices services, Dialer dialer, Supplier<ScramServer> scram,
+                         SocketChannel channel, InetSocketAddress client) {
+        this.loop = loop;
+        this.services = services;
+        this.dialer = dialer;
+        this.scram = scram.get();
+        this.channel = channel;
+        this.client = client;
+        this.record = new TunnelRecord(client, System.nanoTime());
+        record.protocol = "link";
+    }
+
+    void start() {
+        try {
+            key = loop.register(channel, SelectionKey.OP_READ, this);
+        } catch (IOException e) {
+            close(true);
+            return;
+        }
+        deadline = loop.schedule(services.handshakeTimeoutNanos(), () -> {
+            services.debug("{}: link handshake deadline ({})", record, step);
+            close(true);
+        });
+    }
+
+    @Override
+    public void ready(SelectionKey readyKey) throws IOException, LinkProtocolException {
+        if (readyKey.isWritable()) {
+            flush();
+        }
+        if (!readyKey.isValid() || !readyKey.isReadable() || step == Step.DIALING || step == Step.CLOSING
+                || step == Step.DONE) {
+            return;
+        }
+        int n = channel.read(in);
+        if (n < 0) {
+            close(false);
+            return;
+        }
+        in.flip();
+        try {
+            if (step == Step.PREAMBLE && !preamble()) {
+                return;
+            }
+            decoder.decode(in, this);
+        } finally {
+            if (step != Step.DONE) {
+                in.compact();
+            }
+        }
+    }
+
+    private boolean preamble() {
+        if (in.remaining() < Frames.PREAMBLE_BYTES) {
+            return false;
+        }
+        int magic = in.getInt();
+        int version = in.get() & 0xFF;
+        in.get();
+        if (magic != Frames.MAGIC) {
+            close(true);    // not a link client: no reply
+            return false;
+        }
+        if (version != Frames.VERSION) {
+            closeAfter(Frames.error(Frames.ERROR_UNSUPPORTED_VERSION, "this gateway speaks link version "
+                    + Frames.VERSION));
+            return false;
+        }
+        step = Step.HELLO;
+        return true;
+    }
+
+    @Override
+    public void onFrame(int type, int flags, int stream, ByteBuffer payload) throws LinkProtocolException {
+        switch (step) {
+            case HELLO -> {
+                require(type, Frames.CLIENT_HELLO);
+                hello(payload);
+            }
+            case PROOF -> {
+                require(type, Frames.CLIENT_PROOF);
+                proof(payload);
+            }
+            case OPEN -> {
+                if (type == Frames.PING) {
+                    send(Frames.frame(Frames.PONG, 0, bytes(payload)));
+                } else if (type != Frames.PONG) {
+                    require(type, Frames.OPEN);
+                    open(stream, payload);
+                }
+            }
+            default -> throw new LinkProtocolException(Frames.ERROR_PROTOCOL, "unexpected frame " + type);
+        }
+    }
+
+    private static void require(int type, int expected) throws LinkProtocolException {
+        if (type != expected) {
+            throw new LinkProtocolException(Frames.ERROR_PROTOCOL, "expected frame " + expected + ", got " + type);
+        }
+    }
+
+    private void hello(ByteBuffer payload) {
+        byte[] hello = bytes(payload);
+        step = Step.PROOF;
+        key.interestOps(0);
+        try {
+            // The account lookup is JDBC: off the loop.
+            services.blocking().execute(() -> {
+                byte[] challenge;
+                try {
+                    challenge = scram.challenge(ByteBuffer.wrap(hello));
+                } catch (LinkProtocolException e) {
+                    loop.execute(() -> protocolError(e));
+                    return;
+                } catch (RuntimeException e) {
+                    log.warn("link from {}: the account store failed: {}", LogText.address(client), e.toString());
+                    loop.execute(() -> closeAfter(Frames.error(Frames.ERROR_OVERLOADED, "account store unavailable")));
+                    return;
+                }
+                loop.execute(() -> {
+                    if (step == Step.PROOF) {
+                        record.user = scram.user();
+                        send(Frames.frame(Frames.SERVER_CHALLENGE, 0, challenge));
+                    }
+                });
+            });
+        } catch (RejectedExecutionException e) {
+            closeAfter(Frames.error(Frames.ERROR_OVERLOADED, "overloaded"));
+        }
+    }
+
+    private void proof(ByteBuffer payload) {
+        byte[] outcome = scram.verify(payload);
+        if (!scram.accepted()) {
+            services.stats().handshakeFailed("link: authentication failed");
+            log.info("link from {}: authentication failed for user {}", LogText.address(client),
+                    LogText.escape(scram.user()));
+            closeAfter(Frames.frame(Frames.SERVER_OUTCOME, 0, outcome));
+            return;
+        }
+        endHandshake();
+        deadline.cancel();
+        step = Step.OPEN;
+        services.debug("{}: link authenticated as {}", record, LogText.escape(scram.user()));
+        send(Frames.frame(Frames.SERVER_OUTCOME, 0, outcome));
+    }
+
+    private void open(int stream, ByteBuffer payload) throws LinkProtocolException {
+        if (stream != 1) {
+            throw new LinkProtocolException(Frames.ERROR_PROTOCOL, "version 1 opens stream 1 only");
+        }
+        Destination destination = LinkMessages.open(payload);
+        record.destination = destination.toString();
+        decoder.pause();
+        step = Step.DIALING;
+        key.interestOps(0);
+        dial = dialer.dial(loop, destination, new Dialer.Callback() {
+            @Override
+            public void connected(SocketChannel upstream, SelectionKey upstreamKey) {
+                dial = null;
+                opened(upstream, upstreamKey);
+            }
+
+            @Override
+            public void failed(TunnelOutcome outcome, String reason) {
+                dial = null;
+                services.stats().tunnelFailed(outcome.name());
+                services.debug("{}: open failed: {}", record, reason);
+                record.outcome = outcome.name();
+                services.accessLog(record);
+                closeAfter(Frames.frame(Frames.OPEN_RESULT, 1, LinkMessages.openResult(outcome, null)));
+            }
+        });
+    }
+
+    private void opened(SocketChannel upstream, SelectionKey upstreamKey) {
+        if (step != Step.DIALING) {
+            Sockets.close(upstream);
+            return;
+        }
+        InetSocketAddress bound;
+        try {
+            bound = (InetSocketAddress) upstream.getLocalAddress();
+        } catch (IOException e) {
+            Sockets.close(upstream);
+            closeAfter(Frames.frame(Frames.OPEN_RESULT, 1, LinkMessages.openResult(TunnelOutcome.GENERAL_FAILURE,
+                    null)));
+            return;
+        }
+        ByteBuffer result = Frames.frame(Frames.OPEN_RESULT, 1, LinkMessages.openResult(TunnelOutcome.OK, bound));
+        ByteBuffer pending = out != null && out.hasRemaining()
+                ? ByteBuffer.allocate(out.remaining() + result.remaining()).put(out).put(result).flip() : result;
+        step = Step.DONE;
+        // The raw side is the destination; the link's leftover bytes (none in version 1) go to the relay.
+        new RemoteRelayStart(upstream, upstreamKey, pending).run();
+    }
+
+    /** Hands the connection to a relay: OPEN_RESULT first on the link, then the stream's DATA. */
+    private final class RemoteRelayStart implements Runnable {
+        private final SocketChannel upstream;
+        private final SelectionKey upstreamKey;
+        private final ByteBuffer openResult;
+
+        RemoteRelayStart(SocketChannel upstream, SelectionKey upstreamKey, ByteBuffer openResult) {
+            this.upstream = upstream;
+            this.upstreamKey = upstreamKey;
+            this.openResult = openResult;
+        }
+
+        @Override
+        public void run() {
+            try {
+                channel.write(openResult);
+            } catch (IOException e) {
+                Sockets.close(upstream);
+                close(true);
+                return;
+            }
+            ByteBuffer unsent = openResult.hasRemaining() ? openResult : null;
+            new FramedRelay(loop, services, record, upstream, upstreamKey, channel, key, 1, null, null, in.flip(),
+                    false).startWithLinkPrefix(unsent);
+        }
+    }
+
+    private void protocolError(LinkProtocolException e) {
+        services.debug("{}: link protocol error: {}", record, e.getMessage());
+        closeAfter(Frames.error(e.errorCode(), e.getMessage()));
+    }
+
+    @Override
+    public void failed(Throwable cause) {
+        if (cause instanceof LinkProtocolException e && step != Step.DONE) {
+            protocolError(e);
+        } else {
+            close(true);
+        }
+    }
+
+    private static byte[] bytes(ByteBuffer payload) {
+        byte[] copy = new byte[payload.remaining()];
+        payload.get(copy);
+        return copy;
+    }
+
+    private void send(ByteBuffer bytes) {
+        out = out == null || !out.hasRemaining() ? bytes
+                : ByteBuffer.allocate(out.remaining() + bytes.remaining()).put(out).put(bytes).flip();
+        try {
+            flush();
+        } catch (IOException e) {
+            close(true);
+        }
+    }
+
+    private void flush() throws IOException {
+        if (out != null && out.hasRemaining()) {
+            channel.write(out);
+        }
+        boolean pending = out != null && out.hasRemaining();
+        if (step == Step.CLOSING && !pending) {
+            close(false);
+            return;
+        }
+        if (key.isValid() && step != Step.DONE) {
+            boolean reading = step == Step.PREAMBLE || step == Step.HELLO || step == Step.PROOF || step == Step.OPEN;
+            key.interestOps((reading ? SelectionKey.OP_READ : 0) | (pending ? SelectionKey.OP_WRITE : 0));
+        }
+    }
+
+    private void closeAfter(ByteBuffer last) {
+        if (step == Step.DONE || step == Step.CLOSING) {
+            return;
+        }
+        step = Step.CLOSING;
+        send(last);
+    }
+
+    private void close(boolean reset) {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        step = Step.DONE;
+        if (dial != null) {
+            dial.cancel();
+        }
+        if (deadline != null) {
+            deadline.cancel();
+        }
+        if (key != null) {
+            key.cancel();
+        }
+        if (reset) {
+            Sockets.reset(channel);
+        } else {
+            Sockets.close(channel);
+        }
+        endHandshake();
+        services.limits().closed();
+    }
+
+    private void endHandshake() {
+        if (!handshakeEnded) {
+            handshakeEnded = true;
+            services.limits().handshakeEnded(client.getAddress());
+        }
+    }
+}

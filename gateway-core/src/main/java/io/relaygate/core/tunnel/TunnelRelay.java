@@ -1,0 +1,108 @@
+package io.relaygate.core.tunnel;
+
+import io.relaygate.core.reactor.EventLoop;
+import io.relaygate.core.reactor.Timer;
+
+/**
+ * What every relay of a tunnel shares, whatever its sides: the idle and half-closed timers, closing exactly once,
+ * and the accounting at close (counters, connection permit, access log). Confined to the tunnel's loop.
+ */
+abstract class TunnelRelay {
+
+    final EventLoop loop;
+    final TunnelServices services;
+    final TunnelRecord record;
+    private long lastActivity;
+    private Timer idleTimer;
+    private Timer halfClosedTimer;
+    private boolean closed;
+
+    TunnelRelay(EventLoop loop, TunnelServices services, TunnelRecord record) {
+        this.loop = loop;
+        this.services = services;
+        this.record = record;
+    }
+
+    /** Counts the tunnel as open and starts the idle timer; subclasses then start moving bytes. */
+    final void opened() {
+        services.stats().tunnelOpened();
+        lastActivity = loop.now();
+        idleTimer = loop.schedule(services.idleTimeoutNanos(), this::checkIdle);
+    }
+
+    final void touch() {
+        lastActivity = loop.now();
+    }
+
+    final boolean isClosed() {
+        return closed;
+    }
+
+    final void countUp(long n) {
+        record.bytesUp += n;
+        services.stats().addUp(n);
+    }
+
+    final void countDown(long n) {
+        record.bytesDown += n;
+        services.stats().addDown(n);
+    }
+
+    /** One direction has ended; the tunnel closes when both have, or at the half-closed timeout. */
+    final void directionEnded(boolean bothEnded) {
+        if (bothEnded) {
+            close("closed");
+        } else if (halfClosedTimer == null) {
+            halfClosedTimer = loop.schedule(services.halfClosedTimeoutNanos(), () -> close("half-closed timeout"));
+        }
+    }
+
+    private void checkIdle() {
+        if (closed) {
+            return;
+        }
+        long idleNanos = services.idleTimeoutNanos();
+        long quietFor = System.nanoTime() - lastActivity;
+        if (quietFor >= idleNanos) {
+            close("idle timeout");
+        } else {
+            idleTimer = loop.schedule(idleNanos - quietFor, this::checkIdle);
+        }
+    }
+
+    /** Ends the tunnel cleanly: both sides closed. Idempotent. */
+    final void close(String outcome) {
+        if (!closed) {
+            closeSockets(false);
+            finish(outcome);
+        }
+    }
+
+    /** Ends the tunnel as broken: the far ends learn it by a reset, never mistaking it for a clean end. */
+    final void abort(String outcome, Throwable cause) {
+        if (!closed) {
+            services.debug("tunnel {} aborted: {}", record, cause);
+            closeSockets(true);
+            finish(outcome);
+        }
+    }
+
+    /** Closes both sides, with resets when {@code reset}. */
+    abstract void closeSockets(boolean reset);
+
+    /** Gives back every pooled buffer the relay holds. */
+    abstract void releaseBuffers();
+
+    private void finish(String outcome) {
+        closed = true;
+        idleTimer.cancel();
+        if (halfClosedTimer != null) {
+            halfClosedTimer.cancel();
+        }
+        releaseBuffers();
+        services.stats().tunnelClosed();
+        services.limits().closed();
+        record.outcome = outcome;
+        services.accessLog(record);
+    }
+}

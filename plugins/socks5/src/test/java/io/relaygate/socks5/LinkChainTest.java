@@ -1,0 +1,180 @@
+package io.relaygate.socks5;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.relaygate.core.Gateway;
+import io.relaygate.spi.GatewayPlugin;
+import io.relaygate.testkit.Await;
+import io.relaygate.testkit.Bytes;
+import io.relaygate.testkit.Closer;
+import io.relaygate.testkit.MemoryAccounts;
+import io.relaygate.testkit.Socks5Client;
+import io.relaygate.testkit.Sockets;
+import io.relaygate.testkit.TestGateway;
+import io.relaygate.testkit.TestOrigin;
+import java.io.DataInputStream;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/** SOCKS5 into a local gateway, over an authenticated link, out of a remote gateway: both in this JVM. */
+@Timeout(60)
+class LinkChainTest {
+
+    @TempDir
+    Path data;
+    private final Closer closer = new Closer();
+
+    @AfterEach
+    void closeAll() throws Exception {
+        closer.close();
+    }
+
+    private Gateway remote(String... extra) {
+        List<String> settings = new ArrayList<>(List.of("role", "remote", "accountStore", "memory",
+                "plugins.memory.users", "alice:secret,carol:pw:disabled", "dataDir", data.toString(),
+                "passwordIterations", "64"));
+        settings.addAll(List.of(extra));
+        return closer.track(TestGateway.start(List.<GatewayPlugin>of(new Socks5Plugin(), new MemoryAccounts()),
+                settings.toArray(String[]::new)));
+    }
+
+    private Gateway local(Gateway remote, String user, String password) {
+        return closer.track(Gateway.builder(TestGateway.config("remote", "127.0.0.1:"
+                        + remote.address("link").getPort(), "user", user))
+                .plugins(List.of(new Socks5Plugin())).linkPassword(password.getBytes(StandardCharsets.UTF_8))
+                .start());
+    }
+
+    private static int replyCode(Gateway local, int port) throws IOException {
+        try (Socket socket = Socks5Client.open(local.address("mixed"))) {
+            socket.getOutputStream().write(Socks5Client.greetingAndRequest("127.0.0.1", port));
+            new DataInputStream(socket.getInputStream()).readFully(new byte[2]);
+            return Socks5Client.readReply(socket).code();
+        }
+    }
+
+    @Test
+    void tunnelsCrossTheLinkByteExactWithHalfClose() throws Exception {
+        TestOrigin digest = closer.track(TestOrigin.start(TestOrigin.digestAfterEof()));
+        Gateway remote = remote("allowDestination", "127.0.0.1/32");
+        Gateway local = local(remote, "alice", "secret");
+        for (int size : new int[] {1, 1000, 200_000, 3_000_000}) {
+            byte[] payload = Bytes.deterministic(size, size);
+            try (Socket socket = Socks5Client.connect(local.address("mixed"), "127.0.0.1", digest.port())) {
+                socket.getOutputStream().write(payload);
+                socket.shutdownOutput();
+                assertThat(Sockets.readToEnd(socket)).as("size %d", size).isEqualTo(Bytes.sha256().digest(payload));
+            }
+        }
+        Await.until("both sides quiet", Duration.ofSeconds(3), () -> local.stats().openConnections() == 0
+                && remote.stats().openConnections() == 0);
+        assertThat(local.bufferPool().inUse()).isZero();
+        assertThat(remote.bufferPool().inUse()).isZero();
+        assertThat(remote.stats().bytesUp()).isEqualTo(local.stats().bytesUp());
+    }
+
+    @Test
+    void concurrentTunnelsInBothDirectionsAtOnce() throws Exception {
+        long perDirection = 2L << 20;
+        byte[][] atOrigin = new byte[16][];
+        TestOrigin origin = closer.track(TestOrigin.start(socket -> {
+            int id = new DataInputStream(socket.getInputStream()).readInt();
+            Thread writer = new Thread(() -> {
+                try {
+                    Bytes.writeRandom(socket.getOutputStream(), perDirection, 500 + id);
+                    socket.shutdownOutput();
+                } catch (IOException e) {
+                    throw new RuntimeException(e);
+                }
+            });
+            writer.start();
+            atOrigin[id] = Bytes.readAll(socket.getInputStream(), null);
+            writer.join();
+        }));
+        Gateway remote = remote("allowDestination", "127.0.0.1/32");
+        Gateway local = local(remote, "alice", "secret");
+        byte[][] sent = new byte[16][];
+        byte[][] received = new byte[16][];
+        List<Thread> clients = new ArrayList<>();
+        for (int i = 0; i < 16; i++) {
+            int id = i;
+            Thread client = new Thread(() -> {
+                try (Socket socket = Socks5Client.connect(local.address("mixed"), "127.0.0.1", origin.port())) {
+                    Thread reader = new Thread(() -> {
+                        try {
+                            received[id] = Bytes.readAll(socket.getInputStream(), null);
+                        } catch (IOException e) {
+                            throw new RuntimeException(e);
+                        }
+                    });
+                    reader.start();
+                    new java.io.DataOutputStream(socket.getOutputStream()).writeInt(id);
+                    sent[id] = Bytes.writeRandom(socket.getOutputStream(), perDirection, id);
+                    socket.shutdownOutput();
+                    reader.join();
+                } catch (IOException | InterruptedException e) {
+                    throw new RuntimeException(e);
+                }
+            });
+            client.start();
+            clients.add(client);
+        }
+        for (Thread client : clients) {
+            client.join(40_000);
+        }
+        for (int i = 0; i < 16; i++) {
+            assertThat(received[i]).as("down %d", i)
+                    .isEqualTo(Bytes.writeRandom(OutputStream.nullOutputStream(), perDirection, 500 + i));
+            assertThat(atOrigin[i]).as("up %d", i).isEqualTo(sent[i]);
+        }
+    }
+
+    @Test
+    void wrongPasswordUnknownUserAndDisabledUserAreRefusedAndNothingIsRelayed() throws Exception {
+        TestOrigin echo = closer.track(TestOrigin.start(TestOrigin.echo()));
+        Gateway remote = remote("allowDestination", "127.0.0.1/32");
+        for (String[] credentials : new String[][] {{"alice", "wrong"}, {"mallory", "secret"}, {"carol", "pw"}}) {
+            Gateway local = local(remote, credentials[0], credentials[1]);
+            assertThat(replyCode(local, echo.port())).as(credentials[0]).isEqualTo(2);
+        }
+        assertThat(echo.accepted()).isZero();
+        assertThat(remote.stats().handshakeFailures()).containsEntry("link: authentication failed", 3L);
+    }
+
+    @Test
+    void theRemotesPolicyRefusesLoopbackUnlessAllowListed() throws Exception {
+        TestOrigin echo = closer.track(TestOrigin.start(TestOrigin.echo()));
+        Gateway strict = remote();
+        assertThat(replyCode(local(strict, "alice", "secret"), echo.port())).isEqualTo(2);
+        assertThat(echo.accepted()).isZero();
+        assertThat(replyCode(local(strict, "alice", "secret"), strict.address("link").getPort()))
+                .as("the remote's own link port").isEqualTo(2);
+    }
+
+    @Test
+    void whenTheRemoteGoesAwayOpenTunnelsClosePromptlyAndNewOnesFail() throws Exception {
+        TestOrigin echo = closer.track(TestOrigin.start(TestOrigin.echo()));
+        Gateway remote = remote("allowDestination", "127.0.0.1/32");
+        Gateway local = local(remote, "alice", "secret");
+        try (Socket tunnel = Socks5Client.connect(local.address("mixed"), "127.0.0.1", echo.port())) {
+            tunnel.getOutputStream().write(1);
+            assertThat(tunnel.getInputStream().read()).isEqualTo(1);
+            long start = System.nanoTime();
+            remote.close();
+            tunnel.setSoTimeout(5_000);
+            assertThat(Sockets.awaitEnd(tunnel)).isNotEqualTo(Sockets.End.TIMEOUT);
+            assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(2));
+        }
+        assertThat(replyCode(local, echo.port())).as("remote unreachable").isEqualTo(1);
+    }
+}
