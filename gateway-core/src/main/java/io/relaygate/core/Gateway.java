@@ -24,6 +24,9 @@ import io.relaygate.core.tunnel.PasswordVerifier;
 import io.relaygate.core.tunnel.Protocol;
 import io.relaygate.core.tunnel.Shutdown;
 import io.relaygate.core.tunnel.TunnelServices;
+import io.relaygate.core.tunnel.UserSessions;
+import io.relaygate.spi.AccountChange;
+import java.util.concurrent.ScheduledExecutorService;
 import io.relaygate.spi.AccountStore;
 import io.relaygate.spi.ConfigException;
 import io.relaygate.spi.GatewayContext;
@@ -69,6 +72,8 @@ public final class Gateway implements AutoCloseable {
     private final ConnectionLimits limits;
     private final AccountStore accountStore;
     private final List<Listener> listeners;
+    private final UserSessions sessions;
+    private ScheduledExecutorService accounting;
     private boolean started;
     private boolean stopped;
 
@@ -124,8 +129,12 @@ public final class Gateway implements AutoCloseable {
             connector = new LinkConnector(Destination.parse(config.remote().host(), config.remote().port()), toRemote,
                     new LinkCredentials(config.user(), builder.linkPassword), blocking, timeouts.handshake());
         }
+        this.sessions = remoteRole ? new UserSessions() : null;
         TunnelServices services = new TunnelServices(pool, stats, limits, timeouts, connector,
-                new PasswordVerifier(accountStore), blocking);
+                new PasswordVerifier(accountStore), blocking, sessions);
+        if (remoteRole) {
+            watchAccounts();
+        }
         this.loops = new ArrayList<>();
         for (int i = 0; i < reactor.eventLoops(); i++) {
             loops.add(new EventLoop("relaygate-loop-" + i));
@@ -239,6 +248,49 @@ public final class Gateway implements AutoCloseable {
                 .orElseThrow(() -> new IllegalArgumentException("no listener " + name)).address();
     }
 
+    /** {@return the remote's live tunnels by user, or null on the local role} */
+    public UserSessions sessions() {
+        return sessions;
+    }
+
+    /**
+     * Follows the account store: a disabled or deleted user's live tunnels close at once (the feed sees other
+     * processes' writes within its poll interval); traffic is persisted as increments every 5 seconds and at stop.
+     */
+    private void watchAccounts() {
+        accountStore.addListener(change -> {
+            boolean revoked = change.kind() == AccountChange.Kind.DELETED
+                    || (change.kind() == AccountChange.Kind.UPDATED && !change.account().enabled());
+            if (revoked) {
+                int closed = sessions.revoke(change.name());
+                if (closed > 0) {
+                    log.info("user {} {}: closing {} live tunnels", change.name(),
+                            change.kind() == AccountChange.Kind.DELETED ? "deleted" : "disabled", closed);
+                }
+            }
+        });
+        accounting = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "relaygate-accounting");
+            t.setDaemon(true);
+            return t;
+        });
+        accounting.scheduleWithFixedDelay(this::flushTraffic, 5, 5, TimeUnit.SECONDS);
+    }
+
+    private void flushTraffic() {
+        java.util.Map<String, long[]> traffic = sessions.drainTraffic();
+        if (traffic.isEmpty()) {
+            return;
+        }
+        try {
+            accountStore.addTraffic(traffic);
+        } catch (RuntimeException e) {
+            // Keep the increments for the next try rather than lose them.
+            traffic.forEach((user, bytes) -> sessions.addTrafficBack(user, bytes));
+            log.warn("persisting traffic counters failed, will retry: {}", e.toString());
+        }
+    }
+
     /** {@return the gateway's counters} */
     public GatewayStats stats() {
         return stats;
@@ -304,6 +356,10 @@ public final class Gateway implements AutoCloseable {
             }
         }
         blocking.shutdownNow();
+        if (accounting != null) {
+            accounting.shutdownNow();
+            flushTraffic();
+        }
         if (accountStore != null) {
             try {
                 accountStore.close();

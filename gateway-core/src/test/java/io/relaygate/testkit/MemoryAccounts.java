@@ -1,6 +1,7 @@
 package io.relaygate.testkit;
 
 import io.relaygate.spi.Account;
+import io.relaygate.spi.AccountChange;
 import io.relaygate.spi.AccountStore;
 import io.relaygate.spi.AccountStoreFactory;
 import io.relaygate.spi.GatewayContext;
@@ -13,7 +14,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
 
 /**
  * A test plugin: an account store in memory, named {@code memory}. Users come from its config key {@code users}
@@ -25,6 +28,8 @@ public final class MemoryAccounts implements GatewayPlugin, AccountStoreFactory,
 
     private final Map<String, Account> accounts = new ConcurrentHashMap<>();
     private final AtomicInteger lookups = new AtomicInteger();
+    private final List<Consumer<AccountChange>> listeners = new CopyOnWriteArrayList<>();
+    private final Map<String, long[]> traffic = new ConcurrentHashMap<>();
 
     @Override
     public String name() {
@@ -55,6 +60,40 @@ public final class MemoryAccounts implements GatewayPlugin, AccountStoreFactory,
                 new SecureRandom());
         accounts.put(name, Account.create(name, credential, 0, enabled));
         return this;
+    }
+
+    /** Disables a user and tells the listeners, as a store's change feed would. */
+    public void disable(String name) {
+        Account old = accounts.get(name);
+        Account disabled = new Account(name, old.credential(), old.rate(), false, old.created(),
+                java.time.Instant.now(), old.bytesUp(), old.bytesDown());
+        accounts.put(name, disabled);
+        listeners.forEach(l -> l.accept(new AccountChange(AccountChange.Kind.UPDATED, name, disabled)));
+    }
+
+    @Override
+    public boolean delete(String name) {
+        boolean existed = accounts.remove(name) != null;
+        if (existed) {
+            listeners.forEach(l -> l.accept(new AccountChange(AccountChange.Kind.DELETED, name, null)));
+        }
+        return existed;
+    }
+
+    @Override
+    public void addListener(Consumer<AccountChange> listener) {
+        listeners.add(listener);
+    }
+
+    @Override
+    public void addTraffic(Map<String, long[]> increments) {
+        increments.forEach((user, bytes) -> traffic.merge(user, bytes.clone(),
+                (a, b) -> new long[] {a[0] + b[0], a[1] + b[1]}));
+    }
+
+    /** {@return the traffic persisted for {@code user}: {up, down}} */
+    public long[] traffic(String user) {
+        return traffic.getOrDefault(user, new long[2]).clone();
     }
 
     @Override

@@ -168,7 +168,6 @@ final class LinkServerConnection implements IoHandler, FrameDecoder.Handler {
                 }
                 loop.execute(() -> {
                     if (step == Step.PROOF) {
-                        record.user = scram.user();
                         send(Frames.frame(Frames.SERVER_CHALLENGE, 0, challenge));
                     }
                 });
@@ -189,6 +188,7 @@ final class LinkServerConnection implements IoHandler, FrameDecoder.Handler {
         }
         endHandshake();
         deadline.cancel();
+        record.user = scram.user();
         step = Step.OPEN;
         services.debug("{}: link authenticated as {}", record, LogText.escape(scram.user()));
         send(Frames.frame(Frames.SERVER_OUTCOME, 0, outcome));

@@ -26,6 +26,9 @@ abstract class TunnelRelay {
     /** Counts the tunnel as open and starts the idle timer; subclasses then start moving bytes. */
     final void opened() {
         services.stats().tunnelOpened();
+        if (services.sessions() != null && record.user != null) {
+            services.sessions().opened(record.user, loop, this);
+        }
         lastActivity = loop.now();
         idleTimer = loop.schedule(services.idleTimeoutNanos(), this::checkIdle);
     }
@@ -102,6 +105,9 @@ abstract class TunnelRelay {
         releaseBuffers();
         services.stats().tunnelClosed();
         services.limits().closed();
+        if (services.sessions() != null && record.user != null) {
+            services.sessions().closed(record.user, loop, this, record.bytesUp, record.bytesDown);
+        }
         record.outcome = outcome;
         services.accessLog(record);
     }

@@ -39,12 +39,14 @@ class LinkChainTest {
         closer.close();
     }
 
+    private final MemoryAccounts accounts = new MemoryAccounts();
+
     private Gateway remote(String... extra) {
         List<String> settings = new ArrayList<>(List.of("role", "remote", "accountStore", "memory",
                 "plugins.memory.users", "alice:secret,carol:pw:disabled", "dataDir", data.toString(),
                 "passwordIterations", "64"));
         settings.addAll(List.of(extra));
-        return closer.track(TestGateway.start(List.<GatewayPlugin>of(new Socks5Plugin(), new MemoryAccounts()),
+        return closer.track(TestGateway.start(List.<GatewayPlugin>of(new Socks5Plugin(), accounts),
                 settings.toArray(String[]::new)));
     }
 
@@ -159,6 +161,38 @@ class LinkChainTest {
         assertThat(echo.accepted()).isZero();
         assertThat(replyCode(local(strict, "alice", "secret"), strict.address("link").getPort()))
                 .as("the remote's own link port").isEqualTo(2);
+    }
+
+    @Test
+    void disablingOrDeletingAUserClosesTheirLiveTunnelsAndCountersArePersisted() throws Exception {
+        TestOrigin echo = closer.track(TestOrigin.start(TestOrigin.echo()));
+        Gateway remote = remote("allowDestination", "127.0.0.1/32");
+        accounts.put("dave", "pw", true);
+        Gateway alice = local(remote, "alice", "secret");
+        Gateway dave = local(remote, "dave", "pw");
+        try (Socket aliceTunnel = Socks5Client.connect(alice.address("mixed"), "127.0.0.1", echo.port());
+             Socket daveTunnel = Socks5Client.connect(dave.address("mixed"), "127.0.0.1", echo.port())) {
+            for (Socket tunnel : List.of(aliceTunnel, daveTunnel)) {
+                tunnel.getOutputStream().write(new byte[100]);
+                new DataInputStream(tunnel.getInputStream()).readFully(new byte[100]);
+            }
+            Await.until("both registered", Duration.ofSeconds(2), () -> remote.sessions().tunnels("alice") == 1
+                    && remote.sessions().tunnels("dave") == 1);
+            long start = System.nanoTime();
+            accounts.disable("alice");
+            aliceTunnel.setSoTimeout(5_000);
+            assertThat(Sockets.awaitEnd(aliceTunnel)).isNotEqualTo(Sockets.End.TIMEOUT);
+            assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(1));
+            daveTunnel.getOutputStream().write(7);
+            assertThat(daveTunnel.getInputStream().read()).as("another user's tunnel is untouched").isEqualTo(7);
+            accounts.delete("dave");
+            daveTunnel.setSoTimeout(5_000);
+            assertThat(Sockets.awaitEnd(daveTunnel)).isNotEqualTo(Sockets.End.TIMEOUT);
+        }
+        assertThat(replyCode(alice, echo.port())).as("a disabled user opens nothing more").isEqualTo(2);
+        remote.close();         // flushes the counters
+        assertThat(accounts.traffic("alice")).containsExactly(100, 100);
+        assertThat(accounts.traffic("dave")).containsExactly(101, 101);
     }
 
     @Test

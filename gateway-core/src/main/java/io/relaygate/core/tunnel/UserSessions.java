@@ -1,0 +1,75 @@
+package io.relaygate.core.tunnel;
+
+import io.relaygate.core.reactor.EventLoop;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * The remote's live tunnels by user, and the traffic they moved that the account store has not counted yet: so
+ * that disabling or deleting a user closes their tunnels at once, and counters are persisted as increments.
+ * Thread-safe: loops register and unregister, the account feed revokes, the flusher drains.
+ */
+public final class UserSessions {
+
+    private record Session(EventLoop loop, TunnelRelay relay) {
+    }
+
+    private final ConcurrentHashMap<String, Set<Session>> byUser = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<String, long[]> unflushed = new ConcurrentHashMap<>();
+
+    void opened(String user, EventLoop loop, TunnelRelay relay) {
+        byUser.computeIfAbsent(user, k -> ConcurrentHashMap.newKeySet()).add(new Session(loop, relay));
+    }
+
+    void closed(String user, EventLoop loop, TunnelRelay relay, long up, long down) {
+        byUser.computeIfPresent(user, (k, sessions) -> {
+            sessions.remove(new Session(loop, relay));
+            return sessions.isEmpty() ? null : sessions;
+        });
+        addTraffic(user, up, down);
+    }
+
+    /** Counts bytes not yet persisted, e.g. of a tunnel still open. */
+    void addTraffic(String user, long up, long down) {
+        if (up != 0 || down != 0) {
+            unflushed.merge(user, new long[] {up, down}, (a, b) -> new long[] {a[0] + b[0], a[1] + b[1]});
+        }
+    }
+
+    /** Puts back increments whose persisting failed, so the next flush tries them again. */
+    public void addTrafficBack(String user, long[] bytes) {
+        addTraffic(user, bytes[0], bytes[1]);
+    }
+
+    /** Closes every live tunnel of {@code user}, each on its own loop. {@return how many were asked to close} */
+    public int revoke(String user) {
+        Set<Session> sessions = byUser.get(user);
+        if (sessions == null) {
+            return 0;
+        }
+        for (Session session : sessions) {
+            session.loop().execute(() -> session.relay().close("user revoked"));
+        }
+        return sessions.size();
+    }
+
+    /** {@return the live tunnels of {@code user}} */
+    public int tunnels(String user) {
+        Set<Session> sessions = byUser.get(user);
+        return sessions == null ? 0 : sessions.size();
+    }
+
+    /** {@return the traffic counted since the last call, by user ({@code long[]{up, down}}), and forgets it} */
+    public Map<String, long[]> drainTraffic() {
+        Map<String, long[]> drained = new HashMap<>();
+        for (String user : unflushed.keySet()) {
+            long[] bytes = unflushed.remove(user);
+            if (bytes != null) {
+                drained.put(user, bytes);
+            }
+        }
+        return drained;
+    }
+}
