@@ -32,6 +32,11 @@ public final class LinkConnector implements Connector {
 
     private static final Logger log = LoggerFactory.getLogger(LinkConnector.class);
     private static final int STREAM = 1;
+    /**
+     * Link handshakes in flight at once. The remote caps unauthenticated connections per source address (32 by
+     * default); a burst of new tunnels waits for a slot here instead of being cut off there.
+     */
+    private static final int MAX_HANDSHAKES = 16;
 
     private final Destination remote;
     private final Dialer dialer;
@@ -41,6 +46,8 @@ public final class LinkConnector implements Connector {
     private final SecureRandom random = new SecureRandom();
     /** When the last authentication refusal was logged, so a misconfigured local warns once a minute, not per tunnel. */
     private final AtomicLong lastRefusalLog = new AtomicLong(System.nanoTime() - Duration.ofHours(1).toNanos());
+    private final java.util.concurrent.atomic.AtomicInteger handshaking = new java.util.concurrent.atomic.AtomicInteger();
+    private final java.util.Queue<LinkAttempt> waiting = new java.util.concurrent.ConcurrentLinkedQueue<>();
 
     public LinkConnector(Destination remote, Dialer dialer, LinkCredentials credentials, Executor blocking,
                          Duration handshakeTimeout) {
@@ -54,8 +61,31 @@ public final class LinkConnector implements Connector {
     @Override
     public Attempt connect(EventLoop loop, Destination destination, Callback callback) {
         LinkAttempt attempt = new LinkAttempt(loop, destination, callback);
-        attempt.start();
+        attempt.armDeadline();
+        if (handshaking.incrementAndGet() <= MAX_HANDSHAKES) {
+            attempt.start();
+        } else {
+            handshaking.decrementAndGet();
+            waiting.add(attempt);
+            startWaiting();     // a slot may have freed meanwhile
+        }
         return attempt;
+    }
+
+    /** Hands free handshake slots to waiting attempts, each started on its own loop. */
+    private void startWaiting() {
+        while (!waiting.isEmpty()) {
+            if (handshaking.incrementAndGet() > MAX_HANDSHAKES) {
+                handshaking.decrementAndGet();
+                return;
+            }
+            LinkAttempt next = waiting.poll();
+            if (next == null) {
+                handshaking.decrementAndGet();
+                return;
+            }
+            next.loop.execute(next::startIfWaiting);
+        }
     }
 
     private enum Step { DIALING, CHALLENGE, OUTCOME, OPEN_RESULT, DONE }
@@ -74,6 +104,7 @@ public final class LinkConnector implements Connector {
         private SelectionKey key;
         private Timer deadline;
         private ByteBuffer out;
+        private boolean holdsSlot;
 
         LinkAttempt(EventLoop loop, Destination destination, Callback callback) {
             this.loop = loop;
@@ -82,9 +113,23 @@ public final class LinkConnector implements Connector {
             this.scram = new ScramClient(credentials, random);
         }
 
-        void start() {
+        void armDeadline() {
             deadline = loop.schedule(handshakeNanos, () -> fail(TunnelOutcome.GENERAL_FAILURE,
                     "the remote gateway did not complete the link handshake in time"));
+        }
+
+        /** Started from the queue: the slot is taken already; give it back if the attempt ended meanwhile. */
+        void startIfWaiting() {
+            if (step == Step.DONE) {
+                handshaking.decrementAndGet();
+                startWaiting();
+                return;
+            }
+            start();
+        }
+
+        void start() {
+            holdsSlot = true;
             dial = dialer.dial(loop, remote, new Dialer.Callback() {
                 @Override
                 public void connected(SocketChannel connected, SelectionKey connectedKey) {
@@ -207,6 +252,7 @@ public final class LinkConnector implements Connector {
             }
             decoder.pause();
             step = Step.DONE;
+            releaseSlot();
             deadline.cancel();
             key.interestOps(0);
             // What follows OPEN_RESULT in this read is the stream's first frames: the relay takes it over.
@@ -254,9 +300,18 @@ public final class LinkConnector implements Connector {
             callback.failed(outcome, reason);
         }
 
+        private void releaseSlot() {
+            if (holdsSlot) {
+                holdsSlot = false;
+                handshaking.decrementAndGet();
+                startWaiting();
+            }
+        }
+
         @Override
         public void cancel() {
             step = Step.DONE;
+            releaseSlot();
             if (deadline != null) {
                 deadline.cancel();
             }

@@ -1,0 +1,214 @@
+package io.relaygate.distribution;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.relaygate.testkit.Await;
+import io.relaygate.testkit.Bytes;
+import io.relaygate.testkit.Socks5Client;
+import io.relaygate.testkit.Sockets;
+import io.relaygate.testkit.TestOrigin;
+import java.io.DataInputStream;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.Socket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Two real gateway processes, remote and local, on loopback, with curl and raw clients through the local. */
+@Timeout(240)
+class ChainIT {
+
+    @TempDir
+    Path work;
+    private Path remoteData;
+    private Path config;
+    private final List<AutoCloseable> processes = new ArrayList<>();
+
+    @BeforeEach
+    void users() throws Exception {
+        remoteData = Files.createDirectories(work.resolve("remote-data"));
+        config = work.resolve("chain.yaml");
+        Files.writeString(config, "passwordIterations: 4096\n");
+        user("s3cret\n", "add", "alice", "--password-stdin");
+        user("pw\n", "add", "bob", "--password-stdin");
+    }
+
+    @AfterEach
+    void stop() throws Exception {
+        for (AutoCloseable process : processes) {
+            process.close();
+        }
+    }
+
+    private int user(String stdin, String... args) throws Exception {
+        List<String> command = new ArrayList<>(List.of(GatewayProcess.HOME.resolve("bin/gateway").toString(), "user"));
+        command.addAll(List.of(args));
+        command.addAll(List.of("--data-dir=" + remoteData, "--config=" + config));
+        Path in = Files.createTempFile(work, "stdin", ".txt");
+        Files.writeString(in, stdin == null ? "" : stdin);
+        Process process = new ProcessBuilder(command).redirectInput(in.toFile())
+                .redirectOutput(ProcessBuilder.Redirect.DISCARD).redirectError(ProcessBuilder.Redirect.DISCARD).start();
+        assertThat(process.waitFor(60, TimeUnit.SECONDS)).isTrue();
+        return process.exitValue();
+    }
+
+    private GatewayProcess remote(int port) throws IOException {
+        GatewayProcess remote = GatewayProcess.start(GatewayProcess.HOME, work, "--role=remote",
+                "--listen=127.0.0.1:" + port, "--console=off", "--data-dir=" + remoteData, "--config=" + config,
+                "--allow-destination=127.0.0.1/32", "--allow-destination=::1/128");
+        processes.add(0, remote);
+        remote.awaitListening();
+        return remote;
+    }
+
+    private GatewayProcess local(GatewayProcess remote, String user, String password) throws IOException {
+        ProcessBuilder builder = new ProcessBuilder(GatewayProcess.HOME.resolve("bin/gateway").toString(),
+                "--role=local", "--listen=127.0.0.1:0", "--console=off", "--data-dir=" + work.resolve("local-data"),
+                "--remote=127.0.0.1:" + remote.address("link").getPort(), "--user=" + user);
+        builder.environment().put("GATEWAY_PASSWORD", password);
+        GatewayProcess local = GatewayProcess.start(builder, work);
+        processes.add(0, local);
+        local.awaitListening();
+        return local;
+    }
+
+    @Test
+    void curlThroughLocalAndRemoteIsByteExact() throws Exception {
+        long size = 256L << 20;
+        GatewayProcess remote = remote(0);
+        GatewayProcess local = local(remote, "alice", "s3cret");
+        String proxy = "127.0.0.1:" + local.address("mixed").getPort();
+        try (HttpOrigin origin = new HttpOrigin(InetAddress.getLoopbackAddress())) {
+            String expected = HttpOrigin.expectedSha256(size);
+            // socks5h: "localhost" is resolved by the remote, not the local.
+            Curl.Result socks = Curl.run(work, "--socks5-hostname", proxy, "http://localhost:" + origin.port()
+                    + "/bytes/" + size);
+            assertThat(socks.exit()).as(socks.stderr()).isZero();
+            assertThat(socks.sha256()).isEqualTo(expected);
+            Curl.Result connect = Curl.run(work, "-p", "-x", "http://" + proxy, "http://127.0.0.1:" + origin.port()
+                    + "/bytes/" + size);
+            assertThat(connect.exit()).as(connect.stderr()).isZero();
+            assertThat(connect.sha256()).isEqualTo(expected);
+        }
+    }
+
+    @Test
+    void sixtyFourConcurrentTunnelsAreByteExact() throws Exception {
+        GatewayProcess remote = remote(0);
+        GatewayProcess local = local(remote, "alice", "s3cret");
+        try (TestOrigin digest = TestOrigin.start(TestOrigin.digestAfterEof())) {
+            List<Thread> clients = new ArrayList<>();
+            byte[][] answers = new byte[64][];
+            for (int i = 0; i < 64; i++) {
+                int id = i;
+                Thread client = new Thread(() -> {
+                    try (Socket socket = Socks5Client.connect(local.address("mixed"), "127.0.0.1", digest.port())) {
+                        socket.setSoTimeout(60_000);
+                        Bytes.writeRandom(socket.getOutputStream(), 1 << 20, id);
+                        socket.shutdownOutput();
+                        answers[id] = Sockets.readToEnd(socket);
+                    } catch (IOException e) {
+                        throw new RuntimeException(e);
+                    }
+                });
+                client.start();
+                clients.add(client);
+            }
+            for (Thread client : clients) {
+                client.join(120_000);
+            }
+            for (int i = 0; i < 64; i++) {
+                assertThat(answers[i]).as("tunnel %d", i)
+                        .isEqualTo(Bytes.writeRandom(java.io.OutputStream.nullOutputStream(), 1 << 20, i));
+            }
+        }
+    }
+
+    @Test
+    void wrongCredentialsFailTunnelsAndTheRemoteLogsWhyWithoutThePassword() throws Exception {
+        GatewayProcess remote = remote(0);
+        GatewayProcess local = local(remote, "alice", "not-the-password");
+        try (HttpOrigin origin = new HttpOrigin(InetAddress.getLoopbackAddress())) {
+            String proxy = "127.0.0.1:" + local.address("mixed").getPort();
+            Curl.Result socks = Curl.run(work, "--socks5-hostname", proxy, "http://127.0.0.1:" + origin.port()
+                    + "/bytes/10");
+            assertThat(socks.exit()).isEqualTo(97);
+            Curl.Result connect = Curl.run(work, "-p", "-x", "http://" + proxy, "http://127.0.0.1:" + origin.port()
+                    + "/bytes/10");
+            assertThat(connect.exit()).isEqualTo(56);
+            assertThat(connect.stderr()).contains("502");
+        }
+        Await.until("the remote's log line", Duration.ofSeconds(5),
+                () -> remote.stderr().contains("authentication failed for user alice"));
+        assertThat(remote.stderr()).doesNotContain("not-the-password");
+        assertThat(local.stderr()).contains("refused the credentials of user alice").doesNotContain("not-the-password");
+    }
+
+    @Test
+    void theRemoteKilledClosesTunnelsAndARestartedRemoteServesAgain() throws Exception {
+        GatewayProcess remote = remote(0);
+        int linkPort = remote.address("link").getPort();
+        GatewayProcess local = local(remote, "alice", "s3cret");
+        try (TestOrigin echo = TestOrigin.start(TestOrigin.echo())) {
+            try (Socket tunnel = Socks5Client.connect(local.address("mixed"), "127.0.0.1", echo.port())) {
+                tunnel.getOutputStream().write(42);
+                assertThat(tunnel.getInputStream().read()).isEqualTo(42);
+                long start = System.nanoTime();
+                Runtime.getRuntime().exec(new String[] {"kill", "-9", Long.toString(remote.pid())}).waitFor();
+                tunnel.setSoTimeout(5_000);
+                assertThat(Sockets.awaitEnd(tunnel)).isNotEqualTo(Sockets.End.TIMEOUT);
+                assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(2));
+            }
+            remote.awaitExit(10);
+            GatewayProcess restarted = remote(linkPort);
+            long reopened = System.nanoTime();
+            Await.until("a tunnel through the restarted remote", Duration.ofSeconds(5),
+                    () -> echoes(local, echo));
+            assertThat(Duration.ofNanos(System.nanoTime() - reopened)).isLessThan(Duration.ofSeconds(5));
+            assertThat(restarted.stdout()).anyMatch(line -> line.endsWith(":" + linkPort));
+        }
+    }
+
+    @Test
+    void usersChangedFromTheCommandLineApplyToTheLiveRemote() throws Exception {
+        GatewayProcess remote = remote(0);
+        assertThat(user("pw2\n", "add", "carol", "--password-stdin")).isZero();
+        GatewayProcess carol = local(remote, "carol", "pw2");
+        try (TestOrigin echo = TestOrigin.start(TestOrigin.echo())) {
+            assertThat(echoes(carol, echo)).as("a user added while the remote runs").isTrue();
+            try (Socket tunnel = Socks5Client.connect(carol.address("mixed"), "127.0.0.1", echo.port())) {
+                tunnel.getOutputStream().write(1);
+                assertThat(tunnel.getInputStream().read()).isEqualTo(1);
+                long start = System.nanoTime();
+                assertThat(user(null, "set", "carol", "--disable")).isZero();
+                tunnel.setSoTimeout(5_000);
+                assertThat(Sockets.awaitEnd(tunnel)).isNotEqualTo(Sockets.End.TIMEOUT);
+                // The command itself takes a JVM start; the remote's own reaction is the poll interval.
+                assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(5));
+            }
+            assertThat(echoes(carol, echo)).as("a disabled user opens nothing more").isFalse();
+            assertThat(user(null, "set", "carol", "--enable")).isZero();
+            assertThat(echoes(carol, echo)).isTrue();
+            assertThat(user(null, "del", "carol")).isZero();
+            assertThat(echoes(carol, echo)).as("a deleted user opens nothing more").isFalse();
+        }
+    }
+
+    private static boolean echoes(GatewayProcess local, TestOrigin echo) {
+        try (Socket socket = Socks5Client.connect(local.address("mixed"), "127.0.0.1", echo.port())) {
+            socket.getOutputStream().write(9);
+            return new DataInputStream(socket.getInputStream()).read() == 9;
+        } catch (IOException e) {
+            return false;
+        }
+    }
+}
