@@ -9,6 +9,7 @@ import io.relaygate.core.reactor.EventLoop;
 import io.relaygate.core.config.HostPort;
 import io.relaygate.core.link.LinkCredentials;
 import io.relaygate.core.link.ScramServer;
+import io.relaygate.core.tunnel.AuthDamper;
 import io.relaygate.core.tunnel.ConnectionLimits;
 import io.relaygate.core.tunnel.Connector;
 import io.relaygate.core.tunnel.DestinationPolicy;
@@ -131,7 +132,8 @@ public final class Gateway implements AutoCloseable {
         }
         this.sessions = remoteRole ? new UserSessions() : null;
         TunnelServices services = new TunnelServices(pool, stats, limits, timeouts, connector,
-                new PasswordVerifier(accountStore), blocking, sessions);
+                new PasswordVerifier(accountStore), blocking, sessions,
+                new AuthDamper(config.limits().authFailuresBeforeDelay(), config.limits().authFailuresBeforeRefusal()));
         if (remoteRole) {
             watchAccounts();
         }

@@ -24,12 +24,22 @@ import java.util.function.Consumer;
  */
 public final class MemoryAccounts implements GatewayPlugin, AccountStoreFactory, AccountStore {
 
-    private static final int ITERATIONS = 64;
+    private final int iterations;
 
     private final Map<String, Account> accounts = new ConcurrentHashMap<>();
     private final AtomicInteger lookups = new AtomicInteger();
     private final List<Consumer<AccountChange>> listeners = new CopyOnWriteArrayList<>();
     private final Map<String, long[]> traffic = new ConcurrentHashMap<>();
+
+    /** A store whose credentials use 64 PBKDF2 iterations: fast tests. */
+    public MemoryAccounts() {
+        this(64);
+    }
+
+    /** A store whose credentials use {@code iterations} PBKDF2 iterations. */
+    public MemoryAccounts(int iterations) {
+        this.iterations = iterations;
+    }
 
     @Override
     public String name() {
@@ -56,7 +66,7 @@ public final class MemoryAccounts implements GatewayPlugin, AccountStoreFactory,
 
     /** Adds or replaces a user. Thread-safe. */
     public MemoryAccounts put(String name, String password, boolean enabled) {
-        ScramCredential credential = ScramCredential.create(password.getBytes(StandardCharsets.UTF_8), ITERATIONS,
+        ScramCredential credential = ScramCredential.create(password.getBytes(StandardCharsets.UTF_8), iterations,
                 new SecureRandom());
         accounts.put(name, Account.create(name, credential, 0, enabled));
         return this;

@@ -49,8 +49,12 @@ public record GatewayConfig(Role role, HostPort listen, HostPort directListen, L
     /**
      * @param maxConnections         open client connections at once, across all listeners
      * @param maxHandshakesPerSource client connections still in their handshake, per source address
+     * @param authFailuresBeforeDelay   failed logins per address per minute before answers come a second late
+     *                                  (per user: twice as many); 0 turns damping off
+     * @param authFailuresBeforeRefusal failed logins per address per minute before attempts are refused unchecked
      */
-    public record Limits(int maxConnections, int maxHandshakesPerSource) {
+    public record Limits(int maxConnections, int maxHandshakesPerSource, int authFailuresBeforeDelay,
+                         int authFailuresBeforeRefusal) {
     }
 
     /**
@@ -130,7 +134,9 @@ public record GatewayConfig(Role role, HostPort listen, HostPort directListen, L
                 c.getDuration("timeouts.drain", Duration.ofSeconds(30), Duration.ZERO, Duration.ofHours(1)));
         Limits limits = new Limits(
                 (int) c.getLong("limits.maxConnections", defaultMaxConnections(), 1, 1_000_000),
-                (int) c.getLong("limits.maxHandshakesPerSource", 32, 1, 1_000_000));
+                (int) c.getLong("limits.maxHandshakesPerSource", 32, 1, 1_000_000),
+                (int) c.getLong("limits.authFailuresBeforeDelay", 5, 0, 1_000_000),
+                (int) c.getLong("limits.authFailuresBeforeRefusal", 20, 1, 1_000_000));
         int cores = Runtime.getRuntime().availableProcessors();
         int loops = (int) c.getLong("reactor.eventLoops", 0, 0, 256);
         Reactor reactor = new Reactor(loops == 0 ? cores : loops,

@@ -169,11 +169,27 @@ final class InboundConnection implements IoHandler, HandshakeSession {
         requireHandshaking();
         state = State.WAITING;
         updateInterest();
+        AuthDamper.Verdict verdict = services.damper().check(client.getAddress(), user);
+        if (verdict == AuthDamper.Verdict.REFUSE) {
+            services.stats().handshakeFailed(record.protocol + ": authentication damped");
+            loop.execute(() -> authenticated(user, AuthResult.REJECTED, result));
+            return;
+        }
+        long delay = verdict == AuthDamper.Verdict.DELAY ? AuthDamper.DELAY_NANOS : 0;
         byte[] copy = password.clone();
         try {
             services.blocking().execute(() -> {
                 AuthResult outcome = services.verifier().verify(user, copy);
-                loop.execute(() -> authenticated(user, outcome, result));
+                if (outcome == AuthResult.REJECTED) {
+                    services.damper().failed(client.getAddress(), user);
+                }
+                loop.execute(() -> {
+                    if (delay > 0) {
+                        loop.schedule(delay, () -> authenticated(user, outcome, result));
+                    } else {
+                        authenticated(user, outcome, result);
+                    }
+                });
             });
         } catch (RejectedExecutionException e) {
             loop.execute(() -> authenticated(user, AuthResult.UNAVAILABLE, result));
@@ -188,6 +204,7 @@ final class InboundConnection implements IoHandler, HandshakeSession {
         if (outcome == AuthResult.OK) {
             record.user = user;
         } else {
+            services.stats().handshakeFailed(record.protocol + ": authentication failed");
             services.debug("{}: authentication {}", record, outcome);
         }
         result.accept(outcome);

@@ -152,6 +152,10 @@ final class LinkServerConnection implements IoHandler, FrameDecoder.Handler {
         byte[] hello = bytes(payload);
         step = Step.PROOF;
         key.interestOps(0);
+        if (services.damper().check(client.getAddress(), null) == AuthDamper.Verdict.REFUSE) {
+            refuseDamped();
+            return;
+        }
         try {
             // The account lookup is JDBC: off the loop.
             services.blocking().execute(() -> {
@@ -166,8 +170,20 @@ final class LinkServerConnection implements IoHandler, FrameDecoder.Handler {
                     loop.execute(() -> closeAfter(Frames.error(Frames.ERROR_OVERLOADED, "account store unavailable")));
                     return;
                 }
+                AuthDamper.Verdict verdict = services.damper().check(client.getAddress(), scram.user());
                 loop.execute(() -> {
-                    if (step == Step.PROOF) {
+                    if (step != Step.PROOF) {
+                        return;
+                    }
+                    if (verdict == AuthDamper.Verdict.REFUSE) {
+                        refuseDamped();
+                    } else if (verdict == AuthDamper.Verdict.DELAY) {
+                        loop.schedule(AuthDamper.DELAY_NANOS, () -> {
+                            if (step == Step.PROOF) {
+                                send(Frames.frame(Frames.SERVER_CHALLENGE, 0, challenge));
+                            }
+                        });
+                    } else {
                         send(Frames.frame(Frames.SERVER_CHALLENGE, 0, challenge));
                     }
                 });
@@ -180,6 +196,7 @@ final class LinkServerConnection implements IoHandler, FrameDecoder.Handler {
     private void proof(ByteBuffer payload) {
         byte[] outcome = scram.verify(payload);
         if (!scram.accepted()) {
+            services.damper().failed(client.getAddress(), scram.user());
             services.stats().handshakeFailed("link: authentication failed");
             log.info("link from {}: authentication failed for user {}", LogText.address(client),
                     LogText.escape(scram.user()));
@@ -269,6 +286,12 @@ final class LinkServerConnection implements IoHandler, FrameDecoder.Handler {
             new FramedRelay(loop, services, record, upstream, upstreamKey, channel, key, 1, null, null, in.flip(),
                     false).startWithLinkPrefix(unsent);
         }
+    }
+
+    private void refuseDamped() {
+        services.stats().handshakeFailed("link: authentication damped");
+        log.info("link from {}: too many failed logins, refused without checking", LogText.address(client));
+        closeAfter(Frames.error(Frames.ERROR_AUTHENTICATION, "too many failed logins; try again later"));
     }
 
     private void protocolError(LinkProtocolException e) {

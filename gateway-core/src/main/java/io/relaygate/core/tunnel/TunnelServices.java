@@ -17,10 +17,11 @@ import org.slf4j.LoggerFactory;
  * @param verifier checks client passwords
  * @param blocking the bounded executor for blocking work
  * @param sessions the remote's tunnels by user, or null on the local role
+ * @param damper   brute-force damping of failed logins
  */
 public record TunnelServices(BufferPool pool, GatewayStats stats, ConnectionLimits limits, Timeouts timeouts,
                              Connector connector, PasswordVerifier verifier,
-                             Executor blocking, UserSessions sessions) {
+                             Executor blocking, UserSessions sessions, AuthDamper damper) {
 
     private static final Logger log = LoggerFactory.getLogger("io.relaygate.tunnel");
     /** One line per tunnel at close; its own logger so it can be routed or turned off. */
