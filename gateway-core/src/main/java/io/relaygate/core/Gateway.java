@@ -125,10 +125,13 @@ public final class Gateway implements AutoCloseable {
         Dialer dialer = new Dialer(resolver, blocking, timeouts.dns(), timeouts.connect(),
                 remoteRole ? DestinationPolicy.restrictive(config.allowDestinations()) : DestinationPolicy.OPEN);
         Connector connector = Connector.direct(dialer);
+        LinkConnector linkConnector = null;
         if (!remoteRole && config.remote() != null) {
             Dialer toRemote = new Dialer(resolver, blocking, timeouts.dns(), timeouts.connect());
-            connector = new LinkConnector(Destination.parse(config.remote().host(), config.remote().port()), toRemote,
-                    new LinkCredentials(config.user(), builder.linkPassword), blocking, timeouts.handshake());
+            linkConnector = new LinkConnector(Destination.parse(config.remote().host(), config.remote().port()),
+                    toRemote, new LinkCredentials(config.user(), builder.linkPassword), blocking, timeouts.handshake(),
+                    (config.linkPool() + reactor.eventLoops() - 1) / reactor.eventLoops());
+            connector = linkConnector;
         }
         this.sessions = remoteRole ? new UserSessions() : null;
         TunnelServices services = new TunnelServices(pool, stats, limits, timeouts, connector,
@@ -177,6 +180,9 @@ public final class Gateway implements AutoCloseable {
             throw new StartException("cannot listen on " + binding + ": " + describe(e), e);
         }
         started = true;
+        if (linkConnector != null) {
+            linkConnector.warm(loops);
+        }
         long fdLimit = GatewayConfig.fdLimit();
         if (2L * config.limits().maxConnections() + 1024 > fdLimit) {
             log.warn("limits.maxConnections {} needs about {} open files, but this process may open {};"

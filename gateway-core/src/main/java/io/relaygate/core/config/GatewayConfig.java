@@ -19,6 +19,7 @@ import java.util.Locale;
  * @param directListen   remote: the optional authenticated mixed listener for clients without a local gateway
  * @param allowDestinations remote: what the destination policy lets through despite its default refusals
  * @param passwordFile   local: the file holding the link password, or {@code null} (GATEWAY_PASSWORD then)
+ * @param linkPool       local: authenticated idle links kept ready for new tunnels (0 for none)
  * @param remote         the remote gateway (local role), or {@code null} for direct connections
  * @param user           the account on the remote (local role), or {@code null}
  * @param console        the web console's address, or {@code null} when off
@@ -34,7 +35,7 @@ import java.util.Locale;
  * @param settings       the merged settings, for the plugin sections
  */
 public record GatewayConfig(Role role, HostPort listen, HostPort directListen, List<DestinationPolicy.Rule> allowDestinations,
-                            HostPort remote, String user, Path passwordFile, HostPort console, Path dataDir,
+                            HostPort remote, String user, Path passwordFile, int linkPool, HostPort console, Path dataDir,
                             Path pluginsDir, boolean allowOpenProxy, String accountStore, String resolver,
                             int passwordIterations, Timeouts timeouts, Limits limits, Reactor reactor, Settings settings) {
 
@@ -98,6 +99,7 @@ public record GatewayConfig(Role role, HostPort listen, HostPort directListen, L
         String passwordFileText = c.getString("passwordFile", null);
         Path passwordFile = passwordFileText == null ? null : home.resolve(passwordFileText);
         HostPort directListen = hostPort(c, "directListen", null);
+        int linkPool = (int) c.getLong("linkPool", 4, 0, 1024);
         List<DestinationPolicy.Rule> allowDestinations = new ArrayList<>();
         String allowText = c.getString("allowDestination", "");
         for (String entry : allowText.split(",")) {
@@ -134,7 +136,9 @@ public record GatewayConfig(Role role, HostPort listen, HostPort directListen, L
                 c.getDuration("timeouts.drain", Duration.ofSeconds(30), Duration.ZERO, Duration.ofHours(1)));
         Limits limits = new Limits(
                 (int) c.getLong("limits.maxConnections", defaultMaxConnections(), 1, 1_000_000),
-                (int) c.getLong("limits.maxHandshakesPerSource", 32, 1, 1_000_000),
+                // A local proxy's clients are this machine's applications, all from one address: a browser's
+                // burst of new connections must fit. Remote-facing listeners keep RELIABILITY.md's 32.
+                (int) c.getLong("limits.maxHandshakesPerSource", role == Role.LOCAL ? 256 : 32, 1, 1_000_000),
                 (int) c.getLong("limits.authFailuresBeforeDelay", 5, 0, 1_000_000),
                 (int) c.getLong("limits.authFailuresBeforeRefusal", 20, 1, 1_000_000));
         int cores = Runtime.getRuntime().availableProcessors();
@@ -146,7 +150,7 @@ public record GatewayConfig(Role role, HostPort listen, HostPort directListen, L
                 (int) c.getLong("reactor.blockingQueue", 1024, 1, 1_000_000));
         c.requireAllConsumed();
         return new GatewayConfig(role, listen, directListen, List.copyOf(allowDestinations), remote, user,
-                passwordFile, console, dataDir, pluginsDir, allowOpenProxy,
+                passwordFile, linkPool, console, dataDir, pluginsDir, allowOpenProxy,
                 "none".equals(accountStore) ? null : accountStore, resolver, iterations, timeouts, limits, reactor,
                 settings);
     }

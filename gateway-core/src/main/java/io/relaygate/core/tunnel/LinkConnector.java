@@ -48,9 +48,20 @@ public final class LinkConnector implements Connector {
     private final AtomicLong lastRefusalLog = new AtomicLong(System.nanoTime() - Duration.ofHours(1).toNanos());
     private final java.util.concurrent.atomic.AtomicInteger handshaking = new java.util.concurrent.atomic.AtomicInteger();
     private final java.util.Queue<LinkAttempt> waiting = new java.util.concurrent.ConcurrentLinkedQueue<>();
+    private static final long PING_INTERVAL_NANOS = Duration.ofSeconds(15).toNanos();
+    private static final long PONG_TIMEOUT_NANOS = Duration.ofSeconds(10).toNanos();
+    private static final long MIN_BACKOFF_NANOS = Duration.ofMillis(100).toNanos();
+    private static final long MAX_BACKOFF_NANOS = Duration.ofSeconds(10).toNanos();
+    private final int idlePerLoop;
+    private final java.util.Map<EventLoop, LoopPool> pools = new java.util.concurrent.ConcurrentHashMap<>();
 
+    /**
+     * @param idlePerLoop authenticated idle links each event loop keeps ready, so a new tunnel skips the
+     *                    authentication round trips; 0 for none
+     */
     public LinkConnector(Destination remote, Dialer dialer, LinkCredentials credentials, Executor blocking,
-                         Duration handshakeTimeout) {
+                         Duration handshakeTimeout, int idlePerLoop) {
+        this.idlePerLoop = idlePerLoop;
         this.remote = remote;
         this.dialer = dialer;
         this.credentials = credentials;
@@ -58,8 +69,89 @@ public final class LinkConnector implements Connector {
         this.handshakeNanos = handshakeTimeout.toNanos();
     }
 
+    /** Starts filling the idle pools of {@code loops}. Thread-safe. */
+    public void warm(java.util.List<EventLoop> loops) {
+        if (idlePerLoop > 0) {
+            loops.forEach(loop -> loop.execute(() -> pool(loop).refill()));
+        }
+    }
+
+    private LoopPool pool(EventLoop loop) {
+        return pools.computeIfAbsent(loop, LoopPool::new);
+    }
+
+    /**
+     * One loop's idle links: authenticated, pinged while they wait, replaced when they die; refills back off
+     * exponentially with jitter while the remote is unreachable. Confined to its loop.
+     */
+    private final class LoopPool {
+        private final EventLoop loop;
+        private final java.util.ArrayDeque<LinkAttempt> idle = new java.util.ArrayDeque<>();
+        private int dialing;
+        private int failures;
+        private Timer retry;
+
+        LoopPool(EventLoop loop) {
+            this.loop = loop;
+        }
+
+        LinkAttempt take() {
+            return idle.poll();
+        }
+
+        void refill() {
+            if (retry != null) {
+                return;         // backing off
+            }
+            while (idle.size() + dialing < idlePerLoop) {
+                dialing++;
+                LinkAttempt link = new LinkAttempt(loop, null, null);
+                link.armDeadline();
+                if (handshaking.incrementAndGet() <= MAX_HANDSHAKES) {
+                    link.start();
+                } else {
+                    handshaking.decrementAndGet();
+                    waiting.add(link);
+                }
+            }
+        }
+
+        void ready(LinkAttempt link) {
+            dialing--;
+            failures = 0;
+            idle.add(link);
+        }
+
+        void idleLinkLost(LinkAttempt link) {
+            idle.remove(link);
+            refill();
+        }
+
+        void dialFailed() {
+            dialing--;
+            failures++;
+            long backoff = Math.min(MAX_BACKOFF_NANOS, MIN_BACKOFF_NANOS << Math.min(failures, 20));
+            long jittered = backoff / 2 + (long) (random.nextDouble() * backoff / 2);
+            if (retry == null) {
+                retry = loop.schedule(jittered, () -> {
+                    retry = null;
+                    refill();
+                });
+            }
+        }
+    }
+
     @Override
     public Attempt connect(EventLoop loop, Destination destination, Callback callback) {
+        if (idlePerLoop > 0) {
+            LoopPool pool = pool(loop);
+            LinkAttempt ready = pool.take();
+            pool.refill();
+            if (ready != null) {
+                ready.assign(destination, callback);
+                return ready;
+            }
+        }
         LinkAttempt attempt = new LinkAttempt(loop, destination, callback);
         attempt.armDeadline();
         if (handshaking.incrementAndGet() <= MAX_HANDSHAKES) {
@@ -88,13 +180,17 @@ public final class LinkConnector implements Connector {
         }
     }
 
-    private enum Step { DIALING, CHALLENGE, OUTCOME, OPEN_RESULT, DONE }
+    private enum Step { DIALING, CHALLENGE, OUTCOME, READY, OPEN_RESULT, DONE }
 
     /** One link, from dial to OPEN_RESULT. */
     private final class LinkAttempt implements Attempt, IoHandler, FrameDecoder.Handler {
         private final EventLoop loop;
-        private final Destination destination;
-        private final Callback callback;
+        private Destination destination;
+        private Callback callback;
+        /** A pool link until a tunnel takes it: its failures go to the pool, not to a tunnel. */
+        private boolean pooled;
+        private Timer pingTimer;
+        private Timer pongDeadline;
         private final FrameDecoder decoder = new FrameDecoder();
         private final ScramClient scram;
         private final ByteBuffer in = ByteBuffer.allocate(4096);
@@ -110,6 +206,7 @@ public final class LinkConnector implements Connector {
             this.loop = loop;
             this.destination = destination;
             this.callback = callback;
+            this.pooled = destination == null;
             this.scram = new ScramClient(credentials, random);
         }
 
@@ -185,12 +282,28 @@ public final class LinkConnector implements Connector {
                         : TunnelOutcome.GENERAL_FAILURE, "the remote gateway sent ERROR " + code);
                 return;
             }
+            if (step == Step.READY) {
+                if (type == Frames.PONG && pongDeadline != null) {
+                    pongDeadline.cancel();
+                } else if (type == Frames.PING) {
+                    send(Frames.frame(Frames.PONG, 0, bytesOf(payload)));
+                } else if (type != Frames.PONG) {
+                    throw new LinkProtocolException(Frames.ERROR_PROTOCOL, "unexpected frame " + type + " on an idle link");
+                }
+                return;
+            }
             switch (step) {
                 case CHALLENGE -> expect(type, Frames.SERVER_CHALLENGE, () -> challenge(payload));
                 case OUTCOME -> expect(type, Frames.SERVER_OUTCOME, () -> outcome(payload));
                 case OPEN_RESULT -> expect(type, Frames.OPEN_RESULT, () -> openResult(payload, stream));
                 default -> throw new LinkProtocolException(Frames.ERROR_PROTOCOL, "unexpected frame " + type);
             }
+        }
+
+        private byte[] bytesOf(ByteBuffer payload) {
+            byte[] copy = new byte[payload.remaining()];
+            payload.get(copy);
+            return copy;
         }
 
         private void expect(int type, int expected, ThrowingStep next) throws LinkProtocolException {
@@ -237,8 +350,48 @@ public final class LinkConnector implements Connector {
                 fail(TunnelOutcome.LINK_AUTH_FAILED, "the remote gateway refused the link credentials");
                 return;
             }
+            if (pooled) {
+                step = Step.READY;
+                releaseSlot();
+                deadline.cancel();
+                pool(loop).ready(this);
+                pingTimer = loop.schedule(PING_INTERVAL_NANOS, this::ping);
+                return;
+            }
             step = Step.OPEN_RESULT;
             send(Frames.frame(Frames.OPEN, STREAM, LinkMessages.open(destination)));
+        }
+
+        /** A tunnel takes this idle link: OPEN goes out at once, no authentication round trip. Loop only. */
+        void assign(Destination target, Callback tunnel) {
+            pooled = false;
+            destination = target;
+            callback = tunnel;
+            cancelPings();
+            armDeadline();
+            step = Step.OPEN_RESULT;
+            send(Frames.frame(Frames.OPEN, STREAM, LinkMessages.open(destination)));
+        }
+
+        private void ping() {
+            if (step != Step.READY) {
+                return;
+            }
+            byte[] token = new byte[8];
+            random.nextBytes(token);
+            send(Frames.frame(Frames.PING, 0, token));
+            pongDeadline = loop.schedule(PONG_TIMEOUT_NANOS, () -> fail(TunnelOutcome.GENERAL_FAILURE,
+                    "an idle link did not answer its ping"));
+            pingTimer = loop.schedule(PING_INTERVAL_NANOS, this::ping);
+        }
+
+        private void cancelPings() {
+            if (pingTimer != null) {
+                pingTimer.cancel();
+            }
+            if (pongDeadline != null) {
+                pongDeadline.cancel();
+            }
         }
 
         private void openResult(ByteBuffer payload, int stream) throws LinkProtocolException {
@@ -296,8 +449,17 @@ public final class LinkConnector implements Connector {
             if (step == Step.DONE) {
                 return;
             }
+            boolean wasReady = step == Step.READY;
             cancel();
-            callback.failed(outcome, reason);
+            if (!pooled) {
+                callback.failed(outcome, reason);
+            } else if (wasReady) {
+                services().debugLink("idle link to {} lost: {}", remote, reason);
+                pool(loop).idleLinkLost(this);
+            } else {
+                services().debugLink("pool link to {} failed: {}", remote, reason);
+                pool(loop).dialFailed();
+            }
         }
 
         private void releaseSlot() {
@@ -311,6 +473,7 @@ public final class LinkConnector implements Connector {
         @Override
         public void cancel() {
             step = Step.DONE;
+            cancelPings();
             releaseSlot();
             if (deadline != null) {
                 deadline.cancel();
@@ -323,6 +486,16 @@ public final class LinkConnector implements Connector {
                 key.cancel();
             }
             Sockets.close(channel);
+        }
+    }
+
+    private LinkConnector services() {
+        return this;
+    }
+
+    private void debugLink(String format, Object a, Object b) {
+        if (log.isDebugEnabled()) {
+            log.debug(format, a, b);
         }
     }
 

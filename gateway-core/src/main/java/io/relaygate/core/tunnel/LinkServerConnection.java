@@ -207,6 +207,10 @@ final class LinkServerConnection implements IoHandler, FrameDecoder.Handler {
         deadline.cancel();
         record.user = scram.user();
         step = Step.OPEN;
+        if (services.sessions() != null) {
+            // An idle authenticated link of a user disabled meanwhile must not open anything.
+            services.sessions().register(record.user, this, loop, () -> close(false));
+        }
         services.debug("{}: link authenticated as {}", record, LogText.escape(scram.user()));
         send(Frames.frame(Frames.SERVER_OUTCOME, 0, outcome));
     }
@@ -217,6 +221,9 @@ final class LinkServerConnection implements IoHandler, FrameDecoder.Handler {
         }
         Destination destination = LinkMessages.open(payload);
         record.destination = destination.toString();
+        if (services.sessions() != null) {
+            services.sessions().unregister(record.user, this);
+        }
         decoder.pause();
         step = Step.DIALING;
         key.interestOps(0);
@@ -352,6 +359,9 @@ final class LinkServerConnection implements IoHandler, FrameDecoder.Handler {
             return;
         }
         closed = true;
+        if (step == Step.OPEN && services.sessions() != null) {
+            services.sessions().unregister(record.user, this);
+        }
         step = Step.DONE;
         if (dial != null) {
             dial.cancel();

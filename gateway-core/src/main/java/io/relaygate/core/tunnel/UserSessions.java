@@ -3,7 +3,6 @@ package io.relaygate.core.tunnel;
 import io.relaygate.core.reactor.EventLoop;
 import java.util.HashMap;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
@@ -13,22 +12,32 @@ import java.util.concurrent.ConcurrentHashMap;
  */
 public final class UserSessions {
 
-    private record Session(EventLoop loop, TunnelRelay relay) {
+    /** How to end one of a user's connections: a task for its loop. */
+    private record Session(EventLoop loop, Runnable close) {
     }
 
-    private final ConcurrentHashMap<String, Set<Session>> byUser = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<String, ConcurrentHashMap<Object, Session>> byUser = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<String, long[]> unflushed = new ConcurrentHashMap<>();
 
     void opened(String user, EventLoop loop, TunnelRelay relay) {
-        byUser.computeIfAbsent(user, k -> ConcurrentHashMap.newKeySet()).add(new Session(loop, relay));
+        register(user, relay, loop, () -> relay.close("user revoked"));
     }
 
     void closed(String user, EventLoop loop, TunnelRelay relay, long up, long down) {
+        unregister(user, relay);
+        addTraffic(user, up, down);
+    }
+
+    /** Registers any connection of {@code user} (an idle authenticated link) to be closed if the user is revoked. */
+    void register(String user, Object owner, EventLoop loop, Runnable close) {
+        byUser.computeIfAbsent(user, k -> new ConcurrentHashMap<>()).put(owner, new Session(loop, close));
+    }
+
+    void unregister(String user, Object owner) {
         byUser.computeIfPresent(user, (k, sessions) -> {
-            sessions.remove(new Session(loop, relay));
+            sessions.remove(owner);
             return sessions.isEmpty() ? null : sessions;
         });
-        addTraffic(user, up, down);
     }
 
     /** Counts bytes not yet persisted, e.g. of a tunnel still open. */
@@ -45,19 +54,19 @@ public final class UserSessions {
 
     /** Closes every live tunnel of {@code user}, each on its own loop. {@return how many were asked to close} */
     public int revoke(String user) {
-        Set<Session> sessions = byUser.get(user);
+        Map<Object, Session> sessions = byUser.get(user);
         if (sessions == null) {
             return 0;
         }
-        for (Session session : sessions) {
-            session.loop().execute(() -> session.relay().close("user revoked"));
+        for (Session session : sessions.values()) {
+            session.loop().execute(session.close());
         }
         return sessions.size();
     }
 
-    /** {@return the live tunnels of {@code user}} */
+    /** {@return the live tunnels and idle links of {@code user}} */
     public int tunnels(String user) {
-        Set<Session> sessions = byUser.get(user);
+        Map<Object, Session> sessions = byUser.get(user);
         return sessions == null ? 0 : sessions.size();
     }
 

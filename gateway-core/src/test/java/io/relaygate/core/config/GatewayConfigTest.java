@@ -43,7 +43,7 @@ class GatewayConfigTest {
         assertThat(config.timeouts().idle()).isEqualTo(Duration.ofMinutes(15));
         assertThat(config.timeouts().halfClosed()).isEqualTo(Duration.ofSeconds(60));
         assertThat(config.timeouts().drain()).isEqualTo(Duration.ofSeconds(30));
-        assertThat(config.limits().maxHandshakesPerSource()).isEqualTo(32);
+        assertThat(config.limits().maxHandshakesPerSource()).isEqualTo(256);
         assertThat(config.limits().maxConnections()).isBetween(64, 8192);
         assertThat(config.reactor().eventLoops()).isEqualTo(Runtime.getRuntime().availableProcessors());
     }
@@ -53,6 +53,8 @@ class GatewayConfigTest {
         GatewayConfig config = GatewayConfig.from(Settings.empty().with("role", "remote", "--role"), dir);
         assertThat(config.listen()).isEqualTo(new HostPort("127.0.0.1", 7080));
         assertThat(config.console()).isEqualTo(new HostPort("127.0.0.1", 8080));
+        assertThat(config.limits().maxHandshakesPerSource()).isEqualTo(32);
+        assertThat(config.accountStore()).isEqualTo("sqlite");
     }
 
     @Test
