@@ -148,7 +148,7 @@ class ChainIT {
             assertThat(connect.stderr()).contains("502");
         }
         Await.until("the remote's log line", Duration.ofSeconds(5),
-                () -> remote.stderr().contains("authentication failed for user alice"));
+                () -> remote.stderr().contains("authentication failed for user alice (wrong password)"));
         assertThat(remote.stderr()).doesNotContain("not-the-password");
         assertThat(local.stderr()).contains("refused the credentials of user alice").doesNotContain("not-the-password");
     }
@@ -159,6 +159,9 @@ class ChainIT {
         int linkPort = remote.address("link").getPort();
         GatewayProcess local = local(remote, "alice", "s3cret");
         try (TestOrigin echo = TestOrigin.start(TestOrigin.echo())) {
+            Await.until("a first tunnel", Duration.ofSeconds(5), () -> echoes(local, echo));
+            long fdsBefore = openFiles(local.pid());
+            long threadsBefore = threads(local.pid());
             try (Socket tunnel = Socks5Client.connect(local.address("mixed"), "127.0.0.1", echo.port())) {
                 tunnel.getOutputStream().write(42);
                 assertThat(tunnel.getInputStream().read()).isEqualTo(42);
@@ -175,6 +178,9 @@ class ChainIT {
                     () -> echoes(local, echo));
             assertThat(Duration.ofNanos(System.nanoTime() - reopened)).isLessThan(Duration.ofSeconds(5));
             assertThat(restarted.stdout()).anyMatch(line -> line.endsWith(":" + linkPort));
+            // The local's idle pool refills to what it was; nothing leaked on its side.
+            Await.until("the local's descriptors and threads back to baseline", Duration.ofSeconds(15),
+                    () -> openFiles(local.pid()) <= fdsBefore && threads(local.pid()) <= threadsBefore + 2);
         }
     }
 
@@ -201,6 +207,21 @@ class ChainIT {
             assertThat(user(null, "del", "carol")).isZero();
             // Idle authenticated links of the user close when the remote's change feed sees the deletion.
             Await.until("a deleted user opens nothing more", Duration.ofSeconds(1), () -> !echoes(carol, echo));
+        }
+    }
+
+    private static long openFiles(long pid) {
+        String[] fds = new java.io.File("/proc/" + pid + "/fd").list();
+        return fds == null ? Long.MAX_VALUE : fds.length;
+    }
+
+    private static long threads(long pid) {
+        try {
+            return Files.readAllLines(Path.of("/proc/" + pid + "/status")).stream()
+                    .filter(line -> line.startsWith("Threads:"))
+                    .mapToLong(line -> Long.parseLong(line.substring(8).trim())).findFirst().orElse(Long.MAX_VALUE);
+        } catch (IOException e) {
+            return Long.MAX_VALUE;
         }
     }
 

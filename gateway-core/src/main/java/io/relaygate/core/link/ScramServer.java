@@ -27,6 +27,7 @@ public final class ScramServer {
     private byte[] serverKey;
     private byte[] authMessage;
     private boolean accepted;
+    private String refusal;
 
     /**
      * @param secret            32 or more random bytes kept by the remote (the fake salts derive from it)
@@ -69,6 +70,7 @@ public final class ScramServer {
         user = new String(name, StandardCharsets.UTF_8);
         Optional<Account> account = accounts.apply(user);
         known = account.isPresent() && account.get().enabled();
+        refusal = account.isEmpty() ? "unknown user" : !account.get().enabled() ? "disabled user" : "wrong password";
         byte[] salt;
         int iterations;
         if (account.isPresent()) {
@@ -91,6 +93,14 @@ public final class ScramServer {
                 .put(salt).putInt(iterations).put(nonce).array();
         authMessage = Scram.concat(helloBytes, challenge);
         return challenge;
+    }
+
+    /**
+     * {@return why the last {@link #verify} refused, for the remote's log only (the client never learns it):
+     * {@code unknown user}, {@code disabled user} or {@code wrong password}}
+     */
+    public String refusal() {
+        return refusal;
     }
 
     /** {@return the user named in the hello} */

@@ -46,6 +46,10 @@ final class LinkServerConnection implements IoHandler, FrameDecoder.Handler {
     private Dialer.Dial dial;
     private boolean handshakeEnded;
     private boolean closed;
+    /** An idle link hears a PING every 15 s from a live local; three missed ones mean the local is gone (F7). */
+    private static final long IDLE_LINK_NANOS = 45_000_000_000L;
+    private Timer idleLink;
+    private long lastFrame;
 
     LinkServerConnection(EventLoop loop, TunnelServices services, Dialer dialer, Supplier<ScramServer> scram,
                          SocketChannel channel, InetSocketAddress client) {
@@ -121,6 +125,7 @@ final class LinkServerConnection implements IoHandler, FrameDecoder.Handler {
 
     @Override
     public void onFrame(int type, int flags, int stream, ByteBuffer payload) throws LinkProtocolException {
+        lastFrame = System.nanoTime();
         switch (step) {
             case HELLO -> {
                 require(type, Frames.CLIENT_HELLO);
@@ -198,8 +203,8 @@ final class LinkServerConnection implements IoHandler, FrameDecoder.Handler {
         if (!scram.accepted()) {
             services.damper().failed(client.getAddress(), scram.user());
             services.stats().handshakeFailed("link: authentication failed");
-            log.info("link from {}: authentication failed for user {}", LogText.address(client),
-                    LogText.escape(scram.user()));
+            log.info("link from {}: authentication failed for user {} ({})", LogText.address(client),
+                    LogText.escape(scram.user()), scram.refusal());
             closeAfter(Frames.frame(Frames.SERVER_OUTCOME, 0, outcome));
             return;
         }
@@ -211,11 +216,29 @@ final class LinkServerConnection implements IoHandler, FrameDecoder.Handler {
             // An idle authenticated link of a user disabled meanwhile must not open anything.
             services.sessions().register(record.user, this, loop, () -> close(false));
         }
+        lastFrame = System.nanoTime();
+        idleLink = loop.schedule(IDLE_LINK_NANOS, this::checkIdleLink);
         services.debug("{}: link authenticated as {}", record, LogText.escape(scram.user()));
         send(Frames.frame(Frames.SERVER_OUTCOME, 0, outcome));
     }
 
+    private void checkIdleLink() {
+        if (step != Step.OPEN) {
+            return;
+        }
+        long quiet = System.nanoTime() - lastFrame;
+        if (quiet >= IDLE_LINK_NANOS) {
+            services.debug("{}: idle link silent for {} s, closed", record, quiet / 1_000_000_000L);
+            close(false);
+        } else {
+            idleLink = loop.schedule(IDLE_LINK_NANOS - quiet, this::checkIdleLink);
+        }
+    }
+
     private void open(int stream, ByteBuffer payload) throws LinkProtocolException {
+        if (idleLink != null) {
+            idleLink.cancel();
+        }
         if (stream != 1) {
             throw new LinkProtocolException(Frames.ERROR_PROTOCOL, "version 1 opens stream 1 only");
         }
@@ -368,6 +391,9 @@ final class LinkServerConnection implements IoHandler, FrameDecoder.Handler {
         }
         if (deadline != null) {
             deadline.cancel();
+        }
+        if (idleLink != null) {
+            idleLink.cancel();
         }
         if (key != null) {
             key.cancel();

@@ -215,6 +215,39 @@ class LinkChainTest {
     }
 
     @Test
+    void b5B6TheRemoteChecksTheResolvedAddressesAndRefusesANameWithAnyForbiddenOne() throws Exception {
+        // Only loopback addresses anywhere: 127.0.0.2 is allow-listed, 127.0.0.1 is not.
+        TestOrigin allowed = closer.track(TestOrigin.start(java.net.InetAddress.getByName("127.0.0.2"),
+                TestOrigin.echo()));
+        io.relaygate.spi.Resolver resolver = host -> switch (host) {
+            case "allowed.test" -> List.of(java.net.InetAddress.getByName("127.0.0.2"));
+            case "loopback.test" -> List.of(java.net.InetAddress.getByName("127.0.0.1"));
+            case "mixed.test" -> List.of(java.net.InetAddress.getByName("127.0.0.2"),
+                    java.net.InetAddress.getByName("127.0.0.1"));
+            default -> throw new java.net.UnknownHostException(host);
+        };
+        List<String> settings = new ArrayList<>(List.of("role", "remote", "accountStore", "memory",
+                "plugins.memory.users", "alice:secret", "dataDir", data.toString(), "allowDestination",
+                "127.0.0.2/32"));
+        Gateway remote = closer.track(TestGateway.start(List.<GatewayPlugin>of(new Socks5Plugin(), accounts),
+                resolver, settings.toArray(String[]::new)));
+        Gateway local = local(remote, "alice", "secret");
+        assertThat(nameReply(local, "loopback.test", allowed.port())).as("B5").isEqualTo(2);
+        assertThat(nameReply(local, "mixed.test", allowed.port())).as("B6").isEqualTo(2);
+        assertThat(allowed.accepted()).as("nothing dialled").isZero();
+        assertThat(nameReply(local, "allowed.test", allowed.port())).as("B10").isZero();
+        assertThat(allowed.accepted()).isEqualTo(1);
+    }
+
+    private static int nameReply(Gateway local, String name, int port) throws IOException {
+        try (Socket socket = Socks5Client.open(local.address("mixed"))) {
+            socket.getOutputStream().write(Socks5Client.greetingAndRequest(name, port));
+            new DataInputStream(socket.getInputStream()).readFully(new byte[2]);
+            return Socks5Client.readReply(socket).code();
+        }
+    }
+
+    @Test
     void whenTheRemoteGoesAwayOpenTunnelsClosePromptlyAndNewOnesFail() throws Exception {
         TestOrigin echo = closer.track(TestOrigin.start(TestOrigin.echo()));
         Gateway remote = remote("allowDestination", "127.0.0.1/32");
