@@ -37,7 +37,8 @@ class ChainIT {
     void users() throws Exception {
         remoteData = Files.createDirectories(work.resolve("remote-data"));
         config = work.resolve("chain.yaml");
-        Files.writeString(config, "passwordIterations: 4096\n");
+        // Damping off: these tests log in wrongly on purpose, from one address, more often than a person would.
+        Files.writeString(config, "passwordIterations: 4096\nlimits:\n  authFailuresBeforeDelay: 0\n");
         user("s3cret\n", "add", "alice", "--password-stdin");
         user("pw\n", "add", "bob", "--password-stdin");
     }
@@ -151,6 +152,16 @@ class ChainIT {
                 () -> remote.stderr().contains("authentication failed for user alice (wrong password)"));
         assertThat(remote.stderr()).doesNotContain("not-the-password");
         assertThat(local.stderr()).contains("refused the credentials of user alice").doesNotContain("not-the-password");
+        // Unknown and disabled users: the same refusal at the client, the reason only in the remote's log.
+        assertThat(user(null, "set", "bob", "--disable")).isZero();
+        for (String[] who : new String[][] {{"mallory", "unknown user"}, {"bob", "disabled user"}}) {
+            GatewayProcess other = local(remote, who[0], "pw");
+            String proxy = "127.0.0.1:" + other.address("mixed").getPort();
+            assertThat(Curl.run(work, "--socks5-hostname", proxy, "http://127.0.0.1:9/").exit()).isEqualTo(97);
+            Await.until("the remote's log line for " + who[0], Duration.ofSeconds(5),
+                    () -> remote.stderr().contains("authentication failed for user " + who[0] + " (" + who[1] + ")"));
+        }
+        assertThat(remote.stderr()).doesNotContain("pw\n");
     }
 
     @Test

@@ -52,6 +52,7 @@ public final class LinkConnector implements Connector {
     private static final long PONG_TIMEOUT_NANOS = Duration.ofSeconds(10).toNanos();
     private static final long MIN_BACKOFF_NANOS = Duration.ofMillis(100).toNanos();
     private static final long MAX_BACKOFF_NANOS = Duration.ofSeconds(10).toNanos();
+    private static final long AUTH_REFUSED_BACKOFF_NANOS = Duration.ofSeconds(60).toNanos();
     private final int idlePerLoop;
     private final java.util.Map<EventLoop, LoopPool> pools = new java.util.concurrent.ConcurrentHashMap<>();
 
@@ -127,10 +128,15 @@ public final class LinkConnector implements Connector {
             refill();
         }
 
-        void dialFailed() {
+        /**
+         * @param refused the remote refused our credentials: retrying sooner than its damping window would only
+         *                get this address damped, for every user behind it
+         */
+        void dialFailed(boolean refused) {
             dialing--;
             failures++;
-            long backoff = Math.min(MAX_BACKOFF_NANOS, MIN_BACKOFF_NANOS << Math.min(failures, 20));
+            long backoff = refused ? AUTH_REFUSED_BACKOFF_NANOS
+                    : Math.min(MAX_BACKOFF_NANOS, MIN_BACKOFF_NANOS << Math.min(failures, 20));
             long jittered = backoff / 2 + (long) (random.nextDouble() * backoff / 2);
             if (retry == null) {
                 retry = loop.schedule(jittered, () -> {
@@ -458,7 +464,7 @@ public final class LinkConnector implements Connector {
                 pool(loop).idleLinkLost(this);
             } else {
                 services().debugLink("pool link to {} failed: {}", remote, reason);
-                pool(loop).dialFailed();
+                pool(loop).dialFailed(outcome == TunnelOutcome.LINK_AUTH_FAILED);
             }
         }
 
