@@ -51,15 +51,7 @@ class ChainIT {
     }
 
     private int user(String stdin, String... args) throws Exception {
-        List<String> command = new ArrayList<>(List.of(GatewayProcess.HOME.resolve("bin/gateway").toString(), "user"));
-        command.addAll(List.of(args));
-        command.addAll(List.of("--data-dir=" + remoteData, "--config=" + config));
-        Path in = Files.createTempFile(work, "stdin", ".txt");
-        Files.writeString(in, stdin == null ? "" : stdin);
-        Process process = new ProcessBuilder(command).redirectInput(in.toFile())
-                .redirectOutput(ProcessBuilder.Redirect.DISCARD).redirectError(ProcessBuilder.Redirect.DISCARD).start();
-        assertThat(process.waitFor(60, TimeUnit.SECONDS)).isTrue();
-        return process.exitValue();
+        return new UserCli(work, remoteData, config).run(stdin, args);
     }
 
     private GatewayProcess remote(int port) throws IOException {

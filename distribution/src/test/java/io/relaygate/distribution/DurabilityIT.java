@@ -33,15 +33,7 @@ class DurabilityIT {
     Path work;
 
     private int user(Path data, Path config, String stdin, String... args) throws Exception {
-        List<String> command = new ArrayList<>(List.of(GatewayProcess.HOME.resolve("bin/gateway").toString(), "user"));
-        command.addAll(List.of(args));
-        command.addAll(List.of("--data-dir=" + data, "--config=" + config));
-        Path in = Files.createTempFile(work, "stdin", ".txt");
-        Files.writeString(in, stdin == null ? "" : stdin);
-        Process process = new ProcessBuilder(command).redirectInput(in.toFile())
-                .redirectOutput(ProcessBuilder.Redirect.DISCARD).redirectError(ProcessBuilder.Redirect.DISCARD).start();
-        assertThat(process.waitFor(60, TimeUnit.SECONDS)).isTrue();
-        return process.exitValue();
+        return new UserCli(work, data, config).run(stdin, args);
     }
 
     private static long[] counters(Path db, String user) throws Exception {

@@ -505,6 +505,11 @@ public final class Gateway implements AutoCloseable {
         return executor;
     }
 
+    /** {@return the context plugins get, for a configuration and an executor (the CLI uses a direct one)} */
+    public static GatewayContext context(GatewayConfig config, Executor blockingExecutor) {
+        return new Context(config, blockingExecutor);
+    }
+
     private record Context(GatewayConfig config, Executor blockingExecutor) implements GatewayContext {
         @Override
         public Role role() {

@@ -1,6 +1,7 @@
 package io.relaygate.core.cli;
 
 import io.relaygate.core.AccountStores;
+import io.relaygate.core.Gateway;
 import io.relaygate.core.config.ConfigError;
 import io.relaygate.core.config.GatewayConfig;
 import io.relaygate.core.config.Sizes;
@@ -20,13 +21,11 @@ import java.io.IOException;
 import java.io.InputStreamReader;
 import java.nio.CharBuffer;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.time.format.DateTimeFormatter;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
-import java.util.concurrent.Executor;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -158,23 +157,7 @@ final class UserCommand implements java.util.concurrent.Callable<Integer> {
         GatewayConfig config = GatewayConfig.from(shared.settings(), Main.home());
         List<LoadedPlugin> plugins = PluginLoader.load(config.pluginsDir());
         String name = config.accountStore() != null ? config.accountStore() : "sqlite";
-        Executor direct = Runnable::run;
-        GatewayContext context = new GatewayContext() {
-            @Override
-            public Role role() {
-                return config.role();
-            }
-
-            @Override
-            public Path dataDir() {
-                return config.dataDir();
-            }
-
-            @Override
-            public Executor blockingExecutor() {
-                return direct;
-            }
-        };
+        GatewayContext context = Gateway.context(config, Runnable::run);
         try (AccountStore store = AccountStores.open(name, config, plugins.stream().map(LoadedPlugin::plugin).toList(),
                 context)) {
             return action.run(store, config);

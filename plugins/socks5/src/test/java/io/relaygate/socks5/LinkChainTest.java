@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.relaygate.core.Gateway;
 import io.relaygate.spi.GatewayPlugin;
 import io.relaygate.testkit.Await;
+import io.relaygate.testkit.BothWays;
 import io.relaygate.testkit.Bytes;
 import io.relaygate.testkit.Closer;
 import io.relaygate.testkit.MemoryAccounts;
@@ -14,7 +15,6 @@ import io.relaygate.testkit.TestGateway;
 import io.relaygate.testkit.TestOrigin;
 import java.io.DataInputStream;
 import java.io.IOException;
-import java.io.OutputStream;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -88,58 +88,11 @@ class LinkChainTest {
 
     @Test
     void concurrentTunnelsInBothDirectionsAtOnce() throws Exception {
-        long perDirection = 2L << 20;
-        byte[][] atOrigin = new byte[16][];
-        TestOrigin origin = closer.track(TestOrigin.start(socket -> {
-            int id = new DataInputStream(socket.getInputStream()).readInt();
-            Thread writer = new Thread(() -> {
-                try {
-                    Bytes.writeRandom(socket.getOutputStream(), perDirection, 500 + id);
-                    socket.shutdownOutput();
-                } catch (IOException e) {
-                    throw new RuntimeException(e);
-                }
-            });
-            writer.start();
-            atOrigin[id] = Bytes.readAll(socket.getInputStream(), null);
-            writer.join();
-        }));
+        BothWays transfer = new BothWays(16, 2L << 20);
+        TestOrigin origin = closer.track(TestOrigin.start(transfer.origin()));
         Gateway remote = remote("allowDestination", "127.0.0.1/32");
         Gateway local = local(remote, "alice", "secret");
-        byte[][] sent = new byte[16][];
-        byte[][] received = new byte[16][];
-        List<Thread> clients = new ArrayList<>();
-        for (int i = 0; i < 16; i++) {
-            int id = i;
-            Thread client = new Thread(() -> {
-                try (Socket socket = Socks5Client.connect(local.address("mixed"), "127.0.0.1", origin.port())) {
-                    Thread reader = new Thread(() -> {
-                        try {
-                            received[id] = Bytes.readAll(socket.getInputStream(), null);
-                        } catch (IOException e) {
-                            throw new RuntimeException(e);
-                        }
-                    });
-                    reader.start();
-                    new java.io.DataOutputStream(socket.getOutputStream()).writeInt(id);
-                    sent[id] = Bytes.writeRandom(socket.getOutputStream(), perDirection, id);
-                    socket.shutdownOutput();
-                    reader.join();
-                } catch (IOException | InterruptedException e) {
-                    throw new RuntimeException(e);
-                }
-            });
-            client.start();
-            clients.add(client);
-        }
-        for (Thread client : clients) {
-            client.join(40_000);
-        }
-        for (int i = 0; i < 16; i++) {
-            assertThat(received[i]).as("down %d", i)
-                    .isEqualTo(Bytes.writeRandom(OutputStream.nullOutputStream(), perDirection, 500 + i));
-            assertThat(atOrigin[i]).as("up %d", i).isEqualTo(sent[i]);
-        }
+        transfer.run(id -> Socks5Client.connect(local.address("mixed"), "127.0.0.1", origin.port()));
     }
 
     @Test

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.relaygate.core.Gateway;
 import io.relaygate.spi.Resolver;
 import io.relaygate.testkit.Await;
+import io.relaygate.testkit.BothWays;
 import io.relaygate.testkit.Closer;
 import io.relaygate.testkit.Bytes;
 import io.relaygate.testkit.MemoryAccounts;
@@ -99,59 +100,10 @@ class Socks5GatewayTest {
     void relayIsByteExactFor64ConcurrentTunnelsInBothDirectionsAtOnce() throws Exception {
         int tunnels = 64;
         long perDirection = 4L << 20;    // 64 x 4 MiB = 256 MiB each way
-        byte[][] receivedByOrigin = new byte[tunnels][];
-        TestOrigin origin = track(TestOrigin.start(socket -> {
-            DataInputStream in = new DataInputStream(socket.getInputStream());
-            int id = in.readInt();
-            Thread writer = new Thread(() -> {
-                try {
-                    Bytes.writeRandom(socket.getOutputStream(), perDirection, 1000 + id);
-                    socket.shutdownOutput();
-                } catch (IOException e) {
-                    throw new RuntimeException(e);
-                }
-            });
-            writer.start();
-            receivedByOrigin[id] = Bytes.readAll(in, null);
-            writer.join();
-        }));
+        BothWays transfer = new BothWays(tunnels, perDirection);
+        TestOrigin origin = track(TestOrigin.start(transfer.origin()));
         Gateway gateway = gateway();
-        List<Thread> clients = new ArrayList<>();
-        byte[][] sent = new byte[tunnels][];
-        byte[][] received = new byte[tunnels][];
-        for (int i = 0; i < tunnels; i++) {
-            int id = i;
-            Thread client = new Thread(() -> {
-                try (Socket socket = Socks5Client.connect(gateway.address("mixed"), "127.0.0.1", origin.port())) {
-                    socket.setSoTimeout(30_000);
-                    Thread reader = new Thread(() -> {
-                        try {
-                            received[id] = Bytes.readAll(socket.getInputStream(), null);
-                        } catch (IOException e) {
-                            throw new RuntimeException(e);
-                        }
-                    });
-                    reader.start();
-                    OutputStream out = socket.getOutputStream();
-                    new java.io.DataOutputStream(out).writeInt(id);
-                    sent[id] = Bytes.writeRandom(out, perDirection, id);
-                    socket.shutdownOutput();
-                    reader.join();
-                } catch (IOException | InterruptedException e) {
-                    throw new RuntimeException(e);
-                }
-            });
-            client.start();
-            clients.add(client);
-        }
-        for (Thread client : clients) {
-            client.join(TimeUnit.SECONDS.toMillis(50));
-        }
-        for (int i = 0; i < tunnels; i++) {
-            byte[] expectedDown = Bytes.writeRandom(OutputStream.nullOutputStream(), perDirection, 1000 + i);
-            assertThat(received[i]).as("down %d", i).isEqualTo(expectedDown);
-            assertThat(receivedByOrigin[i]).as("up %d", i).isEqualTo(sent[i]);
-        }
+        transfer.run(id -> Socks5Client.connect(gateway.address("mixed"), "127.0.0.1", origin.port()));
         Await.until("all tunnels closed", Duration.ofSeconds(5), () -> gateway.stats().openConnections() == 0);
         assertThat(gateway.stats().bytesUp()).isEqualTo(tunnels * (perDirection + 4));
         assertThat(gateway.stats().bytesDown()).isEqualTo(tunnels * perDirection);

@@ -1,0 +1,93 @@
+package io.relaygate.testkit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.Socket;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Byte-exact relay in both directions at once: each client and its origin connection send each other a seeded
+ * pseudo-random stream of random write sizes while reading the other's, and both ends compare SHA-256 digests.
+ */
+public final class BothWays {
+
+    /** Opens client {@code id}'s tunnel to the origin. */
+    @FunctionalInterface
+    public interface Opener {
+        Socket open(int id) throws IOException;
+    }
+
+    private final int tunnels;
+    private final long perDirection;
+    private final byte[][] atOrigin;
+
+    /** A transfer of {@code perDirection} bytes each way over each of {@code tunnels} tunnels. */
+    public BothWays(int tunnels, long perDirection) {
+        this.tunnels = tunnels;
+        this.perDirection = perDirection;
+        this.atOrigin = new byte[tunnels][];
+    }
+
+    /** {@return the origin's side: it learns the client's id, then streams its own bytes while digesting} */
+    public TestOrigin.Behaviour origin() {
+        return socket -> {
+            int id = new DataInputStream(socket.getInputStream()).readInt();
+            Thread writer = new Thread(() -> {
+                try {
+                    Bytes.writeRandom(socket.getOutputStream(), perDirection, 1_000_000 + id);
+                    socket.shutdownOutput();
+                } catch (IOException e) {
+                    throw new RuntimeException(e);
+                }
+            });
+            writer.start();
+            atOrigin[id] = Bytes.readAll(socket.getInputStream(), null);
+            writer.join();
+        };
+    }
+
+    /** Runs every client at once and asserts both directions of every tunnel byte-exact. */
+    public void run(Opener opener) throws InterruptedException, IOException {
+        byte[][] sent = new byte[tunnels][];
+        byte[][] received = new byte[tunnels][];
+        List<Thread> clients = new ArrayList<>();
+        for (int i = 0; i < tunnels; i++) {
+            int id = i;
+            Thread client = new Thread(() -> {
+                try (Socket socket = opener.open(id)) {
+                    socket.setSoTimeout(60_000);
+                    Thread reader = new Thread(() -> {
+                        try {
+                            received[id] = Bytes.readAll(socket.getInputStream(), null);
+                        } catch (IOException e) {
+                            throw new RuntimeException(e);
+                        }
+                    });
+                    reader.start();
+                    OutputStream out = socket.getOutputStream();
+                    new DataOutputStream(out).writeInt(id);
+                    sent[id] = Bytes.writeRandom(out, perDirection, id);
+                    socket.shutdownOutput();
+                    reader.join();
+                } catch (IOException | InterruptedException e) {
+                    throw new RuntimeException(e);
+                }
+            });
+            client.start();
+            clients.add(client);
+        }
+        for (Thread client : clients) {
+            client.join(120_000);
+        }
+        for (int i = 0; i < tunnels; i++) {
+            byte[] expectedDown = Bytes.writeRandom(OutputStream.nullOutputStream(), perDirection, 1_000_000 + i);
+            assertThat(received[i]).as("down %d", i).isEqualTo(expectedDown);
+            assertThat(atOrigin[i]).as("up %d", i).isEqualTo(sent[i]);
+        }
+    }
+}
