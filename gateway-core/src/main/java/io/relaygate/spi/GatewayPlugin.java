@@ -30,6 +30,11 @@ public interface GatewayPlugin {
         return List.of();
     }
 
+    /** {@return the rate limiters this plugin offers, selected by name with the {@code rateLimiter} key} */
+    default List<RateLimiterFactory> rateLimiters() {
+        return List.of();
+    }
+
     /** {@return the name resolvers this plugin offers, selected by name with the {@code resolver} key} */
     default List<ResolverFactory> resolvers() {
         return List.of();

@@ -18,6 +18,7 @@ public record LoadedPlugin(GatewayPlugin plugin, String source) {
         plugin.protocols().forEach(p -> kinds.add("protocol " + p.name()));
         plugin.accountStores().forEach(s -> kinds.add("accountStore " + s.name()));
         plugin.resolvers().forEach(r -> kinds.add("resolver " + r.name()));
+        plugin.rateLimiters().forEach(r -> kinds.add("rateLimiter " + r.name()));
         return kinds;
     }
 }
