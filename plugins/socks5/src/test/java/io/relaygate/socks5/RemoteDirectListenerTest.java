@@ -108,7 +108,7 @@ class RemoteDirectListenerTest {
     void unknownUsersAndWrongPasswordsTakeTheSameTime() throws Exception {
         TestOrigin echo = closer.track(TestOrigin.start(TestOrigin.echo()));
         // Enough iterations that the key derivation, not the loopback, dominates each answer.
-        Gateway remote = remote(new MemoryAccounts(20_000).put("alice", "secret", true),
+        Gateway remote = remote(new MemoryAccounts(50_000).put("alice", "secret", true),
                 "limits.authFailuresBeforeDelay", "0");
         InetSocketAddress direct = remote.address("direct");
         InetAddress localhost = InetAddress.getLoopbackAddress();
