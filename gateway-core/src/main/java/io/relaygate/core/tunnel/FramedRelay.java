@@ -133,11 +133,7 @@ final class FramedRelay extends TunnelRelay {
 
         @Override
         public void failed(Throwable cause) {
-            if (cause instanceof Shutdown) {
-                close("shutdown");
-            } else {
-                abort("reset", cause);
-            }
+            sideFailed(cause);
         }
     }
 

@@ -40,7 +40,7 @@ final class InboundConnection implements IoHandler, HandshakeSession {
     private SelectionKey key;
     private State state = State.DETECTING;
     private ByteBuffer in = ByteBuffer.allocate(512);
-    private ByteBuffer out;
+    private final PendingWrites out = new PendingWrites();
     private ProtocolHandler handler;
     private Timer deadline;
     private Connector.Attempt dial;
@@ -156,7 +156,7 @@ final class InboundConnection implements IoHandler, HandshakeSession {
         if (state == State.CLOSED || state == State.CLOSING) {
             return;
         }
-        append(bytes);
+        out.add(bytes);
         try {
             flushOut();
         } catch (IOException e) {
@@ -272,7 +272,7 @@ final class InboundConnection implements IoHandler, HandshakeSession {
             return;
         }
         if (reply != null) {
-            append(reply);
+            out.add(reply);
         }
         state = State.RELAYING;
         deadline.cancel();
@@ -281,12 +281,11 @@ final class InboundConnection implements IoHandler, HandshakeSession {
         in = null;
         if (upstream.framed()) {
             new FramedRelay(loop, services, record, channel, key, upstream.channel(), upstream.key(),
-                    upstream.stream(), out, earlyData, upstream.linkLeftover(), true).start();
+                    upstream.stream(), out.take(), earlyData, upstream.linkLeftover(), true).start();
         } else {
-            new Relay(loop, services, record, channel, key, upstream.channel(), upstream.key(), out, earlyData)
+            new Relay(loop, services, record, channel, key, upstream.channel(), upstream.key(), out.take(), earlyData)
                     .start();
         }
-        out = null;
     }
 
     private void tunnelFailed(TunnelOutcome outcome, String reason) {
@@ -309,24 +308,8 @@ final class InboundConnection implements IoHandler, HandshakeSession {
 
     // ---- output and closing ----
 
-    private void append(ByteBuffer bytes) {
-        if (out == null) {
-            out = ByteBuffer.allocate(Math.max(64, bytes.remaining()));
-            out.flip();
-        }
-        if (out.capacity() - out.remaining() < bytes.remaining()) {
-            ByteBuffer bigger = ByteBuffer.allocate(out.remaining() + bytes.remaining());
-            bigger.put(out).flip();
-            out = bigger;
-        }
-        out.compact().put(bytes).flip();
-    }
-
     private void flushOut() throws IOException {
-        if (out != null && out.hasRemaining()) {
-            channel.write(out);
-        }
-        if (state == State.CLOSING && (out == null || !out.hasRemaining())) {
+        if (out.flush(channel) && state == State.CLOSING) {
             close();
             return;
         }
@@ -334,8 +317,8 @@ final class InboundConnection implements IoHandler, HandshakeSession {
     }
 
     private void closeAfter(ByteBuffer finalReply) {
-        if (finalReply != null && finalReply.hasRemaining()) {
-            append(finalReply);
+        if (finalReply != null) {
+            out.add(finalReply);
         }
         state = State.CLOSING;
         endHandshake();
@@ -352,7 +335,7 @@ final class InboundConnection implements IoHandler, HandshakeSession {
             return;
         }
         boolean reading = state == State.DETECTING || state == State.HANDSHAKING;
-        boolean writing = out != null && out.hasRemaining();
+        boolean writing = !out.isEmpty();
         int ops = (reading ? SelectionKey.OP_READ : 0) | (writing ? SelectionKey.OP_WRITE : 0);
         if (key.interestOps() != ops) {
             key.interestOps(ops);

@@ -205,7 +205,7 @@ public final class LinkConnector implements Connector {
         private SocketChannel channel;
         private SelectionKey key;
         private Timer deadline;
-        private ByteBuffer out;
+        private final PendingWrites out = new PendingWrites();
         private boolean holdsSlot;
 
         LinkAttempt(EventLoop loop, Destination destination, Callback callback) {
@@ -419,11 +419,7 @@ public final class LinkConnector implements Connector {
         }
 
         private void send(ByteBuffer bytes) {
-            if (out == null || !out.hasRemaining()) {
-                out = bytes;
-            } else {
-                out = ByteBuffer.allocate(out.remaining() + bytes.remaining()).put(out).put(bytes).flip();
-            }
+            out.add(bytes);
             try {
                 flush();
             } catch (IOException e) {
@@ -432,11 +428,9 @@ public final class LinkConnector implements Connector {
         }
 
         private void flush() throws IOException {
-            if (out != null && out.hasRemaining()) {
-                channel.write(out);
-            }
+            boolean drained = out.flush(channel);
             if (key.isValid() && step != Step.DONE) {
-                key.interestOps(SelectionKey.OP_READ | (out.hasRemaining() ? SelectionKey.OP_WRITE : 0));
+                key.interestOps(SelectionKey.OP_READ | (drained ? 0 : SelectionKey.OP_WRITE));
             }
         }
 

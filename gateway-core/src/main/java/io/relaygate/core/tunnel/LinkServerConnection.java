@@ -41,7 +41,7 @@ final class LinkServerConnection implements IoHandler, FrameDecoder.Handler {
     private final ByteBuffer in = ByteBuffer.allocate(4096);
     private SelectionKey key;
     private Step step = Step.PREAMBLE;
-    private ByteBuffer out;
+    private final PendingWrites out = new PendingWrites();
     private Timer deadline;
     private Dialer.Dial dial;
     private boolean handshakeEnded;
@@ -283,9 +283,8 @@ final class LinkServerConnection implements IoHandler, FrameDecoder.Handler {
                     null)));
             return;
         }
-        ByteBuffer result = Frames.frame(Frames.OPEN_RESULT, 1, LinkMessages.openResult(TunnelOutcome.OK, bound));
-        ByteBuffer pending = out != null && out.hasRemaining()
-                ? ByteBuffer.allocate(out.remaining() + result.remaining()).put(out).put(result).flip() : result;
+        out.add(Frames.frame(Frames.OPEN_RESULT, 1, LinkMessages.openResult(TunnelOutcome.OK, bound)));
+        ByteBuffer pending = out.take();
         step = Step.DONE;
         // The raw side is the destination; the link's leftover bytes (none in version 1) go to the relay.
         new RemoteRelayStart(upstream, upstreamKey, pending).run();
@@ -345,8 +344,7 @@ final class LinkServerConnection implements IoHandler, FrameDecoder.Handler {
     }
 
     private void send(ByteBuffer bytes) {
-        out = out == null || !out.hasRemaining() ? bytes
-                : ByteBuffer.allocate(out.remaining() + bytes.remaining()).put(out).put(bytes).flip();
+        out.add(bytes);
         try {
             flush();
         } catch (IOException e) {
@@ -355,10 +353,7 @@ final class LinkServerConnection implements IoHandler, FrameDecoder.Handler {
     }
 
     private void flush() throws IOException {
-        if (out != null && out.hasRemaining()) {
-            channel.write(out);
-        }
-        boolean pending = out != null && out.hasRemaining();
+        boolean pending = !out.flush(channel);
         if (step == Step.CLOSING && !pending) {
             close(false);
             return;

@@ -84,11 +84,7 @@ final class Relay extends TunnelRelay {
 
         @Override
         public void failed(Throwable cause) {
-            if (cause instanceof Shutdown) {
-                close("shutdown");
-            } else {
-                abort("reset", cause);
-            }
+            sideFailed(cause);
         }
     }
 

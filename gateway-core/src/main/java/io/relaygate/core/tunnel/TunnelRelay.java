@@ -90,6 +90,15 @@ abstract class TunnelRelay {
         }
     }
 
+    /** What a side's key does when its handler threw: a stop closes cleanly, anything else resets. */
+    final void sideFailed(Throwable cause) {
+        if (cause instanceof Shutdown) {
+            close("shutdown");
+        } else {
+            abort("reset", cause);
+        }
+    }
+
     /** Closes both sides, with resets when {@code reset}. */
     abstract void closeSockets(boolean reset);
 
