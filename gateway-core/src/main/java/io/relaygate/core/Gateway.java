@@ -323,6 +323,9 @@ public final class Gateway implements AutoCloseable {
             return;
         }
         listeners.forEach(Listener::close);
+        if (sessions != null) {
+            sessions.closeIdleLinks();
+        }
         int open = stats.openConnections();
         if (open > 0) {
             log.info("stopped accepting; draining {} connections for up to {} s", open, drain.toSeconds());

@@ -64,6 +64,23 @@ public final class UserSessions {
         return sessions.size();
     }
 
+    /**
+     * Closes every idle authenticated link (not the tunnels): a stopping remote drains tunnels, not links that
+     * carry nothing. {@return how many were asked to close}
+     */
+    public int closeIdleLinks() {
+        int closed = 0;
+        for (Map<Object, Session> sessions : byUser.values()) {
+            for (Map.Entry<Object, Session> entry : sessions.entrySet()) {
+                if (entry.getKey() instanceof LinkServerConnection) {
+                    entry.getValue().loop().execute(entry.getValue().close());
+                    closed++;
+                }
+            }
+        }
+        return closed;
+    }
+
     /** {@return the live tunnels and idle links of {@code user}} */
     public int tunnels(String user) {
         Map<Object, Session> sessions = byUser.get(user);

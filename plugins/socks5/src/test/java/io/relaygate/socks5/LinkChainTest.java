@@ -202,6 +202,17 @@ class LinkChainTest {
     }
 
     @Test
+    void aStoppingRemoteDrainsTunnelsButNotIdleLinks() throws Exception {
+        Gateway remote = remote("allowDestination", "127.0.0.1/32");
+        Gateway local = local(remote, "alice", "secret");
+        Await.until("the pool is warm", Duration.ofSeconds(5), () -> remote.sessions().tunnels("alice") == 4);
+        long start = System.nanoTime();
+        remote.shutdown(Duration.ofSeconds(30));
+        assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(5));
+        assertThat(local.stats().openConnections()).isZero();
+    }
+
+    @Test
     void whenTheRemoteGoesAwayOpenTunnelsClosePromptlyAndNewOnesFail() throws Exception {
         TestOrigin echo = closer.track(TestOrigin.start(TestOrigin.echo()));
         Gateway remote = remote("allowDestination", "127.0.0.1/32");
