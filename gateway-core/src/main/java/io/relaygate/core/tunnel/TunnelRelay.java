@@ -15,7 +15,13 @@ abstract class TunnelRelay {
     private long lastActivity;
     private Timer idleTimer;
     private Timer halfClosedTimer;
+    private Timer reportTimer;
+    private long reportedUp;
+    private long reportedDown;
     private boolean closed;
+
+    /** How often a live tunnel's traffic is reported for persisting: a crash loses at most this much of it. */
+    private static final long REPORT_NANOS = 5_000_000_000L;
 
     TunnelRelay(EventLoop loop, TunnelServices services, TunnelRecord record) {
         this.loop = loop;
@@ -28,6 +34,7 @@ abstract class TunnelRelay {
         services.stats().tunnelOpened();
         if (services.sessions() != null && record.user != null) {
             services.sessions().opened(record.user, loop, this);
+            reportTimer = loop.schedule(REPORT_NANOS, this::reportTraffic);
         }
         lastActivity = loop.now();
         idleTimer = loop.schedule(services.idleTimeoutNanos(), this::checkIdle);
@@ -58,6 +65,17 @@ abstract class TunnelRelay {
         } else if (halfClosedTimer == null) {
             halfClosedTimer = loop.schedule(services.halfClosedTimeoutNanos(), () -> close("half-closed timeout"));
         }
+    }
+
+    /** Hands the traffic since the last report to the account flusher, so long tunnels are counted as they go. */
+    private void reportTraffic() {
+        if (closed) {
+            return;
+        }
+        services.sessions().addTraffic(record.user, record.bytesUp - reportedUp, record.bytesDown - reportedDown);
+        reportedUp = record.bytesUp;
+        reportedDown = record.bytesDown;
+        reportTimer = loop.schedule(REPORT_NANOS, this::reportTraffic);
     }
 
     private void checkIdle() {
@@ -115,7 +133,9 @@ abstract class TunnelRelay {
         services.stats().tunnelClosed();
         services.limits().closed();
         if (services.sessions() != null && record.user != null) {
-            services.sessions().closed(record.user, loop, this, record.bytesUp, record.bytesDown);
+            reportTimer.cancel();
+            services.sessions().closed(record.user, loop, this, record.bytesUp - reportedUp,
+                    record.bytesDown - reportedDown);
         }
         record.outcome = outcome;
         services.accessLog(record);
