@@ -169,7 +169,7 @@ class ChainIT {
                 tunnel.getOutputStream().write(42);
                 assertThat(tunnel.getInputStream().read()).isEqualTo(42);
                 long start = System.nanoTime();
-                Runtime.getRuntime().exec(new String[] {"kill", "-9", Long.toString(remote.pid())}).waitFor();
+                remote.kill9();
                 tunnel.setSoTimeout(5_000);
                 assertThat(Sockets.awaitEnd(tunnel)).isNotEqualTo(Sockets.End.TIMEOUT);
                 assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(2));

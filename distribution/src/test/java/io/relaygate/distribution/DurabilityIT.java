@@ -101,7 +101,7 @@ class DurabilityIT {
                         acknowledged.add("u" + i);
                     }
                 }
-                Runtime.getRuntime().exec(new String[] {"kill", "-9", Long.toString(remote.pid())}).waitFor();
+                remote.kill9();
                 remote.awaitExit(10);
                 stop.set(true);
                 traffic.join(10_000);

@@ -107,6 +107,11 @@ final class GatewayProcess implements AutoCloseable {
         process.destroy();
     }
 
+    /** Sends SIGKILL: no shutdown hook, no flush, as a crash would. */
+    void kill9() {
+        process.destroyForcibly();
+    }
+
     /** {@return the exit status, waiting at most {@code seconds}} */
     int awaitExit(long seconds) throws InterruptedException {
         if (!process.waitFor(seconds, TimeUnit.SECONDS)) {
