@@ -454,10 +454,10 @@ public final class LinkConnector implements Connector {
             if (!pooled) {
                 callback.failed(outcome, reason);
             } else if (wasReady) {
-                services().debugLink("idle link to {} lost: {}", remote, reason);
+                debugLink("idle link to {} lost: {}", remote, reason);
                 pool(loop).idleLinkLost(this);
             } else {
-                services().debugLink("pool link to {} failed: {}", remote, reason);
+                debugLink("pool link to {} failed: {}", remote, reason);
                 pool(loop).dialFailed(outcome == TunnelOutcome.LINK_AUTH_FAILED);
             }
         }
@@ -487,10 +487,6 @@ public final class LinkConnector implements Connector {
             }
             Sockets.close(channel);
         }
-    }
-
-    private LinkConnector services() {
-        return this;
     }
 
     private void debugLink(String format, Object a, Object b) {
