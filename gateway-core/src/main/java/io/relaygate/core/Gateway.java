@@ -2,37 +2,37 @@ package io.relaygate.core;
 
 import io.relaygate.core.config.ConfigError;
 import io.relaygate.core.config.GatewayConfig;
+import io.relaygate.core.config.HostPort;
 import io.relaygate.core.config.SectionConfig;
+import io.relaygate.core.link.LinkCredentials;
+import io.relaygate.core.link.ScramServer;
 import io.relaygate.core.plugin.LoadedPlugin;
 import io.relaygate.core.reactor.BufferPool;
 import io.relaygate.core.reactor.EventLoop;
-import io.relaygate.core.config.HostPort;
-import io.relaygate.core.link.LinkCredentials;
-import io.relaygate.core.link.ScramServer;
 import io.relaygate.core.tunnel.AuthDamper;
 import io.relaygate.core.tunnel.ConnectionLimits;
 import io.relaygate.core.tunnel.Connector;
 import io.relaygate.core.tunnel.DestinationPolicy;
-import io.relaygate.core.tunnel.LinkConnector;
-import io.relaygate.core.tunnel.LinkSecret;
-import io.relaygate.spi.Destination;
-import java.security.SecureRandom;
-import java.util.function.Supplier;
 import io.relaygate.core.tunnel.Dialer;
 import io.relaygate.core.tunnel.GatewayStats;
+import io.relaygate.core.tunnel.LinkConnector;
+import io.relaygate.core.tunnel.LinkSecret;
 import io.relaygate.core.tunnel.Listener;
 import io.relaygate.core.tunnel.PasswordVerifier;
 import io.relaygate.core.tunnel.Protocol;
+import io.relaygate.core.tunnel.Shaping;
 import io.relaygate.core.tunnel.Shutdown;
 import io.relaygate.core.tunnel.TunnelServices;
 import io.relaygate.core.tunnel.UserSessions;
 import io.relaygate.spi.AccountChange;
-import java.util.concurrent.ScheduledExecutorService;
 import io.relaygate.spi.AccountStore;
 import io.relaygate.spi.ConfigException;
+import io.relaygate.spi.Destination;
 import io.relaygate.spi.GatewayContext;
 import io.relaygate.spi.GatewayPlugin;
 import io.relaygate.spi.ProtocolFactory;
+import io.relaygate.spi.RateLimiter;
+import io.relaygate.spi.RateLimiterFactory;
 import io.relaygate.spi.Resolver;
 import io.relaygate.spi.ResolverFactory;
 import java.io.IOException;
@@ -41,6 +41,7 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.UnknownHostException;
 import java.nio.file.Path;
+import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -49,11 +50,13 @@ import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.Executor;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -74,6 +77,8 @@ public final class Gateway implements AutoCloseable {
     private final AccountStore accountStore;
     private final List<Listener> listeners;
     private final UserSessions sessions;
+    private final Shaping shaping;
+    private final RateLimiter limiter;
     private ScheduledExecutorService accounting;
     private boolean started;
     private boolean stopped;
@@ -89,6 +94,7 @@ public final class Gateway implements AutoCloseable {
         List<Protocol> protocols;
         Resolver resolver;
         AccountStore store = null;
+        RateLimiter rateLimiter = null;
         try {
             protocols = createProtocols(plugins, context, sections);
             if (protocols.isEmpty()) {
@@ -97,6 +103,7 @@ public final class Gateway implements AutoCloseable {
             }
             resolver = builder.resolver != null ? builder.resolver : createResolver(plugins, context, sections);
             store = createAccountStore(plugins, context, sections);
+            rateLimiter = createRateLimiter(plugins, context, sections);
             for (String unknown : sections) {
                 throw ConfigError.of(new ConfigException(GatewayConfig.PLUGINS + "." + unknown,
                         "no plugin provides \"" + unknown + "\" (found: " + allNames(plugins) + ")"),
@@ -111,9 +118,13 @@ public final class Gateway implements AutoCloseable {
             if (store != null) {
                 store.close();
             }
+            if (rateLimiter != null) {
+                rateLimiter.close();
+            }
             throw e;
         }
         this.accountStore = store;
+        this.limiter = rateLimiter;
         boolean authRequired = accountStore != null;
 
         this.stats = new GatewayStats();
@@ -134,9 +145,17 @@ public final class Gateway implements AutoCloseable {
             connector = linkConnector;
         }
         this.sessions = remoteRole ? new UserSessions() : null;
+        if (remoteRole) {
+            this.shaping = Shaping.perUser(limiter);
+        } else if (limiter != null) {
+            this.shaping = Shaping.overall(limiter, config.rateLimit());
+        } else {
+            this.shaping = Shaping.none();
+        }
         TunnelServices services = new TunnelServices(pool, stats, limits, timeouts, connector,
-                new PasswordVerifier(accountStore), blocking, sessions,
-                new AuthDamper(config.limits().authFailuresBeforeDelay(), config.limits().authFailuresBeforeRefusal()));
+                new PasswordVerifier(accountStore, shaping::loggedIn), blocking, sessions,
+                new AuthDamper(config.limits().authFailuresBeforeDelay(), config.limits().authFailuresBeforeRefusal()),
+                shaping);
         if (remoteRole) {
             watchAccounts();
         }
@@ -269,6 +288,11 @@ public final class Gateway implements AutoCloseable {
         accountStore.addListener(change -> {
             boolean revoked = change.kind() == AccountChange.Kind.DELETED
                     || (change.kind() == AccountChange.Kind.UPDATED && !change.account().enabled());
+            if (change.kind() == AccountChange.Kind.DELETED) {
+                shaping.deleted(change.name());
+            } else {
+                shaping.rateChanged(change.name(), change.account().rate());
+            }
             if (revoked) {
                 int closed = sessions.revoke(change.name());
                 if (closed > 0) {
@@ -371,6 +395,13 @@ public final class Gateway implements AutoCloseable {
             accounting.shutdownNow();
             flushTraffic();
         }
+        if (limiter != null) {
+            try {
+                limiter.close();
+            } catch (RuntimeException e) {
+                log.warn("closing the rate limiter failed: {}", e.toString());
+            }
+        }
         if (accountStore != null) {
             try {
                 accountStore.close();
@@ -420,6 +451,35 @@ public final class Gateway implements AutoCloseable {
         }
         sections.remove(config.accountStore());
         return AccountStores.open(config.accountStore(), config, plugins, context);
+    }
+
+    /**
+     * The remote shapes every user to their rate, so its limiter is required unless {@code rateLimiter: none}; the
+     * local needs one only for {@code rateLimit}.
+     */
+    private RateLimiter createRateLimiter(List<GatewayPlugin> plugins, GatewayContext context, Set<String> sections) {
+        String name = config.rateLimiter();
+        boolean remoteRole = config.role() == GatewayContext.Role.REMOTE;
+        if (name == null || (!remoteRole && config.rateLimit() == 0)) {
+            if (remoteRole) {
+                log.warn("rateLimiter: none: user rates are recorded but not enforced");
+            }
+            return null;
+        }
+        for (GatewayPlugin plugin : plugins) {
+            for (RateLimiterFactory factory : plugin.rateLimiters()) {
+                if (factory.name().equals(name)) {
+                    return configure(factory.name(), sections, c -> factory.create(c, context));
+                }
+            }
+        }
+        throw ConfigError.of(new ConfigException("rateLimiter", "\"" + name + "\" (expected: none, or a rate limiter"
+                + " plugin's name; found: " + allNames(plugins) + ")"), config.settings());
+    }
+
+    /** {@return the per-principal traffic and shaping} */
+    public Shaping shaping() {
+        return shaping;
     }
 
     /** Creates a plugin part from its section, which must then hold no unknown key. */
@@ -483,6 +543,7 @@ public final class Gateway implements AutoCloseable {
             plugin.protocols().forEach(f -> names.add(f.name()));
             plugin.accountStores().forEach(f -> names.add(f.name()));
             plugin.resolvers().forEach(f -> names.add(f.name()));
+            plugin.rateLimiters().forEach(f -> names.add(f.name()));
         }
         return names.isEmpty() ? "none" : String.join(", ", names);
     }

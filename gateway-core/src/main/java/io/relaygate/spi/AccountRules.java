@@ -12,6 +12,9 @@ public final class AccountRules {
     public static final int MAX_PASSWORD_BYTES = 1024;
 
     private static final Pattern NAME = Pattern.compile("[A-Za-z0-9._-]{1,64}");
+    private static final Pattern RATE = Pattern.compile("(\\d{1,18})\\s*([kmgt]i?b|b)?(/s)?");
+    /** The highest rate: a petabyte per second, far beyond any link, and safe from overflow in arithmetic. */
+    public static final long MAX_RATE = 1L << 50;
 
     private AccountRules() {
     }
@@ -38,5 +41,44 @@ public final class AccountRules {
             throw new IllegalArgumentException("password: expected 1 to " + MAX_PASSWORD_BYTES + " bytes");
         }
         return password;
+    }
+
+    /**
+     * Parses a rate in bytes per second over both directions: {@code 1500}, {@code 64KiB}, {@code 1MiB/s},
+     * {@code 10MB}; binary units are powers of 1024, decimal ones of 1000, case-insensitive; {@code 0} is unlimited.
+     *
+     * @throws IllegalArgumentException naming the expected form
+     */
+    public static long parseRate(String text) {
+        java.util.regex.Matcher m = text == null ? null : RATE.matcher(text.trim().toLowerCase(java.util.Locale.ROOT));
+        if (m == null || !m.matches()) {
+            throw new IllegalArgumentException("rate: expected bytes per second such as 1500, 64KiB, 1MiB/s or 10MB;"
+                    + " 0 for unlimited");
+        }
+        long number = Long.parseLong(m.group(1));
+        long multiplier = switch (m.group(2) == null ? "b" : m.group(2)) {
+            case "b" -> 1L;
+            case "kb" -> 1000L;
+            case "kib" -> 1L << 10;
+            case "mb" -> 1000L * 1000;
+            case "mib" -> 1L << 20;
+            case "gb" -> 1000L * 1000 * 1000;
+            case "gib" -> 1L << 30;
+            case "tb" -> 1000L * 1000 * 1000 * 1000;
+            default -> 1L << 40;
+        };
+        return checkRate(number > MAX_RATE / multiplier ? MAX_RATE + 1 : number * multiplier);
+    }
+
+    /**
+     * Checks a rate given as a number: 0 (unlimited) to {@link #MAX_RATE} bytes per second.
+     *
+     * @throws IllegalArgumentException naming the range
+     */
+    public static long checkRate(long bytesPerSecond) {
+        if (bytesPerSecond < 0 || bytesPerSecond > MAX_RATE) {
+            throw new IllegalArgumentException("rate: expected 0 (unlimited) to " + MAX_RATE + " bytes per second");
+        }
+        return bytesPerSecond;
     }
 }

@@ -58,8 +58,13 @@ public final class MemoryAccounts implements GatewayPlugin, AccountStoreFactory,
             if (entry.isBlank()) {
                 continue;
             }
+            // name:password, name:password:disabled or name:password:RATE (bytes per second)
             String[] parts = entry.trim().split(":");
-            put(parts[0], parts[1], parts.length < 3 || !parts[2].equals("disabled"));
+            boolean disabled = parts.length == 3 && parts[2].equals("disabled");
+            put(parts[0], parts[1], !disabled);
+            if (parts.length == 3 && !disabled) {
+                rate(parts[0], Long.parseLong(parts[2]));
+            }
         }
         return this;
     }
@@ -70,6 +75,15 @@ public final class MemoryAccounts implements GatewayPlugin, AccountStoreFactory,
                 new SecureRandom());
         accounts.put(name, Account.create(name, credential, 0, enabled));
         return this;
+    }
+
+    /** Changes a user's rate and tells the listeners, as a store's change feed would. Thread-safe. */
+    public void rate(String name, long bytesPerSecond) {
+        Account old = accounts.get(name);
+        Account changed = new Account(name, old.credential(), bytesPerSecond, old.enabled(), old.created(),
+                java.time.Instant.now(), old.bytesUp(), old.bytesDown());
+        accounts.put(name, changed);
+        listeners.forEach(l -> l.accept(new AccountChange(AccountChange.Kind.UPDATED, name, changed)));
     }
 
     /** Disables a user and tells the listeners, as a store's change feed would. */

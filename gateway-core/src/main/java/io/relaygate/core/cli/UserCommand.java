@@ -4,7 +4,6 @@ import io.relaygate.core.AccountStores;
 import io.relaygate.core.Gateway;
 import io.relaygate.core.config.ConfigError;
 import io.relaygate.core.config.GatewayConfig;
-import io.relaygate.core.config.Sizes;
 import io.relaygate.core.plugin.LoadedPlugin;
 import io.relaygate.core.plugin.PluginLoader;
 import io.relaygate.spi.Account;
@@ -171,12 +170,12 @@ final class UserCommand implements java.util.concurrent.Callable<Integer> {
     }
 
     private static long parseRate(String text) {
-        long rate = Sizes.parse(text);
-        if (rate < 0) {
-            throw new ConfigError("--rate: \"" + text + "\" (expected: bytes per second such as 1500, 64KiB, 1MiB"
+        try {
+            return AccountRules.parseRate(text);
+        } catch (IllegalArgumentException e) {
+            throw new ConfigError("--rate: \"" + text + "\" (expected: bytes per second such as 1500, 64KiB, 1MiB/s"
                     + " or 10MB; 0 for unlimited)");
         }
-        return rate;
     }
 
     /** Reads a password (never echoed, never logged) and derives its credential; the password bytes are wiped. */

@@ -1,5 +1,6 @@
 package io.relaygate.core.config;
 
+import io.relaygate.spi.AccountRules;
 import io.relaygate.spi.ConfigException;
 import io.relaygate.spi.GatewayContext.Role;
 import java.lang.management.ManagementFactory;
@@ -28,6 +29,8 @@ import java.util.Locale;
  * @param allowOpenProxy whether a listener without authentication may bind a non-loopback address
  * @param accountStore   the name of the account store that authenticates clients, or {@code null} for none
  * @param resolver       the name of the resolver, {@code system} for the JDK's
+ * @param rateLimiter    the name of the rate limiter, or {@code null} for none (user rates then unenforced)
+ * @param rateLimit      local: bytes per second for the whole proxy over both directions, 0 for unlimited
  * @param passwordIterations PBKDF2 iterations for new credentials
  * @param timeouts       every timeout
  * @param limits         connection caps
@@ -37,7 +40,7 @@ import java.util.Locale;
 public record GatewayConfig(Role role, HostPort listen, HostPort directListen, List<DestinationPolicy.Rule> allowDestinations,
                             HostPort remote, String user, Path passwordFile, int linkPool, HostPort console, Path dataDir,
                             Path pluginsDir, boolean allowOpenProxy, String accountStore, String resolver,
-                            int passwordIterations, Timeouts timeouts, Limits limits, Reactor reactor, Settings settings) {
+                            String rateLimiter, long rateLimit, int passwordIterations, Timeouts timeouts, Limits limits, Reactor reactor, Settings settings) {
 
     /** The prefix of plugin sections. */
     public static final String PLUGINS = "plugins";
@@ -122,6 +125,18 @@ public record GatewayConfig(Role role, HostPort listen, HostPort directListen, L
         // The remote authenticates every link: it always has a store, SQLite unless configured otherwise.
         String accountStore = c.getString("accountStore", role == Role.REMOTE ? "sqlite" : "none");
         String resolver = c.getString("resolver", "system");
+        String rateLimiter = c.getString("rateLimiter", "tokenBucket");
+        long rateLimit;
+        try {
+            rateLimit = AccountRules.parseRate(c.getString("rateLimit", "0"));
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException("rateLimit", "\"" + c.getString("rateLimit", "0") + "\" (expected: bytes per"
+                    + " second such as 1500, 512KiB or 4MiB/s; 0 for unlimited)");
+        }
+        if (role == Role.REMOTE && rateLimit != 0) {
+            throw new ConfigException("rateLimit", "only for the local role (expected: per-user rates on the remote,"
+                    + " set with `gateway user set NAME --rate`)");
+        }
         // OWASP's 2023 guidance for PBKDF2-HMAC-SHA-256.
         int iterations = (int) c.getLong("passwordIterations", 600_000, 1, 100_000_000);
 
@@ -151,7 +166,8 @@ public record GatewayConfig(Role role, HostPort listen, HostPort directListen, L
         c.requireAllConsumed();
         return new GatewayConfig(role, listen, directListen, List.copyOf(allowDestinations), remote, user,
                 passwordFile, linkPool, console, dataDir, pluginsDir, allowOpenProxy,
-                "none".equals(accountStore) ? null : accountStore, resolver, iterations, timeouts, limits, reactor,
+                "none".equals(accountStore) ? null : accountStore, resolver,
+                "none".equals(rateLimiter) ? null : rateLimiter, rateLimit, iterations, timeouts, limits, reactor,
                 settings);
     }
 

@@ -28,6 +28,7 @@ public final class ScramServer {
     private byte[] authMessage;
     private boolean accepted;
     private String refusal;
+    private long rate;
 
     /**
      * @param secret            32 or more random bytes kept by the remote (the fake salts derive from it)
@@ -70,6 +71,7 @@ public final class ScramServer {
         user = new String(name, StandardCharsets.UTF_8);
         Optional<Account> account = accounts.apply(user);
         known = account.isPresent() && account.get().enabled();
+        rate = account.map(Account::rate).orElse(0L);
         refusal = account.isEmpty() ? "unknown user" : !account.get().enabled() ? "disabled user" : "wrong password";
         byte[] salt;
         int iterations;
@@ -101,6 +103,11 @@ public final class ScramServer {
      */
     public String refusal() {
         return refusal;
+    }
+
+    /** {@return the account's rate in bytes per second as the store gave it at the hello; 0 if unknown} */
+    public long rate() {
+        return rate;
     }
 
     /** {@return the user named in the hello} */

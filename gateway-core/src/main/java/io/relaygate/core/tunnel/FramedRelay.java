@@ -31,6 +31,10 @@ final class FramedRelay extends TunnelRelay {
     private final int stream;
     /** Whether the raw side is the client (local role): raw to link is then "up". */
     private final boolean rawIsClient;
+    private final Throttle fromRawThrottle;
+    private final Throttle toRawThrottle;
+    private final Runnable resumeRaw = resumer(this::readRaw);
+    private final Runnable resumeLink = resumer(this::readLink);
 
     // raw -> link
     private ByteBuffer toLink;
@@ -58,6 +62,8 @@ final class FramedRelay extends TunnelRelay {
         this.linkKey = linkKey;
         this.stream = stream;
         this.rawIsClient = rawIsClient;
+        this.fromRawThrottle = rawIsClient ? upThrottle : downThrottle;
+        this.toRawThrottle = rawIsClient ? downThrottle : upThrottle;
         this.toRaw = initialToRaw != null && initialToRaw.hasRemaining() ? initialToRaw : null;
         if (initialToLink != null && initialToLink.hasRemaining()) {
             // Early data from the client becomes DATA frames ahead of anything read later.
@@ -96,7 +102,7 @@ final class FramedRelay extends TunnelRelay {
             if (linkIn != null && !rawBlocked && toRaw == null) {
                 decode();
             }
-            updateInterest();
+            interestChanged();
         } catch (IOException e) {
             abort("reset", e);
         }
@@ -127,7 +133,7 @@ final class FramedRelay extends TunnelRelay {
                 }
             }
             if (!isClosed()) {
-                updateInterest();
+                interestChanged();
             }
         }
 
@@ -144,16 +150,21 @@ final class FramedRelay extends TunnelRelay {
             return;
         }
         BufferPool pool = services.pool();
+        int maxPayload = Math.min(pool.bufferSize(), Frames.HEADER_BYTES + Frames.MAX_PAYLOAD) - Frames.HEADER_BYTES;
+        int allowed = fromRawThrottle.grant(maxPayload, resumeRaw);
+        if (allowed == 0) {
+            return;                 // parked: no buffer held, read interest off until the resume
+        }
         ByteBuffer buffer = pool.acquire();
-        int payloadLimit = Math.min(buffer.capacity(), Frames.HEADER_BYTES + Frames.MAX_PAYLOAD);
         try {
-            for (int i = 0; i < MAX_READS_PER_EVENT; i++) {
-                buffer.clear().limit(payloadLimit).position(Frames.HEADER_BYTES);
+            for (int reads = 1; ; reads++) {
+                buffer.clear().limit(Frames.HEADER_BYTES + allowed).position(Frames.HEADER_BYTES);
                 int n = raw.read(buffer);
                 if (n <= 0) {
                     rawEof = n < 0;
                     break;
                 }
+                fromRawThrottle.used(n);
                 countFromRaw(n);
                 touch();
                 buffer.putInt(0, n).put(4, (byte) Frames.DATA).put(5, (byte) 0).putInt(6, stream);
@@ -165,7 +176,11 @@ final class FramedRelay extends TunnelRelay {
                     buffer = null;
                     return;
                 }
-                if (n < payloadLimit - Frames.HEADER_BYTES) {
+                if (n < allowed || reads == MAX_READS_PER_EVENT) {
+                    break;
+                }
+                allowed = fromRawThrottle.grant(maxPayload, resumeRaw);
+                if (allowed == 0) {
                     break;
                 }
             }
@@ -173,6 +188,7 @@ final class FramedRelay extends TunnelRelay {
             if (buffer != null) {
                 pool.release(buffer);
             }
+            fromRawThrottle.settle();
         }
         if (rawEof) {
             queueFin();
@@ -224,28 +240,45 @@ final class FramedRelay extends TunnelRelay {
         if (linkEof || rawBlocked || toRaw != null) {
             return;
         }
-        for (int i = 0; i < MAX_READS_PER_EVENT && !isClosed(); i++) {
-            if (linkIn == null) {
-                linkIn = services.pool().acquire();
-            }
-            int n = link.read(linkIn);
-            if (n < 0) {
-                linkEof = true;
-                if (!downEnded) {
-                    // The link ended without a FIN for this stream: the tunnel broke.
-                    abort("link closed", new IOException("link closed mid-stream"));
+        try {
+            for (int i = 0; i < MAX_READS_PER_EVENT && !isClosed(); i++) {
+                // Link bytes are charged as read, frame headers included: under 0.1% at full frames.
+                int room = linkIn == null ? services.pool().bufferSize() : linkIn.remaining();
+                int allowed = room == 0 ? 0 : toRawThrottle.grant(room, resumeLink);
+                if (allowed == 0) {
+                    return;
                 }
-                return;
+                if (linkIn == null) {
+                    linkIn = services.pool().acquire();
+                }
+                linkIn.limit(linkIn.position() + allowed);
+                int n;
+                try {
+                    n = link.read(linkIn);
+                } finally {
+                    linkIn.limit(linkIn.capacity());
+                }
+                if (n < 0) {
+                    linkEof = true;
+                    if (!downEnded) {
+                        // The link ended without a FIN for this stream: the tunnel broke.
+                        abort("link closed", new IOException("link closed mid-stream"));
+                    }
+                    return;
+                }
+                if (n == 0) {
+                    releaseLinkInIfEmpty();
+                    return;
+                }
+                toRawThrottle.used(n);
+                touch();
+                decode();
+                if (rawBlocked || isClosed()) {
+                    return;
+                }
             }
-            if (n == 0) {
-                releaseLinkInIfEmpty();
-                return;
-            }
-            touch();
-            decode();
-            if (rawBlocked || isClosed()) {
-                return;
-            }
+        } finally {
+            toRawThrottle.settle();
         }
     }
 
@@ -375,10 +408,11 @@ final class FramedRelay extends TunnelRelay {
         }
     }
 
-    private void updateInterest() {
-        boolean readRaw = !rawEof && toLink == null && !control.hasRemaining();
+    @Override
+    void interestChanged() {
+        boolean readRaw = !rawEof && toLink == null && !control.hasRemaining() && !fromRawThrottle.isParked();
         boolean writeRaw = toRaw != null || rawBlocked;
-        boolean readLink = !linkEof && !rawBlocked && toRaw == null;
+        boolean readLink = !linkEof && !rawBlocked && toRaw == null && !toRawThrottle.isParked();
         boolean writeLink = toLink != null || control.hasRemaining();
         int rawOps = (readRaw ? SelectionKey.OP_READ : 0) | (writeRaw ? SelectionKey.OP_WRITE : 0);
         int linkOps = (readLink ? SelectionKey.OP_READ : 0) | (writeLink ? SelectionKey.OP_WRITE : 0);

@@ -211,6 +211,7 @@ final class LinkServerConnection implements IoHandler, FrameDecoder.Handler {
         endHandshake();
         deadline.cancel();
         record.user = scram.user();
+        services.shaping().loggedIn(record.user, scram.rate());
         step = Step.OPEN;
         if (services.sessions() != null) {
             // An idle authenticated link of a user disabled meanwhile must not open anything.

@@ -12,6 +12,7 @@ import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.ObjLongConsumer;
 import java.util.concurrent.atomic.LongAdder;
 import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
@@ -39,14 +40,19 @@ public final class PasswordVerifier {
     }
 
     private final AccountStore store;
+    private final ObjLongConsumer<String> loggedIn;
     private final byte[] cacheSecret = new byte[32];
     private final ConcurrentHashMap<String, Verified> verified = new ConcurrentHashMap<>();
     private final LongAdder derivations = new LongAdder();
     private volatile int decoyIterations = 4096;
 
-    /** @param store the accounts, or {@code null} when no store is configured (every password is refused) */
-    public PasswordVerifier(AccountStore store) {
+    /**
+     * @param store    the accounts, or {@code null} when no store is configured (every password is refused)
+     * @param loggedIn told each accepted user's rate, on the verifying thread
+     */
+    public PasswordVerifier(AccountStore store, ObjLongConsumer<String> loggedIn) {
         this.store = store;
+        this.loggedIn = loggedIn;
         new SecureRandom().nextBytes(cacheSecret);
     }
 
@@ -84,6 +90,7 @@ public final class PasswordVerifier {
             Verified hit = verified.get(cacheKey);
             if (hit != null && System.nanoTime() - hit.expiresAt() < 0
                     && MessageDigest.isEqual(hit.storedKey(), storedKey)) {
+                loggedIn.accept(user, account.get().rate());
                 return AuthResult.OK;
             }
             derivations.increment();
@@ -98,6 +105,7 @@ public final class PasswordVerifier {
                 }
             }
             verified.put(cacheKey, new Verified(System.nanoTime() + CACHE_NANOS, storedKey));
+            loggedIn.accept(user, account.get().rate());
             return AuthResult.OK;
         } catch (RuntimeException e) {
             log.warn("the account store failed to answer: {}", e.toString());

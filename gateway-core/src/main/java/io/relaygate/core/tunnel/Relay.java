@@ -52,7 +52,7 @@ final class Relay extends TunnelRelay {
         try {
             down.flush();
             up.flush();
-            updateInterest();
+            interestChanged();
         } catch (IOException e) {
             abort("reset", e);
         }
@@ -78,7 +78,7 @@ final class Relay extends TunnelRelay {
                 readsFromMe.pump();
             }
             if (!isClosed()) {
-                updateInterest();
+                interestChanged();
             }
         }
 
@@ -93,6 +93,8 @@ final class Relay extends TunnelRelay {
         private final boolean isUp;
         private final SocketChannel source;
         private final SocketChannel sink;
+        private final Throttle throttle;
+        private final Runnable resume;
         private ByteBuffer pending;
         private boolean pendingPooled;
         private boolean eof;
@@ -102,6 +104,8 @@ final class Relay extends TunnelRelay {
             this.isUp = isUp;
             this.source = source;
             this.sink = sink;
+            this.throttle = isUp ? upThrottle : downThrottle;
+            this.resume = resumer(this::pump);
             if (initial != null && initial.hasRemaining()) {
                 this.pending = initial;
                 if (isUp) {
@@ -111,7 +115,7 @@ final class Relay extends TunnelRelay {
         }
 
         boolean wantsRead() {
-            return !eof && pending == null;
+            return !eof && pending == null && !throttle.isParked();
         }
 
         boolean wantsWrite() {
@@ -123,14 +127,20 @@ final class Relay extends TunnelRelay {
                 return;
             }
             BufferPool pool = services.pool();
+            int allowed = throttle.grant(pool.bufferSize(), resume);
+            if (allowed == 0) {
+                return;             // parked: no buffer held, read interest off until the resume
+            }
             ByteBuffer buffer = pool.acquire();
             try {
-                for (int i = 0; i < MAX_READS_PER_EVENT; i++) {
+                for (int reads = 1; ; reads++) {
+                    buffer.limit(allowed);
                     int n = source.read(buffer);
                     if (n <= 0) {
                         eof = n < 0;
                         break;
                     }
+                    throttle.used(n);
                     count(n);
                     touch();
                     buffer.flip();
@@ -142,14 +152,19 @@ final class Relay extends TunnelRelay {
                         return;
                     }
                     buffer.clear();
-                    if (n < buffer.capacity()) {
+                    if (n < allowed || reads == MAX_READS_PER_EVENT) {
                         break;      // the socket is very likely drained; spare a read that would return 0
+                    }
+                    allowed = throttle.grant(buffer.capacity(), resume);
+                    if (allowed == 0) {
+                        break;
                     }
                 }
             } finally {
                 if (buffer != null) {
                     pool.release(buffer);
                 }
+                throttle.settle();
             }
             if (eof) {
                 end();
@@ -202,7 +217,8 @@ final class Relay extends TunnelRelay {
         }
     }
 
-    private void updateInterest() {
+    @Override
+    void interestChanged() {
         int clientOps = (up.wantsRead() ? SelectionKey.OP_READ : 0) | (down.wantsWrite() ? SelectionKey.OP_WRITE : 0);
         int upstreamOps = (down.wantsRead() ? SelectionKey.OP_READ : 0) | (up.wantsWrite() ? SelectionKey.OP_WRITE : 0);
         if (clientKey.interestOps() != clientOps) {

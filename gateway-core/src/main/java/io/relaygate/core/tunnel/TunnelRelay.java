@@ -2,6 +2,7 @@ package io.relaygate.core.tunnel;
 
 import io.relaygate.core.reactor.EventLoop;
 import io.relaygate.core.reactor.Timer;
+import java.io.IOException;
 
 /**
  * What every relay of a tunnel shares, whatever its sides: the idle and half-closed timers, closing exactly once,
@@ -12,6 +13,10 @@ abstract class TunnelRelay {
     final EventLoop loop;
     final TunnelServices services;
     final TunnelRecord record;
+    /** The principal the tunnel is charged to, or null; and each direction's throttle on its bucket. */
+    private final Shaping.Meter meter;
+    final Throttle upThrottle;
+    final Throttle downThrottle;
     private long lastActivity;
     private Timer idleTimer;
     private Timer halfClosedTimer;
@@ -27,6 +32,9 @@ abstract class TunnelRelay {
         this.loop = loop;
         this.services = services;
         this.record = record;
+        this.meter = services.shaping().meterFor(record.user);
+        this.upThrottle = Shaping.throttle(meter, loop);
+        this.downThrottle = Shaping.throttle(meter, loop);
     }
 
     /** Counts the tunnel as open and starts the idle timer; subclasses then start moving bytes. */
@@ -40,6 +48,35 @@ abstract class TunnelRelay {
         idleTimer = loop.schedule(services.idleTimeoutNanos(), this::checkIdle);
     }
 
+    /**
+     * Runs a parked direction's resume on the loop: reads what the reservation allows, then refreshes the sockets'
+     * interest; a failure ends this tunnel only.
+     */
+    final Runnable resumer(IoAction read) {
+        return () -> {
+            if (closed) {
+                return;
+            }
+            try {
+                read.run();
+                if (!closed) {
+                    interestChanged();
+                }
+            } catch (IOException | RuntimeException e) {
+                sideFailed(e);
+            }
+        };
+    }
+
+    /** What a resumed direction does: a read that may throw. */
+    @FunctionalInterface
+    interface IoAction {
+        void run() throws IOException;
+    }
+
+    /** Sets both sockets' interest from the directions' state. */
+    abstract void interestChanged();
+
     final void touch() {
         lastActivity = loop.now();
     }
@@ -51,11 +88,17 @@ abstract class TunnelRelay {
     final void countUp(long n) {
         record.bytesUp += n;
         services.stats().addUp(n);
+        if (meter != null) {
+            meter.addUp(n);
+        }
     }
 
     final void countDown(long n) {
         record.bytesDown += n;
         services.stats().addDown(n);
+        if (meter != null) {
+            meter.addDown(n);
+        }
     }
 
     /** One direction has ended; the tunnel closes when both have, or at the half-closed timeout. */
@@ -125,6 +168,8 @@ abstract class TunnelRelay {
 
     private void finish(String outcome) {
         closed = true;
+        upThrottle.close();
+        downThrottle.close();
         idleTimer.cancel();
         if (halfClosedTimer != null) {
             halfClosedTimer.cancel();

@@ -18,10 +18,12 @@ import org.slf4j.LoggerFactory;
  * @param blocking the bounded executor for blocking work
  * @param sessions the remote's tunnels by user, or null on the local role
  * @param damper   brute-force damping of failed logins
+ * @param shaping  rate limits and per-principal meters
  */
 public record TunnelServices(BufferPool pool, GatewayStats stats, ConnectionLimits limits, Timeouts timeouts,
                              Connector connector, PasswordVerifier verifier,
-                             Executor blocking, UserSessions sessions, AuthDamper damper) {
+                             Executor blocking, UserSessions sessions, AuthDamper damper,
+                             Shaping shaping) {
 
     private static final Logger log = LoggerFactory.getLogger("io.relaygate.tunnel");
     /** One line per tunnel at close; its own logger so it can be routed or turned off. */

@@ -86,6 +86,20 @@ class GatewayConfigTest {
     }
 
     @Test
+    void ratesTakeUnitsAndTheRemoteRefusesAnOverallLimit() throws IOException {
+        assertThat(load("rateLimit: 4MiB/s\n").rateLimit()).isEqualTo(4L << 20);
+        assertThat(load("rateLimit: 1500\n").rateLimit()).isEqualTo(1500);
+        assertThat(load("rateLimiter: none\n").rateLimiter()).isNull();
+        assertThat(GatewayConfig.from(Settings.empty(), dir).rateLimiter()).isEqualTo("tokenBucket");
+        assertThatThrownBy(() -> load("rateLimit: fast\n"))
+                .hasMessage("gateway.yaml:1: rateLimit: \"fast\" (expected: bytes per second such as 1500, 512KiB"
+                        + " or 4MiB/s; 0 for unlimited)");
+        assertThatThrownBy(() -> load("rateLimit: -1\n")).hasMessageStartingWith("gateway.yaml:1: rateLimit:");
+        assertThatThrownBy(() -> load("role: remote\nrateLimit: 1MiB\n"))
+                .hasMessageStartingWith("gateway.yaml:2: rateLimit: only for the local role");
+    }
+
+    @Test
     void errorsNameTheFileTheLineTheKeyAndTheExpectation() {
         assertThatThrownBy(() -> load("role: local\ntimeouts:\n  handshake: 10x\n"))
                 .isInstanceOf(ConfigError.class)

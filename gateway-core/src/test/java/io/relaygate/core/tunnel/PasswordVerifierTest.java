@@ -12,7 +12,7 @@ class PasswordVerifierTest {
     @Test
     void aVerifiedPasswordIsRememberedButNotAWrongOneNorAChangedCredential() {
         MemoryAccounts accounts = new MemoryAccounts().put("alice", "secret", true);
-        PasswordVerifier verifier = new PasswordVerifier(accounts);
+        PasswordVerifier verifier = new PasswordVerifier(accounts, (user, rate) -> { });
         assertThat(verifier.verify("alice", "secret".getBytes())).isEqualTo(AuthResult.OK);
         assertThat(verifier.verify("alice", "secret".getBytes())).isEqualTo(AuthResult.OK);
         assertThat(verifier.derivations()).as("the second login skipped the derivation").isEqualTo(1);
@@ -32,7 +32,7 @@ class PasswordVerifierTest {
 
     @Test
     void thePasswordArrayIsWipedAfterUse() {
-        PasswordVerifier verifier = new PasswordVerifier(new MemoryAccounts().put("alice", "secret", true));
+        PasswordVerifier verifier = new PasswordVerifier(new MemoryAccounts().put("alice", "secret", true), (user, rate) -> { });
         byte[] password = "secret".getBytes();
         verifier.verify("alice", password);
         assertThat(password).containsOnly(0);

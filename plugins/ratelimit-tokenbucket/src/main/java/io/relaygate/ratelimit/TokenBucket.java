@@ -5,24 +5,30 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.LongSupplier;
 
 /**
- * A token bucket kept as one number: the time at which the bucket will be full again if nothing more is taken
- * (the "theoretical arrival time" of GCRA, RFC 2697's idea in virtual time). Taking {@code n} bytes moves it
- * {@code n / rate} seconds later; the bucket holds at most {@code capacity} bytes, so that time never runs more than
- * {@code capacity / rate} ahead of now. One compare-and-set per grant, no lock, no allocation, no busy wait: a
- * caller that gets nothing is told how long to wait. Thread-safe.
+ * A token bucket kept as one number: the time at which the bucket will be full again if nothing more is taken (the
+ * "theoretical arrival time" of GCRA). Taking {@code n} bytes moves it {@code n / rate} later; the bucket holds at
+ * most {@code capacity} bytes, so it never lies more than {@code capacity / rate} before now. A reservation may move
+ * it further ahead, into debt, which is what queues waiting callers: each waits until its own bytes are covered. One
+ * compare-and-set per grant, no lock, no allocation, no busy wait. Thread-safe.
  */
 final class TokenBucket implements RateLimiter.Bucket {
 
-    private static final double NANOS_PER_SECOND = 1e9;
+    /** A reservation lasts about this long at the rate: short enough to share fairly and to see rate changes. */
+    private static final double RESERVATION_SECONDS = 0.02;
+    private static final long MIN_RESERVATION = 1024;
+
+    /** The rate and what follows from it, swapped as one so that a reader never mixes two rates. */
+    private record Shape(long rate, double nanosPerByte, long capacityBytes, long capacityNanos, long reservation) {
+    }
+
+    private static final Shape UNLIMITED = new Shape(0, 0, 0, 0, Long.MAX_VALUE);
 
     private final LongSupplier clock;
     private final double capacitySeconds;
     private final long minCapacityBytes;
-    /** When the bucket would be full again; at or before now means full. */
+    /** When the bucket would be full again; at or before now means full, beyond now + capacity means debt. */
     private final AtomicLong fullAt;
-    private volatile long rate;
-    private volatile double nanosPerByte;
-    private volatile long capacityBytes;
+    private volatile Shape shape = UNLIMITED;
 
     /**
      * @param bytesPerSecond   the rate, 0 for unlimited
@@ -40,42 +46,64 @@ final class TokenBucket implements RateLimiter.Bucket {
 
     @Override
     public long tryAcquire(long wanted) {
-        long bytesPerSecond = rate;
-        if (bytesPerSecond == 0 || wanted <= 0) {
-            return Math.max(0, wanted);         // unlimited: the fast path costs a volatile read
+        Shape s = shape;
+        if (s.rate == 0 || wanted <= 0) {
+            return Math.max(0, wanted);         // unlimited: the fast path costs one volatile read
         }
-        double perByte = nanosPerByte;
-        long capacityNanos = (long) (capacityBytes * perByte);
         while (true) {
             long now = clock.getAsLong();
             long full = fullAt.get();
-            // Tokens available now: how far "full" lies less than a whole capacity ahead of now.
-            long emptyAt = full - capacityNanos;                       // when the bucket was (or will be) empty
-            long availableNanos = now - Math.max(emptyAt, now - capacityNanos);
-            long available = (long) (availableNanos / perByte);
+            long base = Math.max(full, now);
+            long available = (long) ((now + s.capacityNanos - base) / s.nanosPerByte);
             long granted = Math.min(wanted, available);
             if (granted <= 0) {
                 return 0;
             }
-            long next = Math.max(full, now) + (long) Math.ceil(granted * perByte);
-            if (fullAt.compareAndSet(full, next)) {
+            if (fullAt.compareAndSet(full, base + nanos(granted, s))) {
                 return granted;
             }
         }
     }
 
     @Override
-    public long nanosUntil(long wanted) {
-        long bytesPerSecond = rate;
-        if (bytesPerSecond == 0) {
+    public long reserve(long bytes) {
+        Shape s = shape;
+        if (s.rate == 0 || bytes <= 0) {
             return 0;
         }
-        double perByte = nanosPerByte;
-        long want = Math.min(Math.max(1, wanted), capacityBytes);
-        long capacityNanos = (long) (capacityBytes * perByte);
-        long now = clock.getAsLong();
-        long readyAt = fullAt.get() - capacityNanos + (long) Math.ceil(want * perByte);
-        return Math.max(0, readyAt - now);
+        while (true) {
+            long now = clock.getAsLong();
+            long full = fullAt.get();
+            long next = Math.max(full, now) + nanos(bytes, s);
+            if (fullAt.compareAndSet(full, next)) {
+                // The reserved bytes are covered once the bucket's level, capacity ahead of "full", reaches them.
+                return Math.max(0, next - s.capacityNanos - now);
+            }
+        }
+    }
+
+    @Override
+    public void refund(long bytes) {
+        Shape s = shape;
+        if (s.rate == 0 || bytes <= 0) {
+            return;
+        }
+        long back = nanos(bytes, s);
+        while (true) {
+            long now = clock.getAsLong();
+            long full = fullAt.get();
+            if (full <= now) {
+                return;                         // already full: a bucket holds no more than its capacity
+            }
+            if (fullAt.compareAndSet(full, Math.max(now, full - back))) {
+                return;
+            }
+        }
+    }
+
+    @Override
+    public long reservationSize() {
+        return shape.reservation;
     }
 
     @Override
@@ -83,20 +111,49 @@ final class TokenBucket implements RateLimiter.Bucket {
         if (bytesPerSecond < 0) {
             throw new IllegalArgumentException("rate: " + bytesPerSecond + " (expected: >= 0)");
         }
-        if (bytesPerSecond > 0) {
-            nanosPerByte = NANOS_PER_SECOND / bytesPerSecond;
-            capacityBytes = Math.max(minCapacityBytes, (long) (bytesPerSecond * capacitySeconds));
+        Shape old = shape;
+        if (old.rate == bytesPerSecond) {
+            return;
         }
-        rate = bytesPerSecond;
+        Shape next = shapeFor(bytesPerSecond);
+        // Keep the bucket's level in bytes across the change, debt included: bytes owed by waiting callers are then
+        // paid at the new rate (a raised rate speeds them up), and a burst taken just before a cut is not forgiven.
+        while (true) {
+            long now = clock.getAsLong();
+            long full = fullAt.get();
+            long carried = now;
+            if (old.rate != 0 && next.rate != 0 && full > now) {
+                double level = Math.min(next.capacityBytes, old.capacityBytes - (full - now) / old.nanosPerByte);
+                carried = now + (long) Math.ceil((next.capacityBytes - level) * next.nanosPerByte);
+            }
+            if (fullAt.compareAndSet(full, carried)) {
+                break;
+            }
+        }
+        shape = next;
     }
 
     @Override
     public long rate() {
-        return rate;
+        return shape.rate;
     }
 
-    /** {@return the burst capacity in bytes at the current rate} */
+    /** {@return the burst capacity in bytes at the current rate, 0 when unlimited} */
     long capacity() {
-        return capacityBytes;
+        return shape.capacityBytes;
+    }
+
+    private Shape shapeFor(long bytesPerSecond) {
+        if (bytesPerSecond == 0) {
+            return UNLIMITED;
+        }
+        double nanosPerByte = 1e9 / bytesPerSecond;
+        long capacity = Math.max(minCapacityBytes, (long) (bytesPerSecond * capacitySeconds));
+        long reservation = Math.max(MIN_RESERVATION, Math.min(capacity, (long) (bytesPerSecond * RESERVATION_SECONDS)));
+        return new Shape(bytesPerSecond, nanosPerByte, capacity, (long) (capacity * nanosPerByte), reservation);
+    }
+
+    private static long nanos(long bytes, Shape s) {
+        return (long) Math.ceil(bytes * s.nanosPerByte);
     }
 }

@@ -58,10 +58,13 @@ public final class TokenBucketPlugin implements GatewayPlugin {
         public Bucket bucket(String principal, long bytesPerSecond) {
             TokenBucket bucket = buckets.computeIfAbsent(principal,
                     p -> new TokenBucket(bytesPerSecond, burstSeconds, minBurst, System::nanoTime));
-            if (bucket.rate() != bytesPerSecond) {
-                bucket.rate(bytesPerSecond);
-            }
+            bucket.rate(bytesPerSecond);
             return bucket;
+        }
+
+        @Override
+        public void forget(String principal) {
+            buckets.remove(principal);
         }
     }
 }

@@ -6,6 +6,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -28,7 +29,6 @@ class TokenBucketTest {
         assertThat(bucket.capacity()).isEqualTo(100_000);
         assertThat(bucket.tryAcquire(250_000)).isEqualTo(100_000);
         assertThat(bucket.tryAcquire(1)).isZero();
-        assertThat(bucket.nanosUntil(10_000)).isEqualTo(10_000_000);   // 10 KB at 1 MB/s: 10 ms
         advanceMillis(10);
         assertThat(bucket.tryAcquire(50_000)).isEqualTo(10_000);
         advanceMillis(1_000);
@@ -53,7 +53,43 @@ class TokenBucketTest {
         assertThat(bucket.tryAcquire(1_000_000)).as("100 ms at 4 MB/s").isEqualTo(400_000);
         bucket.rate(0);
         assertThat(bucket.tryAcquire(123_456_789)).as("unlimited").isEqualTo(123_456_789);
-        assertThat(bucket.nanosUntil(1)).isZero();
+        assertThat(bucket.reserve(1_000_000)).isZero();
+    }
+
+    @Test
+    void aReservationWaitsUntilItsBytesAreCoveredAndQueuesBehindEarlierOnes() {
+        TokenBucket bucket = bucket(1_000_000, 0.1, 1);           // 1 MB/s, 100 KB burst, 20 KB reservations
+        assertThat(bucket.reservationSize()).isEqualTo(20_000);
+        assertThat(bucket.tryAcquire(100_000)).isEqualTo(100_000);
+        assertThat(bucket.reserve(20_000)).as("20 KB at 1 MB/s").isEqualTo(20_000_000);
+        assertThat(bucket.reserve(20_000)).as("behind the first").isEqualTo(40_000_000);
+        advanceMillis(30);
+        assertThat(bucket.tryAcquire(10_000)).as("nothing jumps the queue while others wait").isZero();
+        advanceMillis(20);
+        assertThat(bucket.tryAcquire(50_000)).as("both reservations covered, 10 ms of rate left").isEqualTo(10_000);
+    }
+
+    @Test
+    void aRefundGivesUnusedBytesBackButNeverOverfillsTheBucket() {
+        TokenBucket bucket = bucket(1_000_000, 0.1, 1);
+        assertThat(bucket.tryAcquire(100_000)).isEqualTo(100_000);
+        bucket.refund(30_000);
+        assertThat(bucket.tryAcquire(100_000)).isEqualTo(30_000);
+        advanceMillis(1_000);
+        bucket.refund(50_000);
+        assertThat(bucket.tryAcquire(1_000_000)).as("capacity, not capacity + refund").isEqualTo(100_000);
+    }
+
+    @Test
+    void aRaisedRateAlsoSpeedsUpTheBytesAlreadyOwed() {
+        TokenBucket bucket = bucket(1_000_000, 0.1, 1);
+        bucket.tryAcquire(100_000);
+        assertThat(bucket.reserve(20_000)).isEqualTo(20_000_000);
+        bucket.rate(4_000_000);                                  // the 20 KB owed now take 5 ms
+        advanceMillis(5);
+        assertThat(bucket.reserve(4_000)).as("covered after 1 ms more at 4 MB/s").isEqualTo(1_000_000);
+        bucket.rate(1_000_000);
+        assertThat(bucket.reserve(1_000)).as("back at 1 MB/s: 4 KB owed, plus 1 KB").isEqualTo(5_000_000);
     }
 
     @Test
@@ -86,8 +122,20 @@ class TokenBucketTest {
                 } catch (InterruptedException e) {
                     return;
                 }
+                boolean reserve = false;
                 while (System.nanoTime() - began[0] < durationNanos) {
-                    granted.addAndGet(bucket.tryAcquire(16 * 1024));
+                    // Half the time reserve, as a parked relay direction does, so both paths race each other.
+                    if (reserve) {
+                        long size = bucket.reservationSize();
+                        long due = System.nanoTime() + bucket.reserve(size);
+                        for (long left; (left = due - System.nanoTime()) > 0; ) {
+                            LockSupport.parkNanos(left);    // a timer, not synchronisation: park may wake early
+                        }
+                        granted.addAndGet(size);
+                    } else {
+                        granted.addAndGet(bucket.tryAcquire(16 * 1024));
+                    }
+                    reserve = !reserve;
                 }
             });
             worker.start();

@@ -3,6 +3,7 @@ package io.relaygate.socks5;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.relaygate.core.Gateway;
+import io.relaygate.ratelimit.TokenBucketPlugin;
 import io.relaygate.spi.GatewayPlugin;
 import io.relaygate.testkit.Await;
 import io.relaygate.testkit.BothWays;
@@ -46,7 +47,7 @@ class LinkChainTest {
                 "plugins.memory.users", "alice:secret,carol:pw:disabled", "dataDir", data.toString(),
                 "passwordIterations", "64"));
         settings.addAll(List.of(extra));
-        return closer.track(TestGateway.start(List.<GatewayPlugin>of(new Socks5Plugin(), accounts),
+        return closer.track(TestGateway.start(List.<GatewayPlugin>of(new Socks5Plugin(), accounts, new TokenBucketPlugin()),
                 settings.toArray(String[]::new)));
     }
 
@@ -182,7 +183,7 @@ class LinkChainTest {
         List<String> settings = new ArrayList<>(List.of("role", "remote", "accountStore", "memory",
                 "plugins.memory.users", "alice:secret", "dataDir", data.toString(), "allowDestination",
                 "127.0.0.2/32"));
-        Gateway remote = closer.track(TestGateway.start(List.<GatewayPlugin>of(new Socks5Plugin(), accounts),
+        Gateway remote = closer.track(TestGateway.start(List.<GatewayPlugin>of(new Socks5Plugin(), accounts, new TokenBucketPlugin()),
                 resolver, settings.toArray(String[]::new)));
         Gateway local = local(remote, "alice", "secret");
         assertThat(nameReply(local, "loopback.test", allowed.port())).as("B5").isEqualTo(2);

@@ -3,6 +3,7 @@ package io.relaygate.socks5;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.relaygate.core.Gateway;
+import io.relaygate.ratelimit.TokenBucketPlugin;
 import io.relaygate.spi.GatewayPlugin;
 import io.relaygate.testkit.Closer;
 import io.relaygate.testkit.MemoryAccounts;
@@ -41,7 +42,7 @@ class RemoteDirectListenerTest {
         List<String> settings = new ArrayList<>(List.of("role", "remote", "accountStore", "memory",
                 "directListen", "127.0.0.1:0", "dataDir", data.toString(), "allowDestination", "127.0.0.1/32"));
         settings.addAll(List.of(extra));
-        return closer.track(TestGateway.start(List.<GatewayPlugin>of(new Socks5Plugin(), accounts),
+        return closer.track(TestGateway.start(List.<GatewayPlugin>of(new Socks5Plugin(), accounts, new TokenBucketPlugin()),
                 settings.toArray(String[]::new)));
     }
 

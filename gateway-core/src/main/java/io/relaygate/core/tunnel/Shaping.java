@@ -1,0 +1,171 @@
+package io.relaygate.core.tunnel;
+
+import io.relaygate.core.reactor.EventLoop;
+import io.relaygate.spi.RateLimiter;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.LongAdder;
+
+/**
+ * Who a tunnel's bytes are charged to, and the bucket that shapes them: on the remote, the tunnel's user (their rate
+ * from the account store, kept current by its change feed); on the local, one principal for the whole proxy when
+ * {@code rateLimit} is set. Keeps a {@link Meter} per principal for the console and the metrics. Thread-safe.
+ */
+public final class Shaping {
+
+    /** The principal that stands for the whole local proxy. */
+    public static final String LOCAL_PROXY = "(local proxy)";
+
+    private final RateLimiter limiter;
+    private final boolean perUser;
+    private final Meter overall;
+    private final ConcurrentHashMap<String, Meter> users = new ConcurrentHashMap<>();
+
+    private Shaping(RateLimiter limiter, boolean perUser, Meter overall) {
+        this.limiter = limiter;
+        this.perUser = perUser;
+        this.overall = overall;
+    }
+
+    /** No shaping and no per-user meters: a local proxy without {@code rateLimit}. */
+    public static Shaping none() {
+        return new Shaping(null, false, null);
+    }
+
+    /** Shapes each user to their own rate; {@code limiter} may be null (meters only, nothing shaped). */
+    public static Shaping perUser(RateLimiter limiter) {
+        return new Shaping(limiter, true, null);
+    }
+
+    /** Shapes every tunnel together to {@code bytesPerSecond}. */
+    public static Shaping overall(RateLimiter limiter, long bytesPerSecond) {
+        return new Shaping(limiter, false, new Meter(LOCAL_PROXY, limiter.bucket(LOCAL_PROXY, bytesPerSecond)));
+    }
+
+    /**
+     * Records {@code user}'s rate as the account store gave it at login, before their tunnel opens. Any thread.
+     */
+    public void loggedIn(String user, long bytesPerSecond) {
+        if (!perUser) {
+            return;
+        }
+        RateLimiter.Bucket bucket = limiter == null ? null : limiter.bucket(user, bytesPerSecond);
+        users.compute(user, (name, meter) -> {
+            if (meter == null) {
+                return new Meter(name, bucket);
+            }
+            meter.bucket = bucket;
+            return meter;
+        });
+    }
+
+    /** Applies a changed rate to the user's live tunnels at once. Any thread. */
+    public void rateChanged(String user, long bytesPerSecond) {
+        if (perUser && users.containsKey(user)) {
+            loggedIn(user, bytesPerSecond);
+        }
+    }
+
+    /** Drops a deleted user's meter and bucket. Tunnels still open keep theirs until they close. */
+    public void deleted(String user) {
+        if (perUser) {
+            users.remove(user);
+            if (limiter != null) {
+                limiter.forget(user);
+            }
+        }
+    }
+
+    /** {@return the meter that {@code user}'s tunnel is charged to, or null when nothing is metered} */
+    Meter meterFor(String user) {
+        if (!perUser) {
+            return overall;
+        }
+        return user == null ? null : users.computeIfAbsent(user, name -> new Meter(name, null));
+    }
+
+    /** {@return one direction's throttle for a tunnel charged to {@code meter} (which may be null)} */
+    static Throttle throttle(Meter meter, EventLoop loop) {
+        return meter == null || meter.bucket == null ? Throttle.UNLIMITED : new Throttle(meter, loop);
+    }
+
+    /** {@return the meter of each principal seen since start, by name} */
+    public Map<String, Meter> meters() {
+        Map<String, Meter> copy = new TreeMap<>(users);
+        if (overall != null) {
+            copy.put(overall.principal, overall);
+        }
+        return copy;
+    }
+
+    /** {@return whether a rate limiter shapes anything here} */
+    public boolean enabled() {
+        return limiter != null;
+    }
+
+    /**
+     * One principal's traffic and shaping, written by the event loops and read by anyone. Each value is exact when
+     * the principal is quiet and approximate while its tunnels run.
+     */
+    public static final class Meter {
+        private final String principal;
+        private final LongAdder bytesUp = new LongAdder();
+        private final LongAdder bytesDown = new LongAdder();
+        private final LongAdder parkedNanos = new LongAdder();
+        private final LongAdder shapedBytes = new LongAdder();
+        volatile RateLimiter.Bucket bucket;
+
+        Meter(String principal, RateLimiter.Bucket bucket) {
+            this.principal = principal;
+            this.bucket = bucket;
+        }
+
+        /** {@return the user, or {@link #LOCAL_PROXY}} */
+        public String principal() {
+            return principal;
+        }
+
+        /** {@return bytes from the principal's clients to destinations since start} */
+        public long bytesUp() {
+            return bytesUp.sum();
+        }
+
+        /** {@return bytes from destinations to the principal's clients since start} */
+        public long bytesDown() {
+            return bytesDown.sum();
+        }
+
+        /** {@return the time the principal's tunnel directions spent parked for tokens, summed, in nanoseconds} */
+        public long parkedNanos() {
+            return parkedNanos.sum();
+        }
+
+        /** {@return bytes that had to wait for tokens before they were read} */
+        public long shapedBytes() {
+            return shapedBytes.sum();
+        }
+
+        /** {@return the rate in bytes per second that shapes the principal now, 0 when unlimited or unshaped} */
+        public long rate() {
+            RateLimiter.Bucket b = bucket;
+            return b == null ? 0 : b.rate();
+        }
+
+        void addUp(long n) {
+            bytesUp.add(n);
+        }
+
+        void addDown(long n) {
+            bytesDown.add(n);
+        }
+
+        void parked(long nanos) {
+            parkedNanos.add(nanos);
+        }
+
+        void shaped(long n) {
+            shapedBytes.add(n);
+        }
+    }
+}
