@@ -13,8 +13,8 @@ import java.util.concurrent.TimeUnit;
 /** Runs the real curl. */
 final class Curl {
 
-    /** What a curl run produced. */
-    record Result(int exit, String sha256, long size, String stdout, String stderr) {
+    /** What a curl run produced; {@code body} holds the body as text when it is short (a few KiB), else null. */
+    record Result(int exit, String sha256, long size, String stdout, String stderr, String body) {
     }
 
     private Curl() {
@@ -41,7 +41,8 @@ final class Curl {
             throw new IllegalStateException(e);
         }
         Result result = new Result(process.exitValue(), sha, bytes.length,
-                Files.readString(out, StandardCharsets.UTF_8), Files.readString(err, StandardCharsets.UTF_8));
+                Files.readString(out, StandardCharsets.UTF_8), Files.readString(err, StandardCharsets.UTF_8),
+                bytes.length <= 4096 ? new String(bytes, StandardCharsets.UTF_8) : null);
         Files.delete(body);
         Files.delete(out);
         Files.delete(err);

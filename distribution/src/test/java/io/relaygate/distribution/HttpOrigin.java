@@ -8,11 +8,14 @@ import java.net.InetSocketAddress;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ExecutorService;
 
-/** A loopback HTTP server for curl: {@code GET /bytes/N} answers N deterministic bytes. */
+/**
+ * A loopback HTTP server for curl: {@code GET /bytes/N} answers N deterministic bytes; {@code PUT /upload} reads the
+ * body and answers its size and SHA-256 hex.
+ */
 final class HttpOrigin implements AutoCloseable {
 
     private final HttpServer server;
-    private final ExecutorService executor = Executors.newFixedThreadPool(8);
+    private final ExecutorService executor = Executors.newFixedThreadPool(48);
 
     HttpOrigin(InetAddress loopback) throws IOException {
         if (!loopback.isLoopbackAddress()) {
@@ -24,6 +27,28 @@ final class HttpOrigin implements AutoCloseable {
             exchange.sendResponseHeaders(200, n);
             try (OutputStream out = exchange.getResponseBody()) {
                 generate(n, out::write);
+            }
+        });
+        server.createContext("/upload", exchange -> {
+            java.security.MessageDigest digest;
+            try {
+                digest = java.security.MessageDigest.getInstance("SHA-256");
+            } catch (java.security.NoSuchAlgorithmException e) {
+                throw new IllegalStateException(e);
+            }
+            long size = 0;
+            byte[] buffer = new byte[64 * 1024];
+            try (java.io.InputStream in = exchange.getRequestBody()) {
+                for (int n; (n = in.read(buffer)) > 0; ) {
+                    digest.update(buffer, 0, n);
+                    size += n;
+                }
+            }
+            byte[] answer = (size + " " + java.util.HexFormat.of().formatHex(digest.digest()))
+                    .getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+            exchange.sendResponseHeaders(200, answer.length);
+            try (OutputStream out = exchange.getResponseBody()) {
+                out.write(answer);
             }
         });
         server.setExecutor(executor);
@@ -39,6 +64,13 @@ final class HttpOrigin implements AutoCloseable {
         java.security.MessageDigest digest = java.security.MessageDigest.getInstance("SHA-256");
         generate(n, digest::update);
         return java.util.HexFormat.of().formatHex(digest.digest());
+    }
+
+    /** Writes what {@code /bytes/n} serves to {@code file}. */
+    static void writeBody(long n, java.nio.file.Path file) throws IOException {
+        try (OutputStream out = java.nio.file.Files.newOutputStream(file)) {
+            generate(n, out::write);
+        }
     }
 
     /** Receives generated chunks. */
