@@ -1,6 +1,7 @@
 package io.relaygate.benchmarks;
 
 import io.relaygate.core.Gateway;
+import io.relaygate.ratelimit.TokenBucketPlugin;
 import io.relaygate.socks5.Socks5Plugin;
 import io.relaygate.spi.GatewayPlugin;
 import io.relaygate.testkit.MemoryAccounts;
@@ -66,8 +67,8 @@ public class ChainBenchmark {
                 return;
             }
             MemoryAccounts accounts = new MemoryAccounts(4096).put("bench", "pw", true);
-            remote = TestGateway.start(List.<GatewayPlugin>of(new Socks5Plugin(), accounts), "role", "remote",
-                    "accountStore", "memory", "allowDestination", "127.0.0.1/32", "reactor.eventLoops", "0",
+            remote = TestGateway.start(List.<GatewayPlugin>of(new Socks5Plugin(), accounts, new TokenBucketPlugin()),
+                    "role", "remote", "accountStore", "memory", "allowDestination", "127.0.0.1/32", "reactor.eventLoops", "0",
                     "dataDir", Files.createTempDirectory("bench").toString(), "limits.authFailuresBeforeDelay", "0");
             local = Gateway.builder(TestGateway.config("remote", "127.0.0.1:" + remote.address("link").getPort(),
                             "user", "bench", "linkPool", path.equals("chain-pool") ? "8" : "0",
@@ -135,14 +136,6 @@ public class ChainBenchmark {
     }
 
     private static long readMiB(Stream stream) throws IOException {
-        long left = 1 << 20;
-        while (left > 0) {
-            int n = stream.in.read(stream.buffer, 0, (int) Math.min(stream.buffer.length, left));
-            if (n < 0) {
-                throw new IOException("origin closed");
-            }
-            left -= n;
-        }
-        return left;
+        return Blaster.readMiB(stream.in, stream.buffer);
     }
 }

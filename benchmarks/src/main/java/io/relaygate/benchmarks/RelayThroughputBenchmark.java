@@ -40,8 +40,6 @@ import org.openjdk.jmh.annotations.Warmup;
 @Fork(value = 1, jvmArgsAppend = "-Dlogback.configurationFile=benchmark-logback.xml")
 public class RelayThroughputBenchmark {
 
-    private static final int MIB = 1 << 20;
-
     /** The origin and the gateway, shared by all threads. */
     @State(Scope.Benchmark)
     public static class Path {
@@ -97,15 +95,7 @@ public class RelayThroughputBenchmark {
         }
 
         long readMiB() throws IOException {
-            long left = MIB;
-            while (left > 0) {
-                int n = in.read(buffer, 0, (int) Math.min(buffer.length, left));
-                if (n < 0) {
-                    throw new IOException("origin closed");
-                }
-                left -= n;
-            }
-            return left;
+            return Blaster.readMiB(in, buffer);
         }
     }
 
