@@ -1,6 +1,7 @@
 package io.relaygate.core;
 
 import io.relaygate.core.config.ConfigError;
+import io.relaygate.core.config.ConsoleSettings;
 import io.relaygate.core.config.GatewayConfig;
 import io.relaygate.core.config.HostPort;
 import io.relaygate.core.config.SectionConfig;
@@ -18,15 +19,19 @@ import io.relaygate.core.tunnel.GatewayStats;
 import io.relaygate.core.tunnel.LinkConnector;
 import io.relaygate.core.tunnel.LinkSecret;
 import io.relaygate.core.tunnel.Listener;
+import io.relaygate.core.tunnel.LogText;
 import io.relaygate.core.tunnel.PasswordVerifier;
 import io.relaygate.core.tunnel.Protocol;
 import io.relaygate.core.tunnel.Shaping;
 import io.relaygate.core.tunnel.Shutdown;
+import io.relaygate.core.tunnel.SwitchingConnector;
 import io.relaygate.core.tunnel.TunnelServices;
 import io.relaygate.core.tunnel.UserSessions;
 import io.relaygate.spi.AccountChange;
 import io.relaygate.spi.AccountStore;
+import io.relaygate.spi.AdminApi;
 import io.relaygate.spi.ConfigException;
+import io.relaygate.spi.ConsoleFactory;
 import io.relaygate.spi.Destination;
 import io.relaygate.spi.GatewayContext;
 import io.relaygate.spi.GatewayPlugin;
@@ -79,6 +84,18 @@ public final class Gateway implements AutoCloseable {
     private final UserSessions sessions;
     private final Shaping shaping;
     private final RateLimiter limiter;
+    private final GatewayContext context;
+    private final List<Protocol> protocols;
+    private final boolean authRequired;
+    private TunnelServices services;
+    /** Where new tunnels go; the console may point it elsewhere (local role). */
+    private SwitchingConnector connector;
+    private Connector directConnector;
+    private Dialer linkDialer;
+    private volatile LinkConnector linkConnector;
+    private byte[] linkPassword;
+    private ConsoleFactory consoleFactory;
+    private ConsoleFactory.Console console;
     private ScheduledExecutorService accounting;
     private boolean started;
     private boolean stopped;
@@ -90,7 +107,8 @@ public final class Gateway implements AutoCloseable {
         GatewayConfig.Reactor reactor = config.reactor();
         Set<String> sections = new TreeSet<>(config.settings().sectionsUnder(GatewayConfig.PLUGINS + "."));
         this.blocking = newBlockingExecutor(reactor);
-        GatewayContext context = new Context(config, blocking);
+        this.context = new Context(config, blocking);
+        this.linkPassword = builder.linkPassword.clone();
         List<Protocol> protocols;
         Resolver resolver;
         AccountStore store = null;
@@ -104,6 +122,7 @@ public final class Gateway implements AutoCloseable {
             resolver = builder.resolver != null ? builder.resolver : createResolver(plugins, context, sections);
             store = createAccountStore(plugins, context, sections);
             rateLimiter = createRateLimiter(plugins, context, sections);
+            consoleFactory = findConsole(plugins, sections);
             for (String unknown : sections) {
                 throw ConfigError.of(new ConfigException(GatewayConfig.PLUGINS + "." + unknown,
                         "no plugin provides \"" + unknown + "\" (found: " + allNames(plugins) + ")"),
@@ -125,7 +144,8 @@ public final class Gateway implements AutoCloseable {
         }
         this.accountStore = store;
         this.limiter = rateLimiter;
-        boolean authRequired = accountStore != null;
+        this.protocols = protocols;
+        this.authRequired = accountStore != null;
 
         this.stats = new GatewayStats();
         this.limits = new ConnectionLimits(config.limits().maxConnections(), config.limits().maxHandshakesPerSource(),
@@ -135,15 +155,14 @@ public final class Gateway implements AutoCloseable {
         boolean remoteRole = config.role() == GatewayContext.Role.REMOTE;
         Dialer dialer = new Dialer(resolver, blocking, timeouts.dns(), timeouts.connect(),
                 remoteRole ? DestinationPolicy.restrictive(config.allowDestinations()) : DestinationPolicy.OPEN);
-        Connector connector = Connector.direct(dialer);
-        LinkConnector linkConnector = null;
+        this.directConnector = Connector.direct(dialer);
+        this.linkDialer = new Dialer(resolver, blocking, timeouts.dns(), timeouts.connect());
         if (!remoteRole && config.remote() != null) {
-            Dialer toRemote = new Dialer(resolver, blocking, timeouts.dns(), timeouts.connect());
-            linkConnector = new LinkConnector(Destination.parse(config.remote().host(), config.remote().port()),
-                    toRemote, new LinkCredentials(config.user(), builder.linkPassword), blocking, timeouts.handshake(),
-                    (config.linkPool() + reactor.eventLoops() - 1) / reactor.eventLoops());
-            connector = linkConnector;
+            linkConnector = newLinkConnector(config.remote(), config.user(), linkPassword);
+            linkRemote = config.remote();
+            linkUser = config.user();
         }
+        this.connector = new SwitchingConnector(linkConnector != null ? linkConnector : directConnector);
         this.sessions = remoteRole ? new UserSessions() : null;
         if (remoteRole) {
             this.shaping = Shaping.perUser(limiter);
@@ -152,7 +171,7 @@ public final class Gateway implements AutoCloseable {
         } else {
             this.shaping = Shaping.none();
         }
-        TunnelServices services = new TunnelServices(pool, stats, limits, timeouts, connector,
+        this.services = new TunnelServices(pool, stats, limits, timeouts, connector,
                 new PasswordVerifier(accountStore, shaping::loggedIn), blocking, sessions,
                 new AuthDamper(config.limits().authFailuresBeforeDelay(), config.limits().authFailuresBeforeRefusal()),
                 shaping);
@@ -163,7 +182,7 @@ public final class Gateway implements AutoCloseable {
         for (int i = 0; i < reactor.eventLoops(); i++) {
             loops.add(new EventLoop("relaygate-loop-" + i));
         }
-        this.listeners = new ArrayList<>();
+        this.listeners = new java.util.concurrent.CopyOnWriteArrayList<>();
         byte[] secret;
         try {
             secret = remoteRole ? LinkSecret.load(config.dataDir()) : null;
@@ -202,6 +221,7 @@ public final class Gateway implements AutoCloseable {
         if (linkConnector != null) {
             linkConnector.warm(loops);
         }
+        startConsole();
         long fdLimit = GatewayConfig.fdLimit();
         if (2L * config.limits().maxConnections() + 1024 > fdLimit) {
             log.warn("limits.maxConnections {} needs about {} open files, but this process may open {};"
@@ -212,6 +232,136 @@ public final class Gateway implements AutoCloseable {
                 config.role().name().toLowerCase(java.util.Locale.ROOT), loops.size(),
                 protocols.stream().map(Protocol::name).toList(), authRequired ? "required" : "off",
                 config.remote() != null ? ", remote " + config.remote() + " as " + config.user() : "");
+    }
+
+    private LinkConnector newLinkConnector(HostPort remote, String user, byte[] password) {
+        int loopsCount = config.reactor().eventLoops();
+        return new LinkConnector(Destination.parse(remote.host(), remote.port()), linkDialer,
+                new LinkCredentials(user, password), blocking, config.timeouts().handshake(),
+                (config.linkPool() + loopsCount - 1) / loopsCount);
+    }
+
+    /** Starts the console, if one is configured and installed; a console that cannot start stops the gateway. */
+    private void startConsole() {
+        if (config.console() == null) {
+            return;
+        }
+        if (consoleFactory == null) {
+            log.info("no console plugin installed: the web console is off");
+            return;
+        }
+        try {
+            console = configure(consoleFactory.name(), new TreeSet<>(),
+                    c -> consoleFactory.start(c, new GatewayAdmin(this), config.console().toSocketAddress()));
+        } catch (java.io.UncheckedIOException e) {
+            close();
+            throw new StartException("cannot start the console on " + config.console() + ": "
+                    + describe(e.getCause()), e);
+        } catch (RuntimeException e) {
+            close();
+            throw e;
+        }
+    }
+
+    private static ConsoleFactory findConsole(List<GatewayPlugin> plugins, Set<String> sections) {
+        for (GatewayPlugin plugin : plugins) {
+            for (ConsoleFactory factory : plugin.consoles()) {
+                sections.remove(factory.name());
+                return factory;
+            }
+        }
+        return null;
+    }
+
+    /** {@return the role, data directory and blocking executor, as plugins see them} */
+    GatewayContext context() {
+        return context;
+    }
+
+    /** {@return the account store, or null without one} */
+    AccountStore accountStore() {
+        return accountStore;
+    }
+
+    /** {@return the console's address, or null when there is no console} */
+    public InetSocketAddress consoleAddress() {
+        ConsoleFactory.Console running = console;
+        return running == null ? null : running.address();
+    }
+
+    // ---- the local proxy's controls, for the console (see GatewayAdmin) ----
+
+    /** {@return whether the local's client listener is open} */
+    synchronized boolean proxyRunning() {
+        return listeners.stream().anyMatch(l -> l.name().equals("mixed"));
+    }
+
+    /** Opens the local's client listener again, on the address it had. */
+    synchronized void startProxy() throws IOException {
+        if (stopped || proxyRunning()) {
+            return;
+        }
+        InetSocketAddress address = mixedAddress != null ? mixedAddress : config.listen().toSocketAddress();
+        Listener mixed = new Listener("mixed", address, loops, services,
+                Listener.clients(services, protocols, authRequired));
+        mixed.start();
+        listeners.add(mixed);
+        log.info("local proxy listener opened on {}", HostPort.of(mixed.address()));
+    }
+
+    /** Closes the local's client listener; tunnels already open go on. */
+    synchronized void stopProxy() {
+        for (Listener listener : listeners) {
+            if (listener.name().equals("mixed")) {
+                mixedAddress = listener.address();
+                listener.close();
+                listeners.remove(listener);
+                log.info("local proxy listener closed");
+            }
+        }
+    }
+
+    private InetSocketAddress mixedAddress;
+
+    /** {@return the local's link settings now} */
+    synchronized AdminApi.ProxySettings proxySettings() {
+        LinkConnector link = linkConnector;
+        HostPort remote = link == null ? null : linkRemote;
+        return new AdminApi.ProxySettings(remote == null ? null : remote.host(), remote == null ? 0 : remote.port(),
+                remote == null ? null : linkUser, linkPassword.length > 0);
+    }
+
+    private HostPort linkRemote;
+    private String linkUser;
+
+    /**
+     * Points new tunnels at another remote (or at none) and saves the settings. The old link pool is retired; tunnels
+     * already carried go on.
+     */
+    synchronized void applyProxySettings(HostPort remote, String user, byte[] password) throws IOException {
+        byte[] newPassword = password != null ? password.clone() : linkPassword.clone();
+        if (remote != null && newPassword.length == 0) {
+            throw new IllegalArgumentException("password: required with a remote (none is saved yet)");
+        }
+        new ConsoleSettings(remote == null ? null : remote.toString(), remote == null ? null : user,
+                remote == null ? null : new String(newPassword, java.nio.charset.StandardCharsets.UTF_8))
+                .save(config.dataDir());
+        LinkConnector old = linkConnector;
+        LinkConnector next = remote == null ? null : newLinkConnector(remote, user, newPassword);
+        java.util.Arrays.fill(linkPassword, (byte) 0);
+        linkPassword = newPassword;
+        linkRemote = remote;
+        linkUser = user;
+        linkConnector = next;
+        connector.switchTo(next != null ? next : directConnector);
+        if (next != null) {
+            next.warm(loops);
+        }
+        if (old != null) {
+            old.retire(loops);
+        }
+        log.info("local proxy now {}", remote == null ? "connects directly" : "uses remote " + remote + " as "
+                + LogText.escape(user));
     }
 
     /** {@return a builder that starts a gateway with this configuration} */
@@ -374,6 +524,13 @@ public final class Gateway implements AutoCloseable {
             return;
         }
         stopped = true;
+        if (console != null) {
+            try {
+                console.close();
+            } catch (RuntimeException e) {
+                log.warn("stopping the console failed: {}", e.toString());
+            }
+        }
         if (listeners != null) {
             listeners.forEach(Listener::close);
         }
@@ -544,6 +701,7 @@ public final class Gateway implements AutoCloseable {
             plugin.accountStores().forEach(f -> names.add(f.name()));
             plugin.resolvers().forEach(f -> names.add(f.name()));
             plugin.rateLimiters().forEach(f -> names.add(f.name()));
+            plugin.consoles().forEach(f -> names.add(f.name()));
         }
         return names.isEmpty() ? "none" : String.join(", ", names);
     }

@@ -39,4 +39,12 @@ public interface GatewayPlugin {
     default List<ResolverFactory> resolvers() {
         return List.of();
     }
+
+    /**
+     * {@return the consoles this plugin offers; the gateway starts the first one found when {@code console} is not
+     * {@code off}, after its listeners are bound}
+     */
+    default List<ConsoleFactory> consoles() {
+        return List.of();
+    }
 }

@@ -96,6 +96,33 @@ public final class MemoryAccounts implements GatewayPlugin, AccountStoreFactory,
     }
 
     @Override
+    public List<Account> list() {
+        return accounts.values().stream().sorted(java.util.Comparator.comparing(Account::name)).toList();
+    }
+
+    @Override
+    public Account create(Account account) {
+        if (accounts.putIfAbsent(account.name(), account) != null) {
+            throw new io.relaygate.spi.AccountExistsException(account.name());
+        }
+        listeners.forEach(l -> l.accept(new AccountChange(AccountChange.Kind.CREATED, account.name(), account)));
+        return account;
+    }
+
+    @Override
+    public Optional<Account> update(String name, io.relaygate.spi.AccountUpdate update) {
+        Account changed = accounts.computeIfPresent(name, (k, old) -> new Account(name,
+                update.credential() != null ? update.credential() : old.credential(),
+                update.rate() != null ? update.rate() : old.rate(),
+                update.enabled() != null ? update.enabled() : old.enabled(), old.created(),
+                java.time.Instant.now(), old.bytesUp(), old.bytesDown()));
+        if (changed != null) {
+            listeners.forEach(l -> l.accept(new AccountChange(AccountChange.Kind.UPDATED, name, changed)));
+        }
+        return Optional.ofNullable(changed);
+    }
+
+    @Override
     public boolean delete(String name) {
         boolean existed = accounts.remove(name) != null;
         if (existed) {

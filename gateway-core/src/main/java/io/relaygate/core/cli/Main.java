@@ -5,7 +5,9 @@ import io.relaygate.core.StartException;
 import io.relaygate.core.config.ConfigError;
 import io.relaygate.core.config.GatewayConfig;
 import io.relaygate.core.config.HostPort;
+import io.relaygate.core.config.ConsoleSettings;
 import io.relaygate.core.config.Settings;
+import io.relaygate.spi.GatewayContext;
 import io.relaygate.core.plugin.LoadedPlugin;
 import io.relaygate.core.plugin.PluginException;
 import io.relaygate.core.plugin.PluginLoader;
@@ -111,16 +113,38 @@ public final class Main implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        GatewayConfig config = GatewayConfig.from(settings(), home());
+        Settings flags = flags();
+        Settings settings = shared.settings().overriddenBy(flags);
+        GatewayConfig fileConfig = GatewayConfig.from(settings, home());
+        ConsoleSettings saved = fileConfig.role() == GatewayContext.Role.LOCAL
+                ? ConsoleSettings.load(fileConfig.dataDir()) : null;
+        GatewayConfig config = fileConfig;
+        if (saved != null) {
+            // What the console saved ranks between the flags and the file.
+            Settings consoleLayer = Settings.empty();
+            String origin = fileConfig.dataDir().resolve(ConsoleSettings.FILE).toString();
+            if (saved.remote() != null) {
+                consoleLayer = consoleLayer.with("remote", saved.remote(), origin);
+            }
+            if (saved.user() != null) {
+                consoleLayer = consoleLayer.with("user", saved.user(), origin);
+            }
+            config = GatewayConfig.from(shared.settings().overriddenBy(consoleLayer).overriddenBy(flags), home());
+        }
         List<LoadedPlugin> plugins = PluginLoader.load(config.pluginsDir());
-        Gateway gateway = Gateway.builder(config).loadedPlugins(plugins).linkPassword(linkPassword(config)).start();
+        GatewayConfig running = config;
+        Gateway gateway = Gateway.builder(config).loadedPlugins(plugins).linkPassword(linkPassword(config, saved))
+                .start();
         for (var listener : gateway.listeners()) {
             System.out.println("listening " + listener.name() + " " + format(listener.address()));
+        }
+        if (gateway.consoleAddress() != null) {
+            System.out.println("listening console " + format(gateway.consoleAddress()));
         }
         System.out.flush();
         CountDownLatch stopped = new CountDownLatch(1);
         Runnable stop = () -> {
-            gateway.shutdown(config.timeouts().drain());
+            gateway.shutdown(running.timeouts().drain());
             stopped.countDown();
         };
         // A handler of our own for TERM and INT: the JVM's default would exit 143/130 after the hooks; a drained
@@ -131,9 +155,9 @@ public final class Main implements Callable<Integer> {
         return ExitCodes.OK;
     }
 
-    /** Embedded defaults, overridden by the config file, overridden by the flags. */
-    private Settings settings() {
-        Settings settings = shared.settings();
+    /** The flags of this command as settings, to override everything else. */
+    private Settings flags() {
+        Settings settings = Settings.empty();
         settings = flag(settings, "role", "--role", role);
         settings = flag(settings, "listen", "--listen", listen);
         settings = flag(settings, "remote", "--remote", remote);
@@ -156,8 +180,20 @@ public final class Main implements Callable<Integer> {
         return settings;
     }
 
-    /** The link password: the first line of the password file, else GATEWAY_PASSWORD; never logged. */
-    private static byte[] linkPassword(GatewayConfig config) {
+    /**
+     * The link password, never logged: the first line of {@code --password-file}, else GATEWAY_PASSWORD, else the
+     * one the console saved, else the first line of the configuration's {@code passwordFile}.
+     */
+    private byte[] linkPassword(GatewayConfig config, ConsoleSettings saved) {
+        if (passwordFile == null) {
+            String fromEnvironment = System.getenv("GATEWAY_PASSWORD");
+            if (fromEnvironment != null) {
+                return fromEnvironment.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+            }
+            if (saved != null && saved.password() != null) {
+                return saved.password().getBytes(java.nio.charset.StandardCharsets.UTF_8);
+            }
+        }
         if (config.passwordFile() != null) {
             try {
                 String content = Files.readString(config.passwordFile(), java.nio.charset.StandardCharsets.UTF_8);

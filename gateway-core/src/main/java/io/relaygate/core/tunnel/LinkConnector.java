@@ -77,6 +77,17 @@ public final class LinkConnector implements Connector {
         }
     }
 
+    /**
+     * Stops keeping links ready (the settings changed): closes the idle ones and refills no more. Tunnels already
+     * carried go on. Thread-safe.
+     */
+    public void retire(java.util.List<EventLoop> loops) {
+        retired = true;
+        loops.forEach(loop -> loop.execute(() -> pool(loop).drain()));
+    }
+
+    private volatile boolean retired;
+
     private LoopPool pool(EventLoop loop) {
         return pools.computeIfAbsent(loop, LoopPool::new);
     }
@@ -101,8 +112,8 @@ public final class LinkConnector implements Connector {
         }
 
         void refill() {
-            if (retry != null) {
-                return;         // backing off
+            if (retry != null || retired) {
+                return;         // backing off, or replaced by new settings
             }
             while (idle.size() + dialing < idlePerLoop) {
                 dialing++;
@@ -120,7 +131,21 @@ public final class LinkConnector implements Connector {
         void ready(LinkAttempt link) {
             dialing--;
             failures = 0;
+            if (retired) {
+                link.cancel();
+                return;
+            }
             idle.add(link);
+        }
+
+        void drain() {
+            for (LinkAttempt link; (link = idle.poll()) != null; ) {
+                link.cancel();
+            }
+            if (retry != null) {
+                retry.cancel();
+                retry = null;
+            }
         }
 
         void idleLinkLost(LinkAttempt link) {

@@ -3,14 +3,14 @@ package io.relaygate.core.tunnel;
 import java.net.InetSocketAddress;
 
 /** Makes client-supplied text safe for a log line: no line breaks, no control characters, bounded length. */
-final class LogText {
+public final class LogText {
 
     private static final int MAX = 256;
 
     private LogText() {
     }
 
-    static String escape(String text) {
+    public static String escape(String text) {
         StringBuilder out = new StringBuilder(Math.min(text.length(), MAX) + 8);
         for (int i = 0; i < text.length() && out.length() < MAX; i++) {
             char c = text.charAt(i);

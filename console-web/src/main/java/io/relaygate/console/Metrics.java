@@ -1,0 +1,80 @@
+package io.relaygate.console;
+
+import io.relaygate.spi.AdminApi;
+import java.util.Map;
+
+/** The gateway's counters in the Prometheus text exposition format (version 0.0.4). */
+final class Metrics {
+
+    private Metrics() {
+    }
+
+    static String render(AdminApi.Snapshot s) {
+        StringBuilder out = new StringBuilder(2048);
+        metric(out, "relaygate_connections_open", "gauge", "Client connections open now.");
+        sample(out, "relaygate_connections_open", "", s.openConnections());
+        metric(out, "relaygate_connections_total", "counter", "Client connections accepted since start.");
+        sample(out, "relaygate_connections_total", "", s.totalConnections());
+        metric(out, "relaygate_tunnels_open", "gauge", "Tunnels relaying now.");
+        sample(out, "relaygate_tunnels_open", "", s.openTunnels());
+        metric(out, "relaygate_tunnels_total", "counter", "Tunnels that reached the relay since start.");
+        sample(out, "relaygate_tunnels_total", "", s.totalTunnels());
+        metric(out, "relaygate_bytes_total", "counter", "Bytes relayed, by direction (up: client to destination).");
+        sample(out, "relaygate_bytes_total", "{direction=\"up\"}", s.bytesUp());
+        sample(out, "relaygate_bytes_total", "{direction=\"down\"}", s.bytesDown());
+        metric(out, "relaygate_handshake_failures_total", "counter", "Failed handshakes, by reason.");
+        long authFailures = 0;
+        for (Map.Entry<String, Long> e : s.handshakeFailures().entrySet()) {
+            sample(out, "relaygate_handshake_failures_total", "{reason=\"" + escape(e.getKey()) + "\"}", e.getValue());
+            if (e.getKey().contains("authentication")) {
+                authFailures += e.getValue();
+            }
+        }
+        metric(out, "relaygate_auth_failures_total", "counter", "Failed logins (SOCKS5, Basic and link).");
+        sample(out, "relaygate_auth_failures_total", "", authFailures);
+        metric(out, "relaygate_tunnel_failures_total", "counter", "Tunnel setups that failed, by outcome.");
+        for (Map.Entry<String, Long> e : s.tunnelFailures().entrySet()) {
+            sample(out, "relaygate_tunnel_failures_total", "{outcome=\"" + escape(e.getKey()) + "\"}", e.getValue());
+        }
+        metric(out, "relaygate_user_bytes_total", "counter", "Bytes relayed per user, by direction.");
+        for (AdminApi.Principal p : s.principals()) {
+            String user = escape(p.name());
+            sample(out, "relaygate_user_bytes_total", "{user=\"" + user + "\",direction=\"up\"}", p.bytesUp());
+            sample(out, "relaygate_user_bytes_total", "{user=\"" + user + "\",direction=\"down\"}", p.bytesDown());
+        }
+        metric(out, "relaygate_user_connections", "gauge", "Live tunnels and idle links per user.");
+        for (AdminApi.Principal p : s.principals()) {
+            sample(out, "relaygate_user_connections", "{user=\"" + escape(p.name()) + "\"}", p.connections());
+        }
+        metric(out, "relaygate_user_rate_limit_bytes", "gauge", "The rate shaping each user, bytes/s; 0 unlimited.");
+        for (AdminApi.Principal p : s.principals()) {
+            sample(out, "relaygate_user_rate_limit_bytes", "{user=\"" + escape(p.name()) + "\"}", p.rate());
+        }
+        metric(out, "relaygate_ratelimit_parked_seconds_total", "counter",
+                "Time tunnel directions spent waiting for tokens, summed, per user.");
+        for (AdminApi.Principal p : s.principals()) {
+            out.append("relaygate_ratelimit_parked_seconds_total{user=\"").append(escape(p.name())).append("\"} ")
+                    .append(p.parkedNanos() / 1e9).append('\n');
+        }
+        metric(out, "relaygate_ratelimit_shaped_bytes_total", "counter", "Bytes that waited for tokens, per user.");
+        for (AdminApi.Principal p : s.principals()) {
+            sample(out, "relaygate_ratelimit_shaped_bytes_total", "{user=\"" + escape(p.name()) + "\"}",
+                    p.shapedBytes());
+        }
+        return out.toString();
+    }
+
+    private static void metric(StringBuilder out, String name, String type, String help) {
+        out.append("# HELP ").append(name).append(' ').append(help).append('\n');
+        out.append("# TYPE ").append(name).append(' ').append(type).append('\n');
+    }
+
+    private static void sample(StringBuilder out, String name, String labels, long value) {
+        out.append(name).append(labels).append(' ').append(value).append('\n');
+    }
+
+    /** Label values escape backslash, double quote and line feed. */
+    static String escape(String value) {
+        return value.replace("\\", "\\\\").replace("\"", "\\\"").replace("\n", "\\n");
+    }
+}

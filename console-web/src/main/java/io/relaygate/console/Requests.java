@@ -1,0 +1,113 @@
+package io.relaygate.console;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.javalin.http.BadRequestResponse;
+import io.javalin.http.Context;
+import io.relaygate.spi.AccountRules;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.util.Iterator;
+import java.util.Set;
+
+/** Reading and checking JSON request bodies: every bad input becomes a 400 that names the field. */
+final class Requests {
+
+    private Requests() {
+    }
+
+    /** {@return the body as a JSON object with no field outside {@code allowed}} */
+    static JsonNode object(Context ctx, ObjectMapper json, Set<String> allowed) {
+        byte[] body = ctx.bodyAsBytes();        // bounded by maxRequestSize: 413 beyond it
+        JsonNode node;
+        try {
+            node = json.readTree(body);
+        } catch (JsonProcessingException e) {
+            throw new BadRequestResponse("body: expected a JSON object (" + e.getOriginalMessage() + ")");
+        } catch (IOException e) {
+            throw new BadRequestResponse("body: unreadable");
+        }
+        if (node == null || !node.isObject()) {
+            throw new BadRequestResponse("body: expected a JSON object");
+        }
+        for (Iterator<String> names = node.fieldNames(); names.hasNext(); ) {
+            String name = names.next();
+            if (!allowed.contains(name)) {
+                throw new BadRequestResponse("unknown field " + shorten(name) + " (expected: " + allowed + ")");
+            }
+        }
+        return node;
+    }
+
+    /** {@return a text field, or null when absent} */
+    static String text(JsonNode body, String field) {
+        JsonNode value = body.get(field);
+        if (value == null || value.isNull()) {
+            return null;
+        }
+        if (!value.isTextual()) {
+            throw new BadRequestResponse(field + ": expected a string");
+        }
+        return value.textValue();
+    }
+
+    /** {@return the password field as UTF-8 bytes, checked, or null when absent} */
+    static byte[] password(JsonNode body) {
+        String text = text(body, "password");
+        if (text == null) {
+            return null;
+        }
+        try {
+            return AccountRules.checkPassword(text.getBytes(StandardCharsets.UTF_8));
+        } catch (IllegalArgumentException e) {
+            throw new BadRequestResponse(e.getMessage());
+        }
+    }
+
+    /** {@return the rate field in bytes per second (an integer, or a string with a unit), or null when absent} */
+    static Long rate(JsonNode body) {
+        JsonNode value = body.get("rate");
+        if (value == null || value.isNull()) {
+            return null;
+        }
+        try {
+            if (value.isIntegralNumber() && value.canConvertToLong()) {
+                return AccountRules.checkRate(value.longValue());
+            }
+            if (value.isTextual()) {
+                return AccountRules.parseRate(value.textValue());
+            }
+        } catch (IllegalArgumentException e) {
+            throw new BadRequestResponse(e.getMessage());
+        }
+        throw new BadRequestResponse("rate: expected an integer (bytes per second) or a string such as 1MiB");
+    }
+
+    /** {@return a boolean field, or null when absent} */
+    static Boolean bool(JsonNode body, String field) {
+        JsonNode value = body.get(field);
+        if (value == null || value.isNull()) {
+            return null;
+        }
+        if (!value.isBoolean()) {
+            throw new BadRequestResponse(field + ": expected true or false");
+        }
+        return value.booleanValue();
+    }
+
+    /** {@return a user name from the path or a body, checked} */
+    static String name(String name) {
+        try {
+            return AccountRules.checkName(name);
+        } catch (IllegalArgumentException e) {
+            throw new BadRequestResponse(e.getMessage());
+        }
+    }
+
+    /** Keeps what is echoed short and printable. */
+    static String shorten(String text) {
+        String printable = text.replaceAll("[^\\x20-\\x7e]", "?");
+        return printable.length() > 40 ? printable.substring(0, 40) + "…" : printable;
+    }
+}

@@ -1,0 +1,323 @@
+// The Relaygate console page: plain JavaScript, no dependencies. The admin token lives in sessionStorage only.
+'use strict';
+
+const $ = (id) => document.getElementById(id);
+const HISTORY = 60;
+const state = { token: sessionStorage.getItem('relaygate.token'), role: null, socket: null, retry: null,
+                up: [], down: [], users: new Map(), editing: null };
+
+function showError(message) {
+  const banner = $('error');
+  banner.textContent = message;
+  banner.hidden = !message;
+}
+
+async function api(method, path, body) {
+  const response = await fetch(path, {
+    method,
+    headers: Object.assign({ 'Authorization': 'Bearer ' + state.token },
+                           body === undefined ? {} : { 'Content-Type': 'application/json' }),
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  if (response.status === 204) return null;
+  const text = await response.text();
+  let data = null;
+  try { data = text ? JSON.parse(text) : null; } catch (e) { data = { error: text }; }
+  if (!response.ok) {
+    if (response.status === 401) logout('The admin token was refused.');
+    throw new Error((data && data.error) || ('HTTP ' + response.status));
+  }
+  return data;
+}
+
+function formatRate(bytes) {
+  const units = ['B/s', 'KiB/s', 'MiB/s', 'GiB/s'];
+  let value = bytes, unit = 0;
+  while (value >= 1024 && unit < units.length - 1) { value /= 1024; unit++; }
+  return (unit === 0 ? value : value.toFixed(value < 10 ? 2 : 1)) + ' ' + units[unit];
+}
+
+function formatLimit(rate) { return rate === 0 ? 'unlimited' : formatRate(rate); }
+
+async function login(token) {
+  state.token = token;
+  try {
+    const status = await api('GET', '/api/status');
+    sessionStorage.setItem('relaygate.token', token);
+    showError('');
+    enter(status);
+  } catch (e) {
+    sessionStorage.removeItem('relaygate.token');
+    state.token = null;
+    showError('Login failed: ' + e.message);
+  }
+}
+
+function logout(message) {
+  sessionStorage.removeItem('relaygate.token');
+  state.token = null;
+  if (state.socket) state.socket.close();
+  clearTimeout(state.retry);
+  ['local', 'remote', 'traffic'].forEach((id) => { $(id).hidden = true; });
+  $('login').hidden = false;
+  $('logout').hidden = true;
+  $('role').hidden = true;
+  showError(message || '');
+}
+
+function enter(status) {
+  state.role = status.role;
+  $('login').hidden = true;
+  $('logout').hidden = false;
+  $('role').hidden = false;
+  $('role').textContent = status.role + ' gateway';
+  $('traffic').hidden = false;
+  if (status.role === 'local') {
+    $('local').hidden = false;
+    showLocal(status);
+  } else {
+    $('remote').hidden = false;
+    loadUsers();
+  }
+  connect();
+}
+
+// ---- local role ----
+
+function showRunning(running) {
+  const pill = $('state');
+  pill.textContent = running ? 'running' : 'stopped';
+  pill.className = 'pill ' + (running ? 'running' : 'stopped');
+  $('start').disabled = running;
+  $('stop').disabled = !running;
+}
+
+function showLocal(status) {
+  showRunning(status.running);
+  const mixed = status.listeners && status.listeners.mixed;
+  $('listeners').textContent = mixed ? 'SOCKS5 and HTTP CONNECT on ' + mixed : 'The proxy listener is closed.';
+  const s = status.settings || {};
+  $('remote-host').value = s.remoteHost || '';
+  $('remote-port').value = s.remotePort || '';
+  $('remote-user').value = s.user || '';
+  $('remote-password').placeholder = s.passwordSet ? 'unchanged' : 'required with a remote';
+}
+
+async function refreshStatus() {
+  showLocal(await api('GET', '/api/status'));
+}
+
+$('start').addEventListener('click', async () => {
+  try { await api('POST', '/api/proxy/start'); await refreshStatus(); showError(''); }
+  catch (e) { showError('Could not start the proxy: ' + e.message); }
+});
+
+$('stop').addEventListener('click', async () => {
+  try { await api('POST', '/api/proxy/stop'); await refreshStatus(); showError(''); }
+  catch (e) { showError('Could not stop the proxy: ' + e.message); }
+});
+
+$('settings-form').addEventListener('submit', async (event) => {
+  event.preventDefault();
+  const body = { remoteHost: $('remote-host').value.trim() || null, user: $('remote-user').value.trim() || null };
+  if (body.remoteHost) body.remotePort = Number($('remote-port').value);
+  if ($('remote-password').value) body.password = $('remote-password').value;
+  try {
+    await api('PUT', '/api/proxy/settings', body);
+    $('remote-password').value = '';
+    $('settings-saved').textContent = 'Saved; new connections use it.';
+    showError('');
+    await refreshStatus();
+  } catch (e) {
+    showError('Could not save the settings: ' + e.message);
+  }
+});
+
+// ---- remote role ----
+
+async function loadUsers() {
+  try {
+    const users = await api('GET', '/api/users');
+    state.users = new Map(users.map((u) => [u.name, u]));
+    renderUsers();
+  } catch (e) {
+    showError('Could not load the users: ' + e.message);
+  }
+}
+
+function cell(row, text) {
+  const td = document.createElement('td');
+  td.textContent = text;
+  row.appendChild(td);
+  return td;
+}
+
+function renderUsers() {
+  const body = $('users').querySelector('tbody');
+  body.replaceChildren();
+  for (const user of state.users.values()) {
+    const row = document.createElement('tr');
+    row.dataset.user = user.name;
+    cell(row, user.name);
+    cell(row, formatLimit(user.rate));
+    cell(row, user.enabled ? 'yes' : 'no');
+    cell(row, formatRate(user.liveUp || 0)).className = 'live-up';
+    cell(row, formatRate(user.liveDown || 0)).className = 'live-down';
+    cell(row, String(user.connections || 0)).className = 'live-connections';
+    const actions = cell(row, '');
+    actions.className = 'actions';
+    const edit = document.createElement('button');
+    edit.textContent = 'Edit';
+    edit.className = 'small secondary';
+    edit.addEventListener('click', () => startEdit(user));
+    const remove = document.createElement('button');
+    remove.textContent = 'Delete';
+    remove.className = 'small danger';
+    remove.addEventListener('click', () => removeUser(user.name));
+    actions.append(edit, ' ', remove);
+    body.appendChild(row);
+  }
+}
+
+function startEdit(user) {
+  state.editing = user.name;
+  $('user-form-title').textContent = 'Edit ' + user.name;
+  $('user-name').value = user.name;
+  $('user-name').disabled = true;
+  $('user-password').value = '';
+  $('user-password').placeholder = 'unchanged';
+  $('user-rate').value = String(user.rate);
+  $('user-enabled').checked = user.enabled;
+  $('user-submit').textContent = 'Save';
+  $('user-cancel').hidden = false;
+}
+
+function endEdit() {
+  state.editing = null;
+  $('user-form').reset();
+  $('user-form-title').textContent = 'Add a user';
+  $('user-name').disabled = false;
+  $('user-password').placeholder = '';
+  $('user-submit').textContent = 'Add';
+  $('user-cancel').hidden = true;
+}
+
+$('user-cancel').addEventListener('click', endEdit);
+
+$('user-form').addEventListener('submit', async (event) => {
+  event.preventDefault();
+  const rateText = $('user-rate').value.trim();
+  const rate = rateText === '' ? 0 : (/^\d+$/.test(rateText) ? Number(rateText) : rateText);
+  const body = { rate, enabled: $('user-enabled').checked };
+  if ($('user-password').value) body.password = $('user-password').value;
+  try {
+    if (state.editing) {
+      await api('PUT', '/api/users/' + encodeURIComponent(state.editing), body);
+    } else {
+      body.name = $('user-name').value.trim();
+      await api('POST', '/api/users', body);
+    }
+    endEdit();
+    showError('');
+    await loadUsers();
+  } catch (e) {
+    showError((state.editing ? 'Could not save the user: ' : 'Could not add the user: ') + e.message);
+  }
+});
+
+async function removeUser(name) {
+  if (!confirm('Delete ' + name + '? Their live connections close.')) return;
+  try { await api('DELETE', '/api/users/' + encodeURIComponent(name)); showError(''); await loadUsers(); }
+  catch (e) { showError('Could not delete the user: ' + e.message); }
+}
+
+// ---- live stats ----
+
+async function connect() {
+  clearTimeout(state.retry);
+  try {
+    const { ticket } = await api('POST', '/api/ws-ticket');
+    const scheme = location.protocol === 'https:' ? 'wss:' : 'ws:';
+    const socket = new WebSocket(scheme + '//' + location.host + '/ws/stats?ticket=' + encodeURIComponent(ticket));
+    state.socket = socket;
+    socket.onmessage = (event) => onStats(JSON.parse(event.data));
+    socket.onclose = () => {
+      if (state.token && state.socket === socket) state.retry = setTimeout(connect, 2000);
+    };
+  } catch (e) {
+    if (state.token) {
+      showError('Live statistics unavailable: ' + e.message);
+      state.retry = setTimeout(connect, 5000);
+    }
+  }
+}
+
+function onStats(stats) {
+  state.up.push(stats.upBytesPerSecond);
+  state.down.push(stats.downBytesPerSecond);
+  if (state.up.length > HISTORY) { state.up.shift(); state.down.shift(); }
+  $('up-rate').textContent = formatRate(stats.upBytesPerSecond);
+  $('down-rate').textContent = formatRate(stats.downBytesPerSecond);
+  $('connections').textContent = String(stats.openConnections);
+  if (state.role === 'local' && typeof stats.running === 'boolean') showRunning(stats.running);
+  if (state.role === 'remote') {
+    for (const live of stats.users || []) {
+      const row = document.querySelector('tr[data-user="' + CSS.escape(live.name) + '"]');
+      const user = state.users.get(live.name);
+      if (user) { user.liveUp = live.upBytesPerSecond; user.liveDown = live.downBytesPerSecond;
+                  user.connections = live.connections; }
+      if (row) {
+        row.querySelector('.live-up').textContent = formatRate(live.upBytesPerSecond);
+        row.querySelector('.live-down').textContent = formatRate(live.downBytesPerSecond);
+        row.querySelector('.live-connections').textContent = String(live.connections);
+      }
+    }
+  }
+  draw();
+}
+
+function draw() {
+  const canvas = $('chart');
+  const ratio = window.devicePixelRatio || 1;
+  const width = canvas.clientWidth, height = canvas.clientHeight;
+  canvas.width = width * ratio;
+  canvas.height = height * ratio;
+  const g = canvas.getContext('2d');
+  g.scale(ratio, ratio);
+  g.clearRect(0, 0, width, height);
+  const max = Math.max(1024, ...state.up, ...state.down);
+  canvas.dataset.max = String(Math.max(0, ...state.up, ...state.down));
+  canvas.dataset.points = String(state.up.length);
+  const left = 70, bottom = height - 20, top = 10, right = width - 10;
+  g.strokeStyle = '#d9dee7';
+  g.fillStyle = '#5d6778';
+  g.font = '11px system-ui, sans-serif';
+  g.lineWidth = 1;
+  for (let i = 0; i <= 4; i++) {
+    const y = bottom - (bottom - top) * i / 4;
+    g.beginPath(); g.moveTo(left, y); g.lineTo(right, y); g.stroke();
+    g.fillText(formatRate(max * i / 4), 4, y + 4);
+  }
+  const line = (series, color) => {
+    g.strokeStyle = color;
+    g.lineWidth = 2;
+    g.beginPath();
+    series.forEach((value, i) => {
+      const x = right - (series.length - 1 - i) * (right - left) / (HISTORY - 1);
+      const y = bottom - (bottom - top) * value / max;
+      if (i === 0) g.moveTo(x, y); else g.lineTo(x, y);
+    });
+    g.stroke();
+  };
+  line(state.up, '#2f6fdf');
+  line(state.down, '#1f9d6a');
+}
+
+$('login-form').addEventListener('submit', (event) => {
+  event.preventDefault();
+  login($('token').value.trim());
+});
+$('logout').addEventListener('click', () => logout(''));
+window.addEventListener('resize', draw);
+
+if (state.token) login(state.token);

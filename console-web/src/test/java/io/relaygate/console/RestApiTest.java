@@ -1,0 +1,241 @@
+package io.relaygate.console;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.relaygate.testkit.Await;
+import io.relaygate.testkit.Closer;
+import io.relaygate.testkit.Sockets;
+import io.relaygate.testkit.TestOrigin;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.Socket;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The REST API over real HTTP against a running remote gateway: every endpoint and every error path. */
+@Timeout(60)
+class RestApiTest {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    @TempDir
+    Path data;
+    private final Closer closer = new Closer();
+
+    @AfterEach
+    void closeAll() throws Exception {
+        closer.close();
+    }
+
+    private static JsonNode json(HttpResponse<String> response) throws Exception {
+        return JSON.readTree(response.body());
+    }
+
+    @Test
+    void usersAreCreatedReadListedUpdatedAndDeletedWithoutSecrets() throws Exception {
+        ConsoleFixture console = closer.track(ConsoleFixture.remote(data));
+        HttpResponse<String> created = console.send("POST", "/api/users",
+                "{\"name\":\"alice\",\"password\":\"s3cret-pw\",\"rate\":\"1MiB\"}");
+        assertThat(created.statusCode()).isEqualTo(201);
+        assertThat(json(created).get("rate").asLong()).isEqualTo(1 << 20);
+        assertThat(json(created).get("enabled").asBoolean()).isTrue();
+
+        assertThat(console.send("POST", "/api/users", "{\"name\":\"bob\",\"password\":\"pw\",\"rate\":2048}")
+                .statusCode()).isEqualTo(201);
+        HttpResponse<String> list = console.send("GET", "/api/users", null);
+        assertThat(list.statusCode()).isEqualTo(200);
+        assertThat(json(list)).hasSize(2);
+        assertThat(list.body()).doesNotContain("s3cret", "password", "salt", "storedKey", "serverKey", "credential");
+
+        HttpResponse<String> one = console.send("GET", "/api/users/bob", null);
+        assertThat(json(one).get("rate").asLong()).isEqualTo(2048);
+        assertThat(one.body()).doesNotContain("pw\"");
+
+        HttpResponse<String> updated = console.send("PUT", "/api/users/bob",
+                "{\"rate\":\"64KiB\",\"enabled\":false,\"password\":\"new-pw\"}");
+        assertThat(updated.statusCode()).isEqualTo(200);
+        assertThat(json(updated).get("rate").asLong()).isEqualTo(64 * 1024);
+        assertThat(json(updated).get("enabled").asBoolean()).isFalse();
+        assertThat(console.accounts.find("bob").orElseThrow().credential().verifies("new-pw".getBytes())).isTrue();
+
+        assertThat(console.send("DELETE", "/api/users/bob", null).statusCode()).isEqualTo(204);
+        assertThat(console.send("GET", "/api/users/bob", null).statusCode()).isEqualTo(404);
+        assertThat(console.send("DELETE", "/api/users/bob", null).statusCode()).isEqualTo(404);
+        assertThat(console.send("PUT", "/api/users/bob", "{\"rate\":1}").statusCode()).isEqualTo(404);
+        assertThat(json(console.send("GET", "/api/users", null))).hasSize(1);
+    }
+
+    @Test
+    void badInputGetsAClear400Or409Or413AndNever500() throws Exception {
+        ConsoleFixture console = closer.track(ConsoleFixture.remote(data));
+        assertThat(console.send("POST", "/api/users", "{\"name\":\"alice\",\"password\":\"pw\"}").statusCode())
+                .isEqualTo(201);
+        String[][] cases = {
+            {"{\"name\":\"alice\",\"password\":\"pw\"}", "409", "exists"},
+            {"{\"name\":\"../x\",\"password\":\"pw\"}", "400", "user name"},
+            {"{\"name\":\"a' OR '1'='1\",\"password\":\"pw\"}", "400", "user name"},
+            {"{\"name\":\"\",\"password\":\"pw\"}", "400", "user name"},
+            {"{\"name\":\"carol\",\"password\":\"\"}", "400", "password"},
+            {"{\"name\":\"carol\"}", "400", "password"},
+            {"{\"name\":\"carol\",\"password\":\"" + "x".repeat(1025) + "\"}", "400", "password"},
+            {"{\"name\":\"carol\",\"password\":\"pw\",\"rate\":\"fast\"}", "400", "rate"},
+            {"{\"name\":\"carol\",\"password\":\"pw\",\"rate\":-5}", "400", "rate"},
+            {"{\"name\":\"carol\",\"password\":\"pw\",\"rate\":1.5}", "400", "rate"},
+            {"{\"name\":\"carol\",\"password\":\"pw\",\"enabled\":\"yes\"}", "400", "enabled"},
+            {"{\"name\":\"carol\",\"password\":\"pw\",\"admin\":true}", "400", "unknown field"},
+            {"{\"name\":7,\"password\":\"pw\"}", "400", "name"},
+            {"[1,2]", "400", "JSON object"},
+            {"{not json", "400", "JSON object"},
+            {"", "400", "JSON object"},
+        };
+        for (String[] c : cases) {
+            HttpResponse<String> response = console.send("POST", "/api/users", c[0]);
+            assertThat(response.statusCode()).as(c[0]).isEqualTo(Integer.parseInt(c[1]));
+            assertThat(json(response).get("error").asText()).as(c[0]).contains(c[2]);
+        }
+        assertThat(console.send("PUT", "/api/users/alice", "{}").statusCode()).isEqualTo(400);
+        assertThat(console.send("GET", "/api/users/a'%20OR%20'1'='1", null).statusCode()).isEqualTo(400);
+        // 10 MiB: refused by its size, never buffered whole.
+        HttpResponse<String> huge = console.send("POST", "/api/users",
+                "{\"name\":\"carol\",\"password\":\"" + "x".repeat(10 << 20) + "\"}");
+        assertThat(huge.statusCode()).isEqualTo(413);
+        assertThat(console.send("GET", "/api/users", null).statusCode()).as("still serving").isEqualTo(200);
+        assertThat(console.accounts.find("carol")).isEmpty();
+    }
+
+    @Test
+    void everyAdminRouteWantsTheToken() throws Exception {
+        ConsoleFixture console = closer.track(ConsoleFixture.remote(data));
+        String[][] routes = {{"GET", "/api/users"}, {"GET", "/api/users/alice"}, {"POST", "/api/users"},
+            {"PUT", "/api/users/alice"}, {"DELETE", "/api/users/alice"}, {"GET", "/api/status"},
+            {"POST", "/api/proxy/start"}, {"POST", "/api/proxy/stop"}, {"PUT", "/api/proxy/settings"},
+            {"POST", "/api/ws-ticket"}, {"GET", "/metrics"}};
+        for (String[] route : routes) {
+            String body = route[0].equals("GET") || route[0].equals("DELETE") ? null : "{}";
+            assertThat(console.send(route[0], route[1], body, null).statusCode()).as("no token " + route[1])
+                    .isEqualTo(401);
+            assertThat(console.send(route[0], route[1], body, ConsoleFixture.TOKEN + "x").statusCode())
+                    .as("wrong token " + route[1]).isEqualTo(401);
+        }
+        assertThat(console.send("GET", "/api/openapi.json", null, null).statusCode()).isEqualTo(200);
+        assertThat(json(console.send("GET", "/api/openapi.json", null, null)).get("openapi").asText())
+                .startsWith("3.");
+        HttpResponse<String> page = console.send("GET", "/", null, null);
+        assertThat(page.statusCode()).isEqualTo(200);
+        assertThat(page.body()).contains("<title>Relaygate console</title>");
+        assertThat(page.headers().firstValue("Access-Control-Allow-Origin")).isEmpty();
+    }
+
+    @Test
+    void theTokenIsGeneratedOnFirstStartKeptPrivateAndReused() throws Exception {
+        Path dataDir = data.resolve("generated");
+        String token;
+        try (ConsoleFixture console = ConsoleFixture.local(dataDir, "plugins.console.token", "ignored-0123456789")) {
+            assertThat(dataDir.resolve("admin.token")).doesNotExist();
+        }
+        try (ConsoleFixture console = ConsoleFixture.localWithoutToken(dataDir)) {
+            Path file = dataDir.resolve("admin.token");
+            assertThat(file).exists();
+            assertThat(Files.getPosixFilePermissions(file)).containsExactlyInAnyOrder(
+                    java.nio.file.attribute.PosixFilePermission.OWNER_READ,
+                    java.nio.file.attribute.PosixFilePermission.OWNER_WRITE);
+            token = Files.readString(file).trim();
+            assertThat(token).hasSizeGreaterThanOrEqualTo(32);
+            assertThat(console.send("GET", "/api/status", null, token).statusCode()).isEqualTo(200);
+        }
+        try (ConsoleFixture console = ConsoleFixture.localWithoutToken(dataDir)) {
+            assertThat(console.send("GET", "/api/status", null, token).statusCode()).as("same token").isEqualTo(200);
+        }
+    }
+
+    @Test
+    void aRateChangedOverRestReachesALiveTransferWithinASecondAndDisablingClosesIt() throws Exception {
+        ConsoleFixture console = closer.track(ConsoleFixture.remote(data));
+        assertThat(console.send("POST", "/api/users", "{\"name\":\"alice\",\"password\":\"pw\",\"rate\":\"64KiB\"}")
+                .statusCode()).isEqualTo(201);
+        TestOrigin origin = closer.track(TestOrigin.start(socket -> {
+            OutputStream out = socket.getOutputStream();
+            byte[] chunk = new byte[16 * 1024];
+            while (true) {
+                out.write(chunk);
+            }
+        }));
+        Socket tunnel = closer.track(console.tunnel("alice", "pw", origin.port()));
+        AtomicLong received = new AtomicLong();
+        Thread reader = new Thread(() -> {
+            byte[] buffer = new byte[32 * 1024];
+            try {
+                InputStream in = tunnel.getInputStream();
+                for (int n; (n = in.read(buffer)) > 0; ) {
+                    received.addAndGet(n);
+                }
+            } catch (java.io.IOException e) {
+                // closed
+            }
+        });
+        reader.setDaemon(true);
+        reader.start();
+        Await.until("the burst", Duration.ofSeconds(5), () -> received.get() >= 64 * 1024);
+        long slowStart = received.get();
+        long t0 = System.nanoTime();
+        Await.until("one second at 64 KiB/s", Duration.ofSeconds(5), () -> System.nanoTime() - t0 >= 1_000_000_000L);
+        long slow = received.get() - slowStart;
+        assertThat(slow).as("64 KiB/s").isLessThan(160 * 1024);
+
+        assertThat(console.send("PUT", "/api/users/alice", "{\"rate\":\"8MiB\"}").statusCode()).isEqualTo(200);
+        long changed = System.nanoTime();
+        long before = received.get();
+        Await.until("the new rate", Duration.ofSeconds(1), () -> received.get() - before >= 1 << 20);
+        assertThat(System.nanoTime() - changed).as("within a second").isLessThan(1_000_000_000L);
+
+        assertThat(console.send("PUT", "/api/users/alice", "{\"enabled\":false}").statusCode()).isEqualTo(200);
+        tunnel.setSoTimeout(2_000);
+        Await.until("the tunnel closed", Duration.ofSeconds(2), () -> !reader.isAlive());
+        assertThat(Sockets.awaitEnd(tunnel)).isNotEqualTo(Sockets.End.TIMEOUT);
+    }
+
+    @Test
+    void statusAndMetricsReportTheGateway() throws Exception {
+        ConsoleFixture console = closer.track(ConsoleFixture.remote(data));
+        JsonNode status = json(console.send("GET", "/api/status", null));
+        assertThat(status.get("role").asText()).isEqualTo("remote");
+        assertThat(status.get("listeners").get("link").asText()).startsWith("127.0.0.1:");
+        assertThat(status.has("openConnections")).isTrue();
+        assertThat(console.send("POST", "/api/proxy/stop", null).statusCode()).as("remote has no proxy")
+                .isEqualTo(409);
+
+        console.send("POST", "/api/users", "{\"name\":\"alice\",\"password\":\"pw\",\"rate\":4096}");
+        TestOrigin echo = closer.track(TestOrigin.start(TestOrigin.echo()));
+        try (Socket tunnel = console.tunnel("alice", "pw", echo.port())) {
+            tunnel.getOutputStream().write(new byte[1000]);
+            tunnel.getInputStream().readNBytes(1000);
+        }
+        try (Socket refused = new Socket("127.0.0.1", console.gateway.address("direct").getPort())) {
+            refused.getOutputStream().write(new byte[] {5, 1, 2, 1, 5, 'a', 'l', 'i', 'c', 'e', 5, 'w', 'r', 'o', 'n',
+                'g'});
+            refused.setSoTimeout(5_000);
+            refused.getInputStream().readNBytes(4);
+        }
+        Await.until("counted", Duration.ofSeconds(3), () -> console.gateway.stats().openTunnels() == 0);
+        HttpResponse<String> metrics = console.send("GET", "/metrics", null);
+        assertThat(metrics.statusCode()).isEqualTo(200);
+        assertThat(metrics.headers().firstValue("Content-Type").orElse("")).startsWith("text/plain");
+        assertThat(metrics.body())
+                .contains("# TYPE relaygate_connections_open gauge")
+                .contains("relaygate_tunnels_total 1")
+                .contains("relaygate_bytes_total{direction=\"up\"} 1000")
+                .contains("relaygate_user_bytes_total{user=\"alice\",direction=\"down\"} 1000")
+                .contains("relaygate_user_rate_limit_bytes{user=\"alice\"} 4096")
+                .containsPattern("relaygate_auth_failures_total [1-9]")
+                .contains("relaygate_ratelimit_parked_seconds_total{user=\"alice\"}");
+    }
+}

@@ -1,0 +1,99 @@
+package io.relaygate.spi;
+
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * What a console may see and do in a running gateway. Thread-safe; every method returns at once except where it
+ * says it blocks (call those off any event loop, e.g. on a request thread).
+ */
+public interface AdminApi {
+
+    /** {@return the gateway's role, data directory and blocking executor} */
+    GatewayContext context();
+
+    /** {@return the counters now; cheap, meant to be polled about once a second} */
+    Snapshot snapshot();
+
+    /** {@return the account store, or null when the gateway has none (a local proxy without client logins)} */
+    AccountStore accounts();
+
+    /** {@return a new SCRAM credential for {@code password} at the configured iteration count; blocking (PBKDF2)} */
+    ScramCredential credential(byte[] password);
+
+    /** {@return the local proxy's controls, or null on the remote role} */
+    ProxyControl proxy();
+
+    /**
+     * The gateway's counters at one moment.
+     *
+     * @param bytesUp            bytes from clients to destinations since start
+     * @param bytesDown          bytes from destinations to clients since start
+     * @param openConnections    client connections open now
+     * @param totalConnections   client connections accepted since start
+     * @param openTunnels        tunnels relaying now
+     * @param totalTunnels       tunnels that reached the relay since start
+     * @param handshakeFailures  failed handshakes by reason (authentication failures among them)
+     * @param tunnelFailures     failed tunnel setups by outcome
+     * @param principals         per user (remote) or for the whole proxy (local with a rate limit)
+     * @param listeners          the bound listeners by name, e.g. {@code mixed}, {@code link}
+     */
+    record Snapshot(long bytesUp, long bytesDown, int openConnections, long totalConnections, int openTunnels,
+                    long totalTunnels, Map<String, Long> handshakeFailures, Map<String, Long> tunnelFailures,
+                    List<Principal> principals, Map<String, InetSocketAddress> listeners) {
+    }
+
+    /**
+     * One principal's traffic and shaping.
+     *
+     * @param name        the user
+     * @param rate        the rate shaping it now in bytes per second, 0 when unlimited
+     * @param bytesUp     since start
+     * @param bytesDown   since start
+     * @param parkedNanos time its tunnel directions spent waiting for tokens, summed
+     * @param shapedBytes bytes that waited for tokens
+     * @param connections its live tunnels and idle authenticated links
+     */
+    record Principal(String name, long rate, long bytesUp, long bytesDown, long parkedNanos, long shapedBytes,
+                     int connections) {
+    }
+
+    /** The local role's proxy listener and link settings, changed while it runs. */
+    interface ProxyControl {
+
+        /** {@return whether the client listener is open} */
+        boolean running();
+
+        /** Opens the client listener again, on the address it had. Idempotent. @throws IOException if it cannot bind */
+        void start() throws IOException;
+
+        /** Closes the client listener; live tunnels go on. Idempotent. */
+        void stop();
+
+        /** {@return the link settings now (never the password)} */
+        ProxySettings settings();
+
+        /**
+         * Applies new link settings to new tunnels at once and saves them for the next start (to
+         * {@code <data-dir>/console-settings.yaml}, mode 0600, password included). Blocking (file I/O).
+         *
+         * @param password the new link password, or null to keep the current one; wiped after use
+         * @throws IllegalArgumentException naming the invalid field
+         * @throws IOException if the settings cannot be saved (nothing is applied then)
+         */
+        void apply(ProxySettings settings, byte[] password) throws IOException;
+    }
+
+    /**
+     * Where the local proxy sends its tunnels.
+     *
+     * @param remoteHost  the remote gateway's host, or null for direct connections
+     * @param remotePort  its link port (1-65535; ignored without a host)
+     * @param user        the account on the remote, or null without a remote
+     * @param passwordSet whether a link password is known (reported, never the password)
+     */
+    record ProxySettings(String remoteHost, int remotePort, String user, boolean passwordSet) {
+    }
+}
