@@ -99,7 +99,7 @@ final class StatsHub implements AutoCloseable {
         return latest;
     }
 
-    private void tick() {
+    void tick() {
         try {
             String message = sample();
             clients.forEach((session, queued) -> send(session, queued, message));
@@ -152,8 +152,9 @@ final class StatsHub implements AutoCloseable {
             ObjectNode user = users.addObject();
             user.put("name", p.name());
             user.put("limit", p.rate());
-            user.put("upBytesPerSecond", b == null ? 0 : Math.round((p.bytesUp() - b.bytesUp()) / seconds));
-            user.put("downBytesPerSecond", b == null ? 0 : Math.round((p.bytesDown() - b.bytesDown()) / seconds));
+            // A principal new since the last sample started from zero within this interval.
+            user.put("upBytesPerSecond", Math.round((p.bytesUp() - (b == null ? 0 : b.bytesUp())) / seconds));
+            user.put("downBytesPerSecond", Math.round((p.bytesDown() - (b == null ? 0 : b.bytesDown())) / seconds));
             user.put("connections", p.connections());
             user.put("parkedMillisTotal", p.parkedNanos() / 1_000_000);
         }

@@ -94,6 +94,15 @@ final class GatewayProcess implements AutoCloseable {
         }
     }
 
+    /** Waits until the listener called {@code name} is announced, e.g. {@code console} after the proxy's. */
+    void awaitListener(String name) {
+        io.relaygate.testkit.Await.until("listener " + name, java.time.Duration.ofSeconds(30),
+                () -> listeners.containsKey(name) || !process.isAlive());
+        if (!listeners.containsKey(name)) {
+            throw new AssertionError("no listener " + name + "; stderr:\n" + stderr());
+        }
+    }
+
     InetSocketAddress address(String name) {
         InetSocketAddress address = listeners.get(name);
         if (address == null) {

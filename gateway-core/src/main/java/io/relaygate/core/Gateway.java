@@ -250,6 +250,11 @@ public final class Gateway implements AutoCloseable {
             log.info("no console plugin installed: the web console is off");
             return;
         }
+        // The console's libraries (a web server, say) look up their own services through the context class loader:
+        // let them see the plugin's class loader, and the threads they start inherit it.
+        Thread thread = Thread.currentThread();
+        ClassLoader previous = thread.getContextClassLoader();
+        thread.setContextClassLoader(consoleFactory.getClass().getClassLoader());
         try {
             console = configure(consoleFactory.name(), new TreeSet<>(),
                     c -> consoleFactory.start(c, new GatewayAdmin(this), config.console().toSocketAddress()));
@@ -260,6 +265,8 @@ public final class Gateway implements AutoCloseable {
         } catch (RuntimeException e) {
             close();
             throw e;
+        } finally {
+            thread.setContextClassLoader(previous);
         }
     }
 
@@ -343,11 +350,11 @@ public final class Gateway implements AutoCloseable {
         if (remote != null && newPassword.length == 0) {
             throw new IllegalArgumentException("password: required with a remote (none is saved yet)");
         }
+        LinkConnector next = remote == null ? null : newLinkConnector(remote, user, newPassword);
         new ConsoleSettings(remote == null ? null : remote.toString(), remote == null ? null : user,
                 remote == null ? null : new String(newPassword, java.nio.charset.StandardCharsets.UTF_8))
                 .save(config.dataDir());
         LinkConnector old = linkConnector;
-        LinkConnector next = remote == null ? null : newLinkConnector(remote, user, newPassword);
         java.util.Arrays.fill(linkPassword, (byte) 0);
         linkPassword = newPassword;
         linkRemote = remote;

@@ -101,7 +101,12 @@ final class GatewayAdmin implements AdminApi {
                         throw new IllegalArgumentException("remotePort: expected 1 to 65535");
                     }
                     remote = HostPort.parse(hostPort(settings.remoteHost().trim(), settings.remotePort()));
-                    if (remote == null) {
+                    try {
+                        if (remote == null) {
+                            throw new IllegalArgumentException();
+                        }
+                        io.relaygate.spi.Destination.parse(remote.host(), remote.port());
+                    } catch (IllegalArgumentException e) {
                         throw new IllegalArgumentException("remoteHost: expected a host name or an IP address");
                     }
                     user = AccountRules.checkName(settings.user());

@@ -36,7 +36,10 @@ public interface RateLimiter extends AutoCloseable {
      */
     interface Bucket {
 
-        /** {@return how many of {@code wanted} bytes may pass now, 0 to {@code wanted}; they are taken} */
+        /**
+         * {@return how many of {@code wanted} bytes may pass now, 0 to {@code wanted}; they are taken} Grants nothing
+         * rather than less than {@code min(wanted, reservationSize())}, so that a caller never spins on dribbles.
+         */
         long tryAcquire(long wanted);
 
         /**

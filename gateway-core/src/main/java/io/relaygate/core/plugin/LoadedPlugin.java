@@ -19,6 +19,7 @@ public record LoadedPlugin(GatewayPlugin plugin, String source) {
         plugin.accountStores().forEach(s -> kinds.add("accountStore " + s.name()));
         plugin.resolvers().forEach(r -> kinds.add("resolver " + r.name()));
         plugin.rateLimiters().forEach(r -> kinds.add("rateLimiter " + r.name()));
+        plugin.consoles().forEach(c -> kinds.add("console " + c.name()));
         return kinds;
     }
 }

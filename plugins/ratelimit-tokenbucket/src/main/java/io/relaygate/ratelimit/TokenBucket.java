@@ -56,7 +56,9 @@ final class TokenBucket implements RateLimiter.Bucket {
             long base = Math.max(full, now);
             long available = (long) ((now + s.capacityNanos - base) / s.nanosPerByte);
             long granted = Math.min(wanted, available);
-            if (granted <= 0) {
+            // Nothing smaller than a reservation's worth: a caller granted a few bytes at a time would spin on its
+            // socket, reading dribbles, where one that reserves sleeps until a useful amount is there.
+            if (granted < Math.min(wanted, s.reservation)) {
                 return 0;
             }
             if (fullAt.compareAndSet(full, base + nanos(granted, s))) {

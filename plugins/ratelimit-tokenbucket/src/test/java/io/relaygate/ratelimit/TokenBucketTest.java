@@ -30,7 +30,10 @@ class TokenBucketTest {
         assertThat(bucket.tryAcquire(250_000)).isEqualTo(100_000);
         assertThat(bucket.tryAcquire(1)).isZero();
         advanceMillis(10);
-        assertThat(bucket.tryAcquire(50_000)).isEqualTo(10_000);
+        assertThat(bucket.tryAcquire(50_000)).as("10 KB is less than a reservation's 20 KB: no dribbles").isZero();
+        assertThat(bucket.tryAcquire(10_000)).as("but all that is wanted").isEqualTo(10_000);
+        advanceMillis(20);
+        assertThat(bucket.tryAcquire(50_000)).isEqualTo(20_000);
         advanceMillis(1_000);
         assertThat(bucket.tryAcquire(1_000_000)).as("never more than the capacity").isEqualTo(100_000);
     }
@@ -66,7 +69,7 @@ class TokenBucketTest {
         advanceMillis(30);
         assertThat(bucket.tryAcquire(10_000)).as("nothing jumps the queue while others wait").isZero();
         advanceMillis(20);
-        assertThat(bucket.tryAcquire(50_000)).as("both reservations covered, 10 ms of rate left").isEqualTo(10_000);
+        assertThat(bucket.tryAcquire(10_000)).as("both reservations covered, 10 ms of rate left").isEqualTo(10_000);
     }
 
     @Test

@@ -1,0 +1,173 @@
+package io.relaygate.console;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.relaygate.testkit.Closer;
+import io.relaygate.testkit.Socks5Client;
+import io.relaygate.testkit.TestOrigin;
+import java.io.File;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.ConnectException;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.time.Duration;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+import org.openqa.selenium.By;
+import org.openqa.selenium.OutputType;
+import org.openqa.selenium.WebDriver;
+import org.openqa.selenium.WebElement;
+import org.openqa.selenium.chrome.ChromeDriver;
+import org.openqa.selenium.chrome.ChromeDriverService;
+import org.openqa.selenium.chrome.ChromeOptions;
+import org.openqa.selenium.support.ui.ExpectedConditions;
+import org.openqa.selenium.support.ui.WebDriverWait;
+
+/**
+ * Headless Chromium (Debian's chromium and chromium-driver, never a download) driving the console page: log in with
+ * the token, add a user and see it listed, stop and start the local proxy, watch the chart move during a transfer.
+ * Screenshots go to {@code target/screenshots/} for a person to look at.
+ */
+@Timeout(120)
+class ConsolePageBrowserTest {
+
+    private static final Path SCREENSHOTS = Path.of("target/screenshots");
+
+    @TempDir
+    Path data;
+    private final Closer closer = new Closer();
+    private WebDriver browser;
+    private WebDriverWait wait;
+
+    @BeforeEach
+    void openBrowser() throws Exception {
+        Files.createDirectories(SCREENSHOTS);
+        ChromeOptions options = new ChromeOptions();
+        options.setBinary(new File(System.getProperty("relaygate.chromium", "/usr/bin/chromium")));
+        // --no-sandbox: the suite may run as root, where Chromium's sandbox cannot start.
+        options.addArguments("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
+                "--window-size=1280,1000", "--user-data-dir=" + data.resolve("chromium-profile"));
+        ChromeDriverService service = new ChromeDriverService.Builder()
+                .usingDriverExecutable(new File(System.getProperty("relaygate.chromedriver", "/usr/bin/chromedriver")))
+                .usingAnyFreePort()
+                .build();
+        browser = new ChromeDriver(service, options);
+        browser.manage().timeouts().pageLoadTimeout(Duration.ofSeconds(20));
+        wait = new WebDriverWait(browser, Duration.ofSeconds(15));
+    }
+
+    @AfterEach
+    void closeAll() throws Exception {
+        if (browser != null) {
+            browser.quit();
+        }
+        closer.close();
+    }
+
+    private void screenshot(String name) throws Exception {
+        File shot = ((ChromeDriver) browser).getScreenshotAs(OutputType.FILE);
+        Files.copy(shot.toPath(), SCREENSHOTS.resolve(name + ".png"), StandardCopyOption.REPLACE_EXISTING);
+    }
+
+    private void logIn(ConsoleFixture console, String token) {
+        browser.get(console.base() + "/");
+        wait.until(ExpectedConditions.visibilityOfElementLocated(By.id("token"))).sendKeys(token);
+        browser.findElement(By.cssSelector("#login-form button[type=submit]")).click();
+    }
+
+    private String text(String id) {
+        return browser.findElement(By.id(id)).getText();
+    }
+
+    @Test
+    void aWrongTokenIsToldAndTheRightOneLetsAnAdminAddAUser() throws Exception {
+        ConsoleFixture console = closer.track(ConsoleFixture.remote(data.resolve("remote")));
+        logIn(console, "not-the-token-0123456789");
+        wait.until(ExpectedConditions.visibilityOfElementLocated(By.id("error")));
+        assertThat(text("error")).contains("Login failed");
+        screenshot("remote-login-refused");
+
+        WebElement token = browser.findElement(By.id("token"));
+        token.clear();
+        token.sendKeys(ConsoleFixture.TOKEN);
+        browser.findElement(By.cssSelector("#login-form button[type=submit]")).click();
+        wait.until(ExpectedConditions.visibilityOfElementLocated(By.id("remote")));
+        assertThat(text("role")).isEqualTo("remote gateway");
+
+        browser.findElement(By.id("user-name")).sendKeys("alice");
+        browser.findElement(By.id("user-password")).sendKeys("pw-alice");
+        browser.findElement(By.id("user-rate")).sendKeys("1MiB");
+        browser.findElement(By.id("user-submit")).click();
+        WebElement row = wait.until(ExpectedConditions.visibilityOfElementLocated(
+                By.cssSelector("#users tr[data-user='alice']")));
+        assertThat(row.getText()).contains("alice").contains("1.00 MiB/s").contains("yes");
+        assertThat(console.accounts.find("alice")).isPresent();
+
+        // A duplicate is refused and the person is told why.
+        browser.findElement(By.id("user-name")).sendKeys("alice");
+        browser.findElement(By.id("user-password")).sendKeys("again");
+        browser.findElement(By.id("user-submit")).click();
+        wait.until(ExpectedConditions.textToBePresentInElementLocated(By.id("error"), "exists"));
+        screenshot("remote-users");
+    }
+
+    @Test
+    void theLocalProxyStopsAndStartsAndTheChartFollowsATransfer() throws Exception {
+        ConsoleFixture console = closer.track(ConsoleFixture.local(data.resolve("local")));
+        InetSocketAddress proxy = console.gateway.address("mixed");
+        logIn(console, ConsoleFixture.TOKEN);
+        wait.until(ExpectedConditions.textToBePresentInElementLocated(By.id("state"), "running"));
+        assertThat(text("listeners")).contains(String.valueOf(proxy.getPort()));
+
+        browser.findElement(By.id("stop")).click();
+        wait.until(ExpectedConditions.textToBePresentInElementLocated(By.id("state"), "stopped"));
+        assertThatThrownBy(() -> new Socket(proxy.getAddress(), proxy.getPort()).close())
+                .isInstanceOf(ConnectException.class);
+        screenshot("local-stopped");
+        browser.findElement(By.id("start")).click();
+        wait.until(ExpectedConditions.textToBePresentInElementLocated(By.id("state"), "running"));
+
+        TestOrigin origin = closer.track(TestOrigin.start(socket -> {
+            OutputStream out = socket.getOutputStream();
+            byte[] chunk = new byte[64 * 1024];
+            while (true) {
+                out.write(chunk);
+            }
+        }));
+        AtomicBoolean done = new AtomicBoolean();
+        Socket tunnel = closer.track(Socks5Client.connect(proxy, "127.0.0.1", origin.port()));
+        Thread reader = new Thread(() -> {
+            byte[] buffer = new byte[64 * 1024];
+            try (InputStream in = tunnel.getInputStream()) {
+                while (!done.get() && in.read(buffer) > 0) {
+                    // Pace the transfer a little, so the chart shows a plateau rather than a loopback spike.
+                    java.util.concurrent.locks.LockSupport.parkNanos(200_000);
+                }
+            } catch (java.io.IOException e) {
+                // closed at the end
+            }
+        });
+        reader.setDaemon(true);
+        reader.start();
+        try {
+            WebElement chart = browser.findElement(By.id("chart"));
+            wait.until(driver -> Long.parseLong(chart.getAttribute("data-max") == null ? "0"
+                    : chart.getAttribute("data-max")) > 1_000_000);
+            wait.until(ExpectedConditions.not(ExpectedConditions.textToBe(By.id("down-rate"), "0 B/s")));
+            assertThat(text("down-rate")).matches("[0-9.]+ (KiB|MiB|GiB)/s");
+            screenshot("local-traffic");
+        } finally {
+            done.set(true);
+            tunnel.close();
+        }
+    }
+}
