@@ -56,6 +56,45 @@ class ConsoleIT {
         }
     }
 
+    private static HttpResponse<String> put(String url, String token, String json) throws Exception {
+        HttpRequest request = HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(10))
+                .header("Authorization", "Bearer " + token).header("Content-Type", "application/json")
+                .PUT(HttpRequest.BodyPublishers.ofString(json)).build();
+        return HttpClient.newHttpClient().send(request, HttpResponse.BodyHandlers.ofString());
+    }
+
+    @Test
+    void settingsSavedByTheLocalsConsoleAreUsedAtTheNextStartBelowTheFlags() throws Exception {
+        Path data = work.resolve("local-data");
+        String[] args = {"--listen=127.0.0.1:0", "--console=127.0.0.1:0", "--data-dir=" + data};
+        try (GatewayProcess local = GatewayProcess.start(GatewayProcess.HOME, work, args)) {
+            local.awaitListener("console");
+            String token = Files.readString(data.resolve("admin.token")).trim();
+            HttpResponse<String> saved = put("http://127.0.0.1:" + local.address("console").getPort()
+                    + "/api/proxy/settings", token,
+                    "{\"remoteHost\":\"127.0.0.1\",\"remotePort\":7999,\"user\":\"alice\",\"password\":\"pw-a\"}");
+            assertThat(saved.statusCode()).as(saved.body()).isEqualTo(200);
+        }
+        assertThat(Files.readString(data.resolve("console-settings.yaml"))).contains("127.0.0.1:7999", "alice");
+        try (GatewayProcess again = GatewayProcess.start(GatewayProcess.HOME, work, args)) {
+            again.awaitListener("console");
+            Await.until("the start-up log", Duration.ofSeconds(10), () -> again.stderr().contains("gateway started"));
+            assertThat(again.stderr()).contains("remote 127.0.0.1:7999 as alice").doesNotContain("pw-a");
+        }
+        String[] withFlag = {"--listen=127.0.0.1:0", "--console=127.0.0.1:0", "--data-dir=" + data,
+            "--remote=127.0.0.1:7998", "--user=bob"};
+        ProcessBuilder builder = new ProcessBuilder(java.util.stream.Stream.concat(
+                java.util.stream.Stream.of(GatewayProcess.HOME.resolve("bin/gateway").toString()),
+                java.util.stream.Stream.of(withFlag)).toList());
+        builder.environment().put("GATEWAY_PASSWORD", "pw-b");
+        try (GatewayProcess flagged = GatewayProcess.start(builder, work)) {
+            flagged.awaitListener("console");
+            Await.until("the start-up log", Duration.ofSeconds(10),
+                    () -> flagged.stderr().contains("gateway started"));
+            assertThat(flagged.stderr()).as("flags win").contains("remote 127.0.0.1:7998 as bob");
+        }
+    }
+
     @Test
     void withoutTheConsolePluginTheGatewayRunsAndSaysSo() throws Exception {
         Path plugins = Files.createDirectories(work.resolve("plugins"));

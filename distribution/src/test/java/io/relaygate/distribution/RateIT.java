@@ -16,16 +16,18 @@ import java.util.concurrent.locks.LockSupport;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Per-user rates end to end: a remote and locals as real processes, curl as the client, bytes timed where curl
- * delivers them. These run in their own failsafe execution, after every other test, so that the ±5 % bounds
+ * delivers them. Failsafe runs one class at a time and this one last ({@link Order}), so that the ±5 % bounds
  * measure the limiter and not a busy machine.
  */
 @Timeout(300)
+@Order(Integer.MAX_VALUE)
 class RateIT {
 
     private static final long MIB = 1L << 20;

@@ -144,6 +144,31 @@ class ShapingTest {
     }
 
     @Test
+    void theLocalsRateLimitCapsTheWholeProxy() throws Exception {
+        long rate = 256 * 1024;
+        Gateway local = closer.track(TestGateway.start(List.<GatewayPlugin>of(new Socks5Plugin(),
+                new TokenBucketPlugin()), "rateLimit", "256KiB/s"));
+        TestOrigin origin = closer.track(firehose());
+        long start = System.nanoTime();
+        List<Socket> tunnels = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            tunnels.add(closer.track(Socks5Client.connect(local.address("mixed"), "127.0.0.1", origin.port())));
+        }
+        long[] received = readFor(tunnels, 1_500_000_000L);
+        double seconds = (System.nanoTime() - start) / 1e9;
+        long total = 0;
+        for (long r : received) {
+            assertThat(r).as("every client gets a share").isPositive();
+            total += r;
+        }
+        assertThat(total).as("all clients together").isLessThanOrEqualTo((long) (rate * seconds) + BURST);
+        Shaping.Meter meter = local.shaping().meters().get(Shaping.LOCAL_PROXY);
+        assertThat(meter.rate()).isEqualTo(rate);
+        assertThat(meter.bytesDown()).isGreaterThanOrEqualTo(total);
+        assertThat(meter.parkedNanos()).isPositive();
+    }
+
+    @Test
     void uploadsAreShapedAndArriveByteExact() throws Exception {
         long rate = 128 * 1024;
         accounts.put("alice", "secret", true);
