@@ -12,7 +12,6 @@ public final class AccountRules {
     public static final int MAX_PASSWORD_BYTES = 1024;
 
     private static final Pattern NAME = Pattern.compile("[A-Za-z0-9._-]{1,64}");
-    private static final Pattern RATE = Pattern.compile("(\\d{1,18})\\s*([kmgt]i?b|b)?(/s)?");
     /** The highest rate: a petabyte per second, far beyond any link, and safe from overflow in arithmetic. */
     public static final long MAX_RATE = 1L << 50;
 
@@ -50,24 +49,16 @@ public final class AccountRules {
      * @throws IllegalArgumentException naming the expected form
      */
     public static long parseRate(String text) {
-        java.util.regex.Matcher m = text == null ? null : RATE.matcher(text.trim().toLowerCase(java.util.Locale.ROOT));
-        if (m == null || !m.matches()) {
+        String amount = text == null ? "" : text.trim();
+        if (amount.toLowerCase(java.util.Locale.ROOT).endsWith("/s")) {
+            amount = amount.substring(0, amount.length() - 2);
+        }
+        long bytes = ByteUnits.parse(amount);
+        if (bytes < 0) {
             throw new IllegalArgumentException("rate: expected bytes per second such as 1500, 64KiB, 1MiB/s or 10MB;"
                     + " 0 for unlimited");
         }
-        long number = Long.parseLong(m.group(1));
-        long multiplier = switch (m.group(2) == null ? "b" : m.group(2)) {
-            case "b" -> 1L;
-            case "kb" -> 1000L;
-            case "kib" -> 1L << 10;
-            case "mb" -> 1000L * 1000;
-            case "mib" -> 1L << 20;
-            case "gb" -> 1000L * 1000 * 1000;
-            case "gib" -> 1L << 30;
-            case "tb" -> 1000L * 1000 * 1000 * 1000;
-            default -> 1L << 40;
-        };
-        return checkRate(number > MAX_RATE / multiplier ? MAX_RATE + 1 : number * multiplier);
+        return checkRate(bytes);
     }
 
     /**

@@ -1,13 +1,9 @@
 package io.relaygate.core.config;
 
-import java.util.Locale;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
+import io.relaygate.spi.ByteUnits;
 
 /** Byte sizes and rates with units: {@code 1500}, {@code 64KiB}, {@code 1MiB}, {@code 10MB}, {@code 2GiB}. */
 public final class Sizes {
-
-    private static final Pattern SIZE = Pattern.compile("(\\d{1,18})\\s*([kmgt]i?b|b)?");
 
     private Sizes() {
     }
@@ -19,24 +15,7 @@ public final class Sizes {
      * @return the size in bytes, or -1 if the text is not a size
      */
     public static long parse(String text) {
-        Matcher m = SIZE.matcher(text.trim().toLowerCase(Locale.ROOT));
-        if (!m.matches()) {
-            return -1;
-        }
-        long number = Long.parseLong(m.group(1));
-        String unit = m.group(2) == null ? "b" : m.group(2);
-        long multiplier = switch (unit) {
-            case "b" -> 1L;
-            case "kb" -> 1000L;
-            case "kib" -> 1L << 10;
-            case "mb" -> 1000L * 1000;
-            case "mib" -> 1L << 20;
-            case "gb" -> 1000L * 1000 * 1000;
-            case "gib" -> 1L << 30;
-            case "tb" -> 1000L * 1000 * 1000 * 1000;
-            default -> 1L << 40;
-        };
-        return number > Long.MAX_VALUE / multiplier ? -1 : number * multiplier;
+        return ByteUnits.parse(text);
     }
 
     /** {@return the size with the largest binary unit that divides it exactly} */
