@@ -250,11 +250,6 @@ public final class Gateway implements AutoCloseable {
             log.info("no console plugin installed: the web console is off");
             return;
         }
-        // The console's libraries (a web server, say) look up their own services through the context class loader:
-        // let them see the plugin's class loader, and the threads they start inherit it.
-        Thread thread = Thread.currentThread();
-        ClassLoader previous = thread.getContextClassLoader();
-        thread.setContextClassLoader(consoleFactory.getClass().getClassLoader());
         try {
             console = configure(consoleFactory.name(), new TreeSet<>(),
                     c -> consoleFactory.start(c, new GatewayAdmin(this), config.console().toSocketAddress()));
@@ -265,8 +260,6 @@ public final class Gateway implements AutoCloseable {
         } catch (RuntimeException e) {
             close();
             throw e;
-        } finally {
-            thread.setContextClassLoader(previous);
         }
     }
 
