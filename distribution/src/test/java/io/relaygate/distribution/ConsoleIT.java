@@ -47,6 +47,22 @@ class ConsoleIT {
             assertThat(users.body()).isEqualTo("[]");
             assertThat(get(base + "/", null).body()).contains("Relaygate console");
             assertThat(get(base + "/metrics", token).body()).contains("relaygate_connections_open 0");
+            java.util.concurrent.CompletableFuture<CharSequence> first = new java.util.concurrent.CompletableFuture<>();
+            java.net.http.WebSocket socket = HttpClient.newHttpClient().newWebSocketBuilder()
+                    .header("Origin", base).header("Authorization", "Bearer " + token)
+                    .buildAsync(URI.create(base.replace("http:", "ws:") + "/ws/stats"),
+                            new java.net.http.WebSocket.Listener() {
+                                @Override
+                                public java.util.concurrent.CompletionStage<?> onText(java.net.http.WebSocket ws,
+                                                                                       CharSequence data, boolean last) {
+                                    first.complete(data);
+                                    return null;
+                                }
+                            }).get(10, java.util.concurrent.TimeUnit.SECONDS);
+            assertThat(first.get(10, java.util.concurrent.TimeUnit.SECONDS).toString()).contains("\"role\":\"remote\"");
+            socket.abort();
+            // The web framework finds the host's logging backend: no advice about missing loggers on stderr.
+            assertThat(remote.stderr()).doesNotContain("javalin.io/documentation#logging");
         }
         try (GatewayProcess again = GatewayProcess.start(GatewayProcess.HOME, work, "--role=remote",
                 "--listen=127.0.0.1:0", "--console=127.0.0.1:0", "--data-dir=" + data)) {
