@@ -46,6 +46,7 @@ final class ProxyApi {
         JsonNode latest = latest();
         status.put("upBytesPerSecond", latest.path("upBytesPerSecond").asLong());
         status.put("downBytesPerSecond", latest.path("downBytesPerSecond").asLong());
+        status.put("statsClients", stats.clients());
         if (proxy != null) {
             status.set("settings", settingsJson(proxy.settings()));
         }

@@ -165,6 +165,44 @@ class StatsWebSocketTest {
     }
 
     @Test
+    @Timeout(120)
+    void tenThousandConnectsAndDisconnectsLeaveNoThreadsOrMemoryBehind() throws Exception {
+        ConsoleFixture console = closer.track(ConsoleFixture.remote(data));
+        Runnable cycle = () -> {
+            try {
+                open(console, "", console.base(), ConsoleFixture.TOKEN, new Collector()).abort();
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        };
+        for (int i = 0; i < 500; i++) {
+            cycle.run();                      // warm up: pools and caches reach their working size
+        }
+        java.lang.management.MemoryMXBean memory = java.lang.management.ManagementFactory.getMemoryMXBean();
+        int threadsBefore = Thread.activeCount();
+        System.gc();
+        long heapBefore = memory.getHeapMemoryUsage().getUsed();
+        for (int i = 0; i < 10_000; i++) {
+            cycle.run();
+        }
+        Await.until("the server to see every client go", Duration.ofSeconds(10),
+                () -> statsClients(console) == 0);
+        System.gc();
+        long heapAfter = memory.getHeapMemoryUsage().getUsed();
+        assertThat(Thread.activeCount()).as("threads").isLessThanOrEqualTo(threadsBefore + 4);
+        assertThat(heapAfter - heapBefore).as("heap growth after 10,000 sessions").isLessThan(32L << 20);
+        assertThat(console.send("GET", "/api/status", null).statusCode()).as("still serving").isEqualTo(200);
+    }
+
+    private static int statsClients(ConsoleFixture console) {
+        try {
+            return JSON.readTree(console.send("GET", "/api/status", null).body()).get("statsClients").asInt();
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    @Test
     void aClientThatStopsReadingIsDroppedOnceItsUnsentBytesPassTheBound() {
         AtomicBoolean closed = new AtomicBoolean();
         AtomicLong sent = new AtomicLong();
