@@ -107,7 +107,10 @@ class LocalProxyControlTest {
                 PosixFilePermission.OWNER_WRITE);
         assertThat(Files.readString(saved)).contains("127.0.0.1:" + linkPort).contains("alice").contains("pw-alice");
 
-        assertThat(local.send("PUT", "/api/proxy/settings", "{\"remoteHost\":null}").statusCode()).isEqualTo(200);
+        var direct = local.send("PUT", "/api/proxy/settings", "{\"remoteHost\":null}");
+        assertThat(direct.statusCode()).isEqualTo(200);
+        assertThat(direct.body()).contains("\"passwordSet\":false");
+        assertThat(Files.readString(saved)).doesNotContain("pw-alice");
         long remoteTunnels = remote.gateway.stats().totalTunnels();
         echoesThrough(local.gateway.address("mixed"), echo);
         assertThat(remote.gateway.stats().totalTunnels()).as("direct again").isEqualTo(remoteTunnels);

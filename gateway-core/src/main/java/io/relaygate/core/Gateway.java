@@ -339,7 +339,8 @@ public final class Gateway implements AutoCloseable {
      * already carried go on.
      */
     synchronized void applyProxySettings(HostPort remote, String user, byte[] password) throws IOException {
-        byte[] newPassword = password != null ? password.clone() : linkPassword.clone();
+        // Direct connections need no password, and none is kept for them.
+        byte[] newPassword = remote == null ? new byte[0] : password != null ? password.clone() : linkPassword.clone();
         if (remote != null && newPassword.length == 0) {
             throw new IllegalArgumentException("password: required with a remote (none is saved yet)");
         }
