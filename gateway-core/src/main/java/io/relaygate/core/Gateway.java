@@ -1,11 +1,9 @@
 package io.relaygate.core;
 
 import io.relaygate.core.config.ConfigError;
-import io.relaygate.core.config.ConsoleSettings;
 import io.relaygate.core.config.GatewayConfig;
 import io.relaygate.core.config.HostPort;
 import io.relaygate.core.config.SectionConfig;
-import io.relaygate.core.link.LinkCredentials;
 import io.relaygate.core.link.ScramServer;
 import io.relaygate.core.plugin.LoadedPlugin;
 import io.relaygate.core.reactor.BufferPool;
@@ -16,15 +14,12 @@ import io.relaygate.core.tunnel.Connector;
 import io.relaygate.core.tunnel.DestinationPolicy;
 import io.relaygate.core.tunnel.Dialer;
 import io.relaygate.core.tunnel.GatewayStats;
-import io.relaygate.core.tunnel.LinkConnector;
 import io.relaygate.core.tunnel.LinkSecret;
 import io.relaygate.core.tunnel.Listener;
-import io.relaygate.core.tunnel.LogText;
 import io.relaygate.core.tunnel.PasswordVerifier;
 import io.relaygate.core.tunnel.Protocol;
 import io.relaygate.core.tunnel.Shaping;
 import io.relaygate.core.tunnel.Shutdown;
-import io.relaygate.core.tunnel.SwitchingConnector;
 import io.relaygate.core.tunnel.TunnelServices;
 import io.relaygate.core.tunnel.UserSessions;
 import io.relaygate.spi.AccountChange;
@@ -32,7 +27,6 @@ import io.relaygate.spi.AccountStore;
 import io.relaygate.spi.AdminApi;
 import io.relaygate.spi.ConfigException;
 import io.relaygate.spi.ConsoleFactory;
-import io.relaygate.spi.Destination;
 import io.relaygate.spi.GatewayContext;
 import io.relaygate.spi.GatewayPlugin;
 import io.relaygate.spi.ProtocolFactory;
@@ -89,11 +83,8 @@ public final class Gateway implements AutoCloseable {
     private final boolean authRequired;
     private TunnelServices services;
     /** Where new tunnels go; the console may point it elsewhere (local role). */
-    private SwitchingConnector connector;
-    private Connector directConnector;
-    private Dialer linkDialer;
-    private volatile LinkConnector linkConnector;
-    private byte[] linkPassword;
+    /** The local role's link settings and connectors; null on the remote. */
+    private LocalLinks links;
     private ConsoleFactory consoleFactory;
     private ConsoleFactory.Console console;
     private ScheduledExecutorService accounting;
@@ -108,7 +99,6 @@ public final class Gateway implements AutoCloseable {
         Set<String> sections = new TreeSet<>(config.settings().sectionsUnder(GatewayConfig.PLUGINS + "."));
         this.blocking = newBlockingExecutor(reactor);
         this.context = new Context(config, blocking);
-        this.linkPassword = builder.linkPassword.clone();
         List<Protocol> protocols;
         Resolver resolver;
         AccountStore store = null;
@@ -155,14 +145,12 @@ public final class Gateway implements AutoCloseable {
         boolean remoteRole = config.role() == GatewayContext.Role.REMOTE;
         Dialer dialer = new Dialer(resolver, blocking, timeouts.dns(), timeouts.connect(),
                 remoteRole ? DestinationPolicy.restrictive(config.allowDestinations()) : DestinationPolicy.OPEN);
-        this.directConnector = Connector.direct(dialer);
-        this.linkDialer = new Dialer(resolver, blocking, timeouts.dns(), timeouts.connect());
-        if (!remoteRole && config.remote() != null) {
-            linkConnector = newLinkConnector(config.remote(), config.user(), linkPassword);
-            linkRemote = config.remote();
-            linkUser = config.user();
+        Connector connector = Connector.direct(dialer);
+        if (!remoteRole) {
+            links = new LocalLinks(config, new Dialer(resolver, blocking, timeouts.dns(), timeouts.connect()), blocking,
+                    connector, builder.linkPassword);
+            connector = links.connector();
         }
-        this.connector = new SwitchingConnector(linkConnector != null ? linkConnector : directConnector);
         this.sessions = remoteRole ? new UserSessions() : null;
         if (remoteRole) {
             this.shaping = Shaping.perUser(limiter);
@@ -218,8 +206,8 @@ public final class Gateway implements AutoCloseable {
             throw new StartException("cannot listen on " + binding + ": " + describe(e), e);
         }
         started = true;
-        if (linkConnector != null) {
-            linkConnector.warm(loops);
+        if (links != null) {
+            links.warm(loops);
         }
         startConsole();
         long fdLimit = GatewayConfig.fdLimit();
@@ -232,13 +220,6 @@ public final class Gateway implements AutoCloseable {
                 config.role().name().toLowerCase(java.util.Locale.ROOT), loops.size(),
                 protocols.stream().map(Protocol::name).toList(), authRequired ? "required" : "off",
                 config.remote() != null ? ", remote " + config.remote() + " as " + config.user() : "");
-    }
-
-    private LinkConnector newLinkConnector(HostPort remote, String user, byte[] password) {
-        int loopsCount = config.reactor().eventLoops();
-        return new LinkConnector(Destination.parse(remote.host(), remote.port()), linkDialer,
-                new LinkCredentials(user, password), blocking, config.timeouts().handshake(),
-                (config.linkPool() + loopsCount - 1) / loopsCount);
     }
 
     /** Starts the console, if one is configured and installed; a console that cannot start stops the gateway. */
@@ -323,46 +304,9 @@ public final class Gateway implements AutoCloseable {
 
     private InetSocketAddress mixedAddress;
 
-    /** {@return the local's link settings now} */
-    synchronized AdminApi.ProxySettings proxySettings() {
-        LinkConnector link = linkConnector;
-        HostPort remote = link == null ? null : linkRemote;
-        return new AdminApi.ProxySettings(remote == null ? null : remote.host(), remote == null ? 0 : remote.port(),
-                remote == null ? null : linkUser, linkPassword.length > 0);
-    }
-
-    private HostPort linkRemote;
-    private String linkUser;
-
-    /**
-     * Points new tunnels at another remote (or at none) and saves the settings. The old link pool is retired; tunnels
-     * already carried go on.
-     */
-    synchronized void applyProxySettings(HostPort remote, String user, byte[] password) throws IOException {
-        // Direct connections need no password, and none is kept for them.
-        byte[] newPassword = remote == null ? new byte[0] : password != null ? password.clone() : linkPassword.clone();
-        if (remote != null && newPassword.length == 0) {
-            throw new IllegalArgumentException("password: required with a remote (none is saved yet)");
-        }
-        LinkConnector next = remote == null ? null : newLinkConnector(remote, user, newPassword);
-        new ConsoleSettings(remote == null ? null : remote.toString(), remote == null ? null : user,
-                remote == null ? null : new String(newPassword, java.nio.charset.StandardCharsets.UTF_8))
-                .save(config.dataDir());
-        LinkConnector old = linkConnector;
-        java.util.Arrays.fill(linkPassword, (byte) 0);
-        linkPassword = newPassword;
-        linkRemote = remote;
-        linkUser = user;
-        linkConnector = next;
-        connector.switchTo(next != null ? next : directConnector);
-        if (next != null) {
-            next.warm(loops);
-        }
-        if (old != null) {
-            old.retire(loops);
-        }
-        log.info("local proxy now {}", remote == null ? "connects directly" : "uses remote " + remote + " as "
-                + LogText.escape(user));
+    /** {@return the local's link settings and connectors, or null on the remote role} */
+    LocalLinks links() {
+        return links;
     }
 
     /** {@return a builder that starts a gateway with this configuration} */

@@ -88,7 +88,7 @@ final class GatewayAdmin implements AdminApi {
 
         @Override
         public ProxySettings settings() {
-            return gateway.proxySettings();
+            return gateway.links().settings();
         }
 
         @Override
@@ -114,7 +114,7 @@ final class GatewayAdmin implements AdminApi {
                         AccountRules.checkPassword(password);
                     }
                 }
-                gateway.applyProxySettings(remote, user, password);
+                gateway.links().apply(remote, user, password);
             } finally {
                 if (password != null) {
                     java.util.Arrays.fill(password, (byte) 0);
