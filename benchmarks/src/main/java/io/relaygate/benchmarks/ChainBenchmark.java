@@ -102,20 +102,10 @@ public class ChainBenchmark {
 
     /** One stream through the chain per benchmark thread. */
     @State(Scope.Thread)
-    public static class Stream {
-        Socket socket;
-        InputStream in;
-        final byte[] buffer = new byte[256 * 1024];
-
+    public static class Stream extends BlastStream {
         @Setup(Level.Trial)
         public void open(Chain chain) throws IOException {
-            socket = Socks5Client.connect(chain.local.address("mixed"), "127.0.0.1", chain.blaster.port());
-            in = socket.getInputStream();
-        }
-
-        @TearDown(Level.Trial)
-        public void close() throws IOException {
-            socket.close();
+            use(Socks5Client.connect(chain.local.address("mixed"), "127.0.0.1", chain.blaster.port()));
         }
     }
 
@@ -124,7 +114,7 @@ public class ChainBenchmark {
     @OutputTimeUnit(TimeUnit.SECONDS)
     @Threads(1)
     public long single(Stream stream) throws IOException {
-        return readMiB(stream);
+        return stream.readMiB();
     }
 
     @Benchmark
@@ -132,10 +122,6 @@ public class ChainBenchmark {
     @OutputTimeUnit(TimeUnit.SECONDS)
     @Threads(16)
     public long parallel16(Stream stream) throws IOException {
-        return readMiB(stream);
-    }
-
-    private static long readMiB(Stream stream) throws IOException {
-        return Blaster.readMiB(stream.in, stream.buffer);
+        return stream.readMiB();
     }
 }

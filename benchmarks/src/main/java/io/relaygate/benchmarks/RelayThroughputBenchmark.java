@@ -7,7 +7,6 @@ import io.relaygate.testkit.Socks5Client;
 import io.relaygate.testkit.TestGateway;
 import io.relaygate.testkit.TestOrigin;
 import java.io.IOException;
-import java.io.InputStream;
 import java.net.InetAddress;
 import java.net.Socket;
 import java.util.List;
@@ -78,24 +77,10 @@ public class RelayThroughputBenchmark {
 
     /** One stream per benchmark thread. */
     @State(Scope.Thread)
-    public static class Stream {
-        Socket socket;
-        InputStream in;
-        final byte[] buffer = new byte[256 * 1024];
-
+    public static class Stream extends BlastStream {
         @Setup(Level.Trial)
         public void open(Path path) throws IOException {
-            socket = path.open();
-            in = socket.getInputStream();
-        }
-
-        @TearDown(Level.Trial)
-        public void close() throws IOException {
-            socket.close();
-        }
-
-        long readMiB() throws IOException {
-            return Blaster.readMiB(in, buffer);
+            use(path.open());
         }
     }
 

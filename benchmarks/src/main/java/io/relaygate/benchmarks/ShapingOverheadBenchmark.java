@@ -11,7 +11,6 @@ import io.relaygate.testkit.TestOrigin;
 import java.io.ByteArrayOutputStream;
 import java.io.DataInputStream;
 import java.io.IOException;
-import java.io.InputStream;
 import java.net.Socket;
 import java.nio.file.Files;
 import java.util.ArrayList;
@@ -93,32 +92,22 @@ public class ShapingOverheadBenchmark {
 
     /** One stream per benchmark thread. */
     @State(Scope.Thread)
-    public static class Stream {
-        Socket socket;
-        InputStream in;
-        final byte[] buffer = new byte[256 * 1024];
-
+    public static class Stream extends BlastStream {
         @Setup(Level.Trial)
         public void open(Remote remote) throws IOException {
-            socket = remote.open();
-            in = socket.getInputStream();
-        }
-
-        @TearDown(Level.Trial)
-        public void close() throws IOException {
-            socket.close();
+            use(remote.open());
         }
     }
 
     @Benchmark
     @Threads(1)
     public long single(Stream stream) throws IOException {
-        return Blaster.readMiB(stream.in, stream.buffer);
+        return stream.readMiB();
     }
 
     @Benchmark
     @Threads(16)
     public long parallel16(Stream stream) throws IOException {
-        return Blaster.readMiB(stream.in, stream.buffer);
+        return stream.readMiB();
     }
 }
