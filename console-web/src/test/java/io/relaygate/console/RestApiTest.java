@@ -204,6 +204,24 @@ class RestApiTest {
     }
 
     @Test
+    void deletingAUserClosesTheirLiveTunnelsAndRefusesNewOnes() throws Exception {
+        ConsoleFixture console = closer.track(ConsoleFixture.remote(data));
+        assertThat(console.send("POST", "/api/users", "{\"name\":\"bob\",\"password\":\"pw\"}").statusCode())
+                .isEqualTo(201);
+        TestOrigin echo = closer.track(TestOrigin.start(TestOrigin.echo()));
+        Socket tunnel = closer.track(console.tunnel("bob", "pw", echo.port()));
+        tunnel.getOutputStream().write(new byte[10]);
+        assertThat(tunnel.getInputStream().readNBytes(10)).hasSize(10);
+        long start = System.nanoTime();
+        assertThat(console.send("DELETE", "/api/users/bob", null).statusCode()).isEqualTo(204);
+        tunnel.setSoTimeout(2_000);
+        assertThat(Sockets.awaitEnd(tunnel)).isNotEqualTo(Sockets.End.TIMEOUT);
+        assertThat(System.nanoTime() - start).as("closed within a second").isLessThan(1_000_000_000L);
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> console.tunnel("bob", "pw", echo.port()))
+                .hasMessageContaining("refused");
+    }
+
+    @Test
     void statusAndMetricsReportTheGateway() throws Exception {
         ConsoleFixture console = closer.track(ConsoleFixture.remote(data));
         JsonNode status = json(console.send("GET", "/api/status", null));
