@@ -21,11 +21,45 @@ public final class ConnectionLimits {
         this.stats = stats;
     }
 
-    /** {@return whether a new connection from {@code source} may open; if so it holds both permits} */
-    boolean tryOpen(InetAddress source) {
+    /**
+     * One admitted connection's hold on both caps. Ending the handshake gives back the per-source place, releasing
+     * gives back both; each is idempotent, so the connection and then its relay may both release it. Used by one
+     * thread at a time: the acceptor hands it to the connection's loop.
+     */
+    static final class Permit {
+        private final ConnectionLimits limits;
+        private final InetAddress source;
+        private boolean handshaking = true;
+        private boolean open = true;
+
+        private Permit(ConnectionLimits limits, InetAddress source) {
+            this.limits = limits;
+            this.source = source;
+        }
+
+        /** The handshake is over (a tunnel, a refusal or a close): the source may start another. */
+        void endHandshake() {
+            if (handshaking) {
+                handshaking = false;
+                limits.handshakeEnded(source);
+            }
+        }
+
+        /** The connection has closed. */
+        void release() {
+            endHandshake();
+            if (open) {
+                open = false;
+                limits.closed();
+            }
+        }
+    }
+
+    /** {@return the permit of a new connection from {@code source}, or null when a cap refuses it} */
+    Permit tryOpen(InetAddress source) {
         if (stats.connectionOpened() > maxConnections) {
             closed();
-            return false;
+            return null;
         }
         boolean[] admitted = {false};
         handshaking.compute(source, (k, n) -> {
@@ -38,17 +72,16 @@ public final class ConnectionLimits {
         });
         if (!admitted[0]) {
             closed();
+            return null;
         }
-        return admitted[0];
+        return new Permit(this, source);
     }
 
-    /** Gives back the per-source handshake permit. Call once per connection, when its handshake ends. */
-    void handshakeEnded(InetAddress source) {
+    private void handshakeEnded(InetAddress source) {
         handshaking.computeIfPresent(source, (k, n) -> n <= 1 ? null : n - 1);
     }
 
-    /** Gives back the global permit. Call once per connection, when it closes. */
-    void closed() {
+    private void closed() {
         if (stats.connectionClosed() == 0) {
             synchronized (quiet) {
                 quiet.notifyAll();

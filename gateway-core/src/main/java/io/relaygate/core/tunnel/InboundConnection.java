@@ -44,17 +44,16 @@ final class InboundConnection implements IoHandler, HandshakeSession {
     private ProtocolHandler handler;
     private Timer deadline;
     private Connector.Attempt dial;
-    private boolean handshakeEnded;
 
     InboundConnection(EventLoop loop, TunnelServices services, List<Protocol> protocols, boolean authRequired,
-                      SocketChannel channel, InetSocketAddress client) {
+                      SocketChannel channel, InetSocketAddress client, ConnectionLimits.Permit permit) {
         this.loop = loop;
         this.services = services;
         this.protocols = protocols;
         this.authRequired = authRequired;
         this.channel = channel;
         this.client = client;
-        this.record = new TunnelRecord(client, System.nanoTime());
+        this.record = new TunnelRecord(client, permit, System.nanoTime());
     }
 
     /** Registers with the loop and starts the absolute handshake deadline. Loop only. */
@@ -220,7 +219,7 @@ final class InboundConnection implements IoHandler, HandshakeSession {
         state = State.WAITING;
         record.destination = destination.toString();
         updateInterest();
-        endHandshake();
+        record.permit.endHandshake();
         // The client's request is complete: from here the dial's own timeouts apply, not the handshake deadline.
         deadline.cancel();
         // Dial after the handler's onBytes has returned: a loopback connect can complete at once, and the handler
@@ -321,7 +320,7 @@ final class InboundConnection implements IoHandler, HandshakeSession {
             out.add(finalReply);
         }
         state = State.CLOSING;
-        endHandshake();
+        record.permit.endHandshake();
         try {
             // Also after an error reply the client gets no more of our reading: RFC 1928 §6 and RFC 9112 say close.
             flushOut();
@@ -372,16 +371,9 @@ final class InboundConnection implements IoHandler, HandshakeSession {
         if (deadline != null) {
             deadline.cancel();
         }
-        endHandshake();
-        services.limits().closed();
+        record.permit.release();
     }
 
-    private void endHandshake() {
-        if (!handshakeEnded) {
-            handshakeEnded = true;
-            services.limits().handshakeEnded(client.getAddress());
-        }
-    }
 
     private void requireHandshaking() {
         if (state != State.HANDSHAKING) {

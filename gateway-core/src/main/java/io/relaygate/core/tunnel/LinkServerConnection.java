@@ -44,7 +44,6 @@ final class LinkServerConnection implements IoHandler, FrameDecoder.Handler {
     private final PendingWrites out = new PendingWrites();
     private Timer deadline;
     private Dialer.Dial dial;
-    private boolean handshakeEnded;
     private boolean closed;
     /** An idle link hears a PING every 15 s from a live local; three missed ones mean the local is gone (F7). */
     private static final long IDLE_LINK_NANOS = 45_000_000_000L;
@@ -52,14 +51,14 @@ final class LinkServerConnection implements IoHandler, FrameDecoder.Handler {
     private long lastFrame;
 
     LinkServerConnection(EventLoop loop, TunnelServices services, Dialer dialer, Supplier<ScramServer> scram,
-                         SocketChannel channel, InetSocketAddress client) {
+                         SocketChannel channel, InetSocketAddress client, ConnectionLimits.Permit permit) {
         this.loop = loop;
         this.services = services;
         this.dialer = dialer;
         this.scram = scram.get();
         this.channel = channel;
         this.client = client;
-        this.record = new TunnelRecord(client, System.nanoTime());
+        this.record = new TunnelRecord(client, permit, System.nanoTime());
         record.protocol = "link";
     }
 
@@ -208,7 +207,7 @@ final class LinkServerConnection implements IoHandler, FrameDecoder.Handler {
             closeAfter(Frames.frame(Frames.SERVER_OUTCOME, 0, outcome));
             return;
         }
-        endHandshake();
+        record.permit.endHandshake();
         deadline.cancel();
         record.user = scram.user();
         services.shaping().loggedIn(record.user, scram.rate());
@@ -399,14 +398,7 @@ final class LinkServerConnection implements IoHandler, FrameDecoder.Handler {
         } else {
             Sockets.close(channel);
         }
-        endHandshake();
-        services.limits().closed();
+        record.permit.release();
     }
 
-    private void endHandshake() {
-        if (!handshakeEnded) {
-            handshakeEnded = true;
-            services.limits().handshakeEnded(client.getAddress());
-        }
-    }
 }

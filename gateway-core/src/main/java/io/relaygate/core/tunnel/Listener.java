@@ -44,20 +44,21 @@ public final class Listener implements IoHandler {
     @FunctionalInterface
     public interface ConnectionFactory {
         /** {@return what starts serving {@code channel}, run on {@code loop}} */
-        Runnable create(EventLoop loop, SocketChannel channel, InetSocketAddress client);
+        Runnable create(EventLoop loop, SocketChannel channel, InetSocketAddress client,
+                        ConnectionLimits.Permit permit);
     }
 
     /** {@return a factory of client connections served by {@code protocols}} */
     public static ConnectionFactory clients(TunnelServices services, List<Protocol> protocols, boolean authRequired) {
-        return (loop, channel, client) -> new InboundConnection(loop, services, protocols, authRequired, channel,
-                client)::start;
+        return (loop, channel, client, permit) -> new InboundConnection(loop, services, protocols, authRequired,
+                channel, client, permit)::start;
     }
 
     /** {@return a factory of link connections from local gateways (the remote role)} */
     public static ConnectionFactory links(TunnelServices services, Dialer dialer,
                                           java.util.function.Supplier<io.relaygate.core.link.ScramServer> scram) {
-        return (loop, channel, client) -> new LinkServerConnection(loop, services, dialer, scram, channel,
-                client)::start;
+        return (loop, channel, client, permit) -> new LinkServerConnection(loop, services, dialer, scram, channel,
+                client, permit)::start;
     }
 
     /**
@@ -144,25 +145,30 @@ public final class Listener implements IoHandler {
 
     private void handOff(SocketChannel channel) {
         InetSocketAddress client;
+        ConnectionLimits.Permit permit = null;
         try {
             client = (InetSocketAddress) channel.getRemoteAddress();
             if (client == null) {   // reset before we looked
                 Sockets.close(channel);
                 return;
             }
-            if (!services.limits().tryOpen(client.getAddress())) {
+            permit = services.limits().tryOpen(client.getAddress());
+            if (permit == null) {
                 services.stats().connectionRefused();
                 Sockets.reset(channel);
                 return;
             }
             Sockets.configure(channel);
         } catch (IOException e) {
+            if (permit != null) {
+                permit.release();
+            }
             Sockets.close(channel);
             return;
         }
         EventLoop loop = loops.get(nextLoop);
         nextLoop = (nextLoop + 1) % loops.size();
-        loop.execute(factory.create(loop, channel, client));
+        loop.execute(factory.create(loop, channel, client, permit));
     }
 
     /** Out of file descriptors (EMFILE/ENFILE), most likely: pause accepting instead of spinning on the error. */

@@ -2,9 +2,11 @@ package io.relaygate.core.tunnel;
 
 import java.net.InetSocketAddress;
 
-/** What the access log says about one tunnel. Confined to the tunnel's loop. */
+/** One client connection: what the access log says about it, and its permit. Confined to its loop. */
 final class TunnelRecord {
     final InetSocketAddress client;
+    /** The connection's hold on the caps: whoever closes it last (the connection or its relay) releases it. */
+    final ConnectionLimits.Permit permit;
     final long startNanos;
     String protocol = "-";
     String user;
@@ -13,8 +15,9 @@ final class TunnelRecord {
     long bytesDown;
     String outcome;
 
-    TunnelRecord(InetSocketAddress client, long startNanos) {
+    TunnelRecord(InetSocketAddress client, ConnectionLimits.Permit permit, long startNanos) {
         this.client = client;
+        this.permit = permit;
         this.startNanos = startNanos;
     }
 

@@ -176,7 +176,7 @@ abstract class TunnelRelay {
         }
         releaseBuffers();
         services.stats().tunnelClosed();
-        services.limits().closed();
+        record.permit.release();
         if (services.sessions() != null && record.user != null) {
             reportTimer.cancel();
             services.sessions().closed(record.user, loop, this, record.bytesUp - reportedUp,
