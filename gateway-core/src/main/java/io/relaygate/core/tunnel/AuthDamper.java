@@ -26,6 +26,14 @@ public final class AuthDamper {
      * @param delayAfter  failures per address in a minute before answers are delayed; 0 turns damping off
      * @param refuseAfter failures per address in a minute before attempts are refused unchecked
      */
+    /** Failed logins are worth a log line each, until someone floods them: then a few a minute, and a count. */
+    private final LogBudget logLines = new LogBudget(30);
+
+    /** {@return -1 if a failed login must not be logged now, else how many were held back before it} */
+    long logAllowance() {
+        return logLines.take();
+    }
+
     public AuthDamper(int delayAfter, int refuseAfter) {
         this.delayAfter = delayAfter;
         this.refuseAfter = refuseAfter;

@@ -202,8 +202,11 @@ final class LinkServerConnection implements IoHandler, FrameDecoder.Handler {
         if (!scram.accepted()) {
             services.damper().failed(client.getAddress(), scram.user());
             services.stats().handshakeFailed("link: authentication failed");
-            log.info("link from {}: authentication failed for user {} ({})", LogText.address(client),
-                    LogText.escape(scram.user()), scram.refusal());
+            long dropped = services.damper().logAllowance();
+            if (dropped >= 0) {
+                log.info("link from {}: authentication failed for user {} ({}){}", LogText.address(client),
+                        LogText.escape(scram.user()), scram.refusal(), LogBudget.note(dropped));
+            }
             closeAfter(Frames.frame(Frames.SERVER_OUTCOME, 0, outcome));
             return;
         }
@@ -319,7 +322,11 @@ final class LinkServerConnection implements IoHandler, FrameDecoder.Handler {
 
     private void refuseDamped() {
         services.stats().handshakeFailed("link: authentication damped");
-        log.info("link from {}: too many failed logins, refused without checking", LogText.address(client));
+        long dropped = services.damper().logAllowance();
+        if (dropped >= 0) {
+            log.info("link from {}: too many failed logins, refused without checking{}", LogText.address(client),
+                    LogBudget.note(dropped));
+        }
         closeAfter(Frames.error(Frames.ERROR_AUTHENTICATION, "too many failed logins; try again later"));
     }
 
