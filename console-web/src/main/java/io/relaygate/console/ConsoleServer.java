@@ -32,6 +32,8 @@ final class ConsoleServer implements ConsoleFactory.Console {
     private static final Map<String, String> ASSETS = Map.of(
             "/", "index.html", "/app.js", "app.js", "/style.css", "style.css");
 
+    private static final ObjectMapper ERRORS = new ObjectMapper();
+
     private final Javalin app;
     private final StatsHub stats;
     private final InetSocketAddress bound;
@@ -161,7 +163,7 @@ final class ConsoleServer implements ConsoleFactory.Console {
     }
 
     static void error(Context ctx, int status, String message) {
-        ObjectNode body = new ObjectMapper().createObjectNode();
+        ObjectNode body = ERRORS.createObjectNode();
         body.put("error", message == null || message.isEmpty() ? "error" : message);
         ctx.status(status).contentType("application/json").result(body.toString());
     }

@@ -24,7 +24,6 @@ import io.relaygate.core.tunnel.TunnelServices;
 import io.relaygate.core.tunnel.UserSessions;
 import io.relaygate.spi.AccountChange;
 import io.relaygate.spi.AccountStore;
-import io.relaygate.spi.AdminApi;
 import io.relaygate.spi.ConfigException;
 import io.relaygate.spi.ConsoleFactory;
 import io.relaygate.spi.GatewayContext;
