@@ -113,6 +113,41 @@ class RestApiTest {
     }
 
     @Test
+    void randomAndTruncatedBodiesNeverGetA500() throws Exception {
+        ConsoleFixture console = closer.track(ConsoleFixture.remote(data));
+        String valid = "{\"name\":\"u\",\"password\":\"pw\",\"rate\":\"1MiB\",\"enabled\":true}";
+        java.util.Random random = new java.util.Random(42);
+        String[] paths = {"/api/users", "/api/users/u", "/api/proxy/settings"};
+        String[] methods = {"POST", "PUT", "PUT"};
+        for (int i = 0; i < 600; i++) {
+            StringBuilder body = new StringBuilder(valid.substring(0, random.nextInt(valid.length() + 1)));
+            for (int flips = random.nextInt(4); flips > 0 && body.length() > 0; flips--) {
+                body.setCharAt(random.nextInt(body.length()), (char) random.nextInt(0x3000));
+            }
+            if (random.nextInt(10) == 0) {
+                body.insert(0, "[".repeat(2000));       // deep nesting
+            }
+            int route = random.nextInt(paths.length);
+            HttpResponse<String> response = console.send(methods[route], paths[route], body.toString());
+            assertThat(response.statusCode()).as("%s %s", paths[route], body).isIn(200, 201, 400, 404, 409, 413);
+            assertThat(json(response).has("error") || response.statusCode() < 300).isTrue();
+        }
+        assertThat(console.send("GET", "/api/users", null).statusCode()).isEqualTo(200);
+
+        ConsoleFixture local = closer.track(ConsoleFixture.local(data.resolve("local")));
+        String settings = "{\"remoteHost\":\"127.0.0.1\",\"remotePort\":7080,\"user\":\"u\",\"password\":\"pw\"}";
+        for (int i = 0; i < 300; i++) {
+            StringBuilder body = new StringBuilder(settings.substring(0, random.nextInt(settings.length() + 1)));
+            for (int flips = random.nextInt(4); flips > 0 && body.length() > 0; flips--) {
+                body.setCharAt(random.nextInt(body.length()), (char) random.nextInt(0x3000));
+            }
+            HttpResponse<String> response = local.send("PUT", "/api/proxy/settings", body.toString());
+            assertThat(response.statusCode()).as("settings %s", body).isIn(200, 400);
+        }
+        assertThat(local.send("GET", "/api/status", null).statusCode()).isEqualTo(200);
+    }
+
+    @Test
     void everyAdminRouteWantsTheToken() throws Exception {
         ConsoleFixture console = closer.track(ConsoleFixture.remote(data));
         String[][] routes = {{"GET", "/api/users"}, {"GET", "/api/users/alice"}, {"POST", "/api/users"},
