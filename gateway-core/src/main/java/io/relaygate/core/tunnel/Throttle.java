@@ -11,9 +11,9 @@ import io.relaygate.spi.RateLimiter;
  * resumes it when the reservation falls due: a parked direction costs no CPU and holds no buffer. Confined to the
  * tunnel's loop.
  */
-class Throttle {
+final class Throttle {
 
-    /** For tunnels nobody shapes: always grants all, never parks; the relay's fast path. */
+    /** For tunnels nobody shapes: always grants all, never parks, never changes, so every loop may share it. */
     static final Throttle UNLIMITED = new Throttle(null, null);
 
     private final Shaping.Meter meter;
