@@ -114,6 +114,24 @@ class ShapingTest {
         return received;
     }
 
+    /**
+     * Opens {@code tunnels} downloads from a fresh firehose through {@code proxy}'s mixed port and reads them for
+     * {@code nanos}; checks every one got a share. {@return the bytes they received together}
+     */
+    private long downloadTogether(Gateway proxy, int tunnels, long nanos) throws Exception {
+        TestOrigin origin = closer.track(firehose());
+        List<Socket> sockets = new ArrayList<>();
+        for (int i = 0; i < tunnels; i++) {
+            sockets.add(closer.track(Socks5Client.connect(proxy.address("mixed"), "127.0.0.1", origin.port())));
+        }
+        long total = 0;
+        for (long received : readFor(sockets, nanos)) {
+            assertThat(received).as("every tunnel gets a share").isPositive();
+            total += received;
+        }
+        return total;
+    }
+
     @Test
     void aUsersTunnelsTogetherNeverGetMoreThanRateTimesTimePlusBurst() throws Exception {
         long rate = 256 * 1024;
@@ -121,19 +139,9 @@ class ShapingTest {
         Gateway remote = remote();
         accounts.rate("alice", rate);
         Gateway local = local(remote);
-        TestOrigin origin = closer.track(firehose());
         long start = System.nanoTime();
-        List<Socket> tunnels = new ArrayList<>();
-        for (int i = 0; i < 4; i++) {
-            tunnels.add(closer.track(Socks5Client.connect(local.address("mixed"), "127.0.0.1", origin.port())));
-        }
-        long[] received = readFor(tunnels, 2_000_000_000L);
+        long total = downloadTogether(local, 4, 2_000_000_000L);
         double seconds = (System.nanoTime() - start) / 1e9;
-        long total = 0;
-        for (long r : received) {
-            assertThat(r).as("every tunnel gets a share").isPositive();
-            total += r;
-        }
         assertThat(total).as("never more than rate × time + burst").isLessThanOrEqualTo((long) (rate * seconds) + BURST);
         assertThat(total).as("and not starved").isGreaterThan((long) (rate * (seconds - 1) * 0.7));
         Shaping.Meter meter = remote.shaping().meters().get("alice");
@@ -148,19 +156,9 @@ class ShapingTest {
         long rate = 256 * 1024;
         Gateway local = closer.track(TestGateway.start(List.<GatewayPlugin>of(new Socks5Plugin(),
                 new TokenBucketPlugin()), "rateLimit", "256KiB/s"));
-        TestOrigin origin = closer.track(firehose());
         long start = System.nanoTime();
-        List<Socket> tunnels = new ArrayList<>();
-        for (int i = 0; i < 3; i++) {
-            tunnels.add(closer.track(Socks5Client.connect(local.address("mixed"), "127.0.0.1", origin.port())));
-        }
-        long[] received = readFor(tunnels, 1_500_000_000L);
+        long total = downloadTogether(local, 3, 1_500_000_000L);
         double seconds = (System.nanoTime() - start) / 1e9;
-        long total = 0;
-        for (long r : received) {
-            assertThat(r).as("every client gets a share").isPositive();
-            total += r;
-        }
         assertThat(total).as("all clients together").isLessThanOrEqualTo((long) (rate * seconds) + BURST);
         Shaping.Meter meter = local.shaping().meters().get(Shaping.LOCAL_PROXY);
         assertThat(meter.rate()).isEqualTo(rate);
