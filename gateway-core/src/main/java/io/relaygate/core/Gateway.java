@@ -4,6 +4,7 @@ import io.relaygate.core.config.ConfigError;
 import io.relaygate.core.config.GatewayConfig;
 import io.relaygate.core.config.HostPort;
 import io.relaygate.core.config.SectionConfig;
+import io.relaygate.core.link.DecoyIterations;
 import io.relaygate.core.link.ScramServer;
 import io.relaygate.core.plugin.LoadedPlugin;
 import io.relaygate.core.reactor.BufferPool;
@@ -86,7 +87,8 @@ public final class Gateway implements AutoCloseable {
     private LocalLinks links;
     private ConsoleFactory consoleFactory;
     private ConsoleFactory.Console console;
-    private ScheduledExecutorService accounting;
+    /** Periodic work off the loops: the traffic flush (remote) and the damping report. */
+    private ScheduledExecutorService housekeeping;
     private boolean started;
     private boolean stopped;
 
@@ -138,7 +140,7 @@ public final class Gateway implements AutoCloseable {
 
         this.stats = new GatewayStats();
         this.limits = new ConnectionLimits(config.limits().maxConnections(), config.limits().maxHandshakesPerSource(),
-                stats);
+                config.limits().maxIdleLinksPerUser(), stats);
         this.pool = new BufferPool(reactor.bufferSize(), reactor.maxPooledBuffers());
         GatewayConfig.Timeouts timeouts = config.timeouts();
         boolean remoteRole = config.role() == GatewayContext.Role.REMOTE;
@@ -162,6 +164,13 @@ public final class Gateway implements AutoCloseable {
                 new PasswordVerifier(accountStore, shaping::loggedIn), blocking, sessions,
                 new AuthDamper(config.limits().authFailuresBeforeDelay(), config.limits().authFailuresBeforeRefusal()),
                 shaping);
+        housekeeping = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "relaygate-housekeeping");
+            t.setDaemon(true);
+            return t;
+        });
+        AuthDamper damper = services.damper();
+        housekeeping.scheduleWithFixedDelay(() -> damper.reportIfDue(System.nanoTime()), 1, 1, TimeUnit.MINUTES);
         if (remoteRole) {
             watchAccounts();
         }
@@ -182,8 +191,10 @@ public final class Gateway implements AutoCloseable {
             if (remoteRole) {
                 SecureRandom random = new SecureRandom();
                 AccountStore accounts = accountStore;
-                Supplier<ScramServer> scram = () -> new ScramServer(secret, config.passwordIterations(),
-                        accounts::find, random);
+                DecoyIterations decoys = new DecoyIterations(secret, config.passwordIterations(),
+                        accounts::iterationCounts);
+                accounts.addListener(change -> decoys.accountsChanged());
+                Supplier<ScramServer> scram = () -> new ScramServer(secret, decoys, accounts::find, random);
                 listeners.add(new Listener("link", binding.toSocketAddress(), loops, services,
                         Listener.links(services, dialer, scram)));
                 if (config.directListen() != null) {
@@ -209,6 +220,13 @@ public final class Gateway implements AutoCloseable {
             links.warm(loops);
         }
         startConsole();
+        if (consoleAddress() != null) {
+            // The console is one of the gateway's own listeners: never a tunnel's destination, on either role.
+            java.util.Set<InetSocketAddress> own = new java.util.HashSet<>();
+            listeners.forEach(l -> own.add(l.address()));
+            own.add(consoleAddress());
+            dialer.ownListeners(own);
+        }
         long fdLimit = GatewayConfig.fdLimit();
         if (2L * config.limits().maxConnections() + 1024 > fdLimit) {
             log.warn("limits.maxConnections {} needs about {} open files, but this process may open {};"
@@ -395,12 +413,7 @@ public final class Gateway implements AutoCloseable {
                 }
             }
         });
-        accounting = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
-            Thread t = new Thread(r, "relaygate-accounting");
-            t.setDaemon(true);
-            return t;
-        });
-        accounting.scheduleWithFixedDelay(this::flushTraffic, 5, 5, TimeUnit.SECONDS);
+        housekeeping.scheduleWithFixedDelay(this::flushTraffic, 5, 5, TimeUnit.SECONDS);
     }
 
     private void flushTraffic() {
@@ -492,8 +505,10 @@ public final class Gateway implements AutoCloseable {
             }
         }
         blocking.shutdownNow();
-        if (accounting != null) {
-            accounting.shutdownNow();
+        if (housekeeping != null) {
+            housekeeping.shutdownNow();
+        }
+        if (sessions != null && accountStore != null) {
             flushTraffic();
         }
         if (limiter != null) {

@@ -30,6 +30,23 @@ public interface AccountStore extends AutoCloseable {
     }
 
     /**
+     * {@return how many accounts use each PBKDF2 iteration count} The remote shows unknown names counts drawn from
+     * this distribution, so that they look like real accounts. The default counts {@link #list()}; a store with many
+     * accounts should answer with one aggregate query. An empty map when the store cannot list.
+     */
+    default Map<Integer, Long> iterationCounts() {
+        try {
+            Map<Integer, Long> counts = new java.util.HashMap<>();
+            for (Account account : list()) {
+                counts.merge(account.credential().iterations(), 1L, Long::sum);
+            }
+            return counts;
+        } catch (UnsupportedOperationException e) {
+            return Map.of();
+        }
+    }
+
+    /**
      * Creates an account.
      *
      * @throws AccountExistsException if the name is taken

@@ -32,8 +32,11 @@ public record Destination(String host, InetAddress address, int port) {
 
     /**
      * Parses a host as a client sent it: an IPv4 dotted quad, an IPv6 literal (without brackets) or a host name.
-     * Numeric forms other than the dotted quad ({@code 127.1}, {@code 0x7f000001}) are host names here, and host
-     * names that are not valid DNS names are refused, so nothing odd reaches a resolver or a log.
+     * The other numeric forms that the C library accepts ({@code 127.1}, {@code 0x7f000001}, {@code 2130706433},
+     * {@code 0177.0.0.1} in octal) are read as it reads them (inet_aton), because that is what the client meant and
+     * what the destination policy must see; the JDK would read {@code 0177} as decimal 177. A name whose last label
+     * is numeric but that no such form explains ({@code 1.2.3.4.5}, {@code 256.1.1.1}) is refused, and so are names
+     * that are not valid DNS names, so nothing odd reaches a resolver or a log.
      *
      * @throws IllegalArgumentException if {@code host} is neither an IP literal nor a valid host name, or the port
      *                                  is out of range
@@ -45,6 +48,13 @@ public record Destination(String host, InetAddress address, int port) {
         }
         if (!isValidHostName(host)) {
             throw new IllegalArgumentException("host: not an IP address or a valid host name");
+        }
+        if (hasNumericLastLabel(host)) {
+            InetAddress numeric = parseInetAton(host.endsWith(".") ? host.substring(0, host.length() - 1) : host);
+            if (numeric == null) {
+                throw new IllegalArgumentException("host: a numeric address in no form the C library accepts");
+            }
+            return of(numeric, port);
         }
         return new Destination(host, null, port);
     }
@@ -95,6 +105,65 @@ public record Destination(String host, InetAddress address, int port) {
             bytes[i] = (byte) value;
         }
         return parseWithoutLookup(bytes);
+    }
+
+    /** Top-level domains are never all-numeric (RFC 3696 §2), so such a name can only be meant as an address. */
+    private static boolean hasNumericLastLabel(String name) {
+        String trimmed = name.endsWith(".") ? name.substring(0, name.length() - 1) : name;
+        String last = trimmed.substring(trimmed.lastIndexOf('.') + 1);
+        if (last.length() > 2 && (last.startsWith("0x") || last.startsWith("0X"))) {
+            return last.substring(2).chars().allMatch(c -> Character.digit(c, 16) >= 0);
+        }
+        return last.chars().allMatch(c -> c >= '0' && c <= '9');
+    }
+
+    /**
+     * inet_aton(3): one to four parts, each decimal, octal (leading 0) or hexadecimal (0x); the last part fills the
+     * bytes the others left. {@return the address, or null if the text is no such form}
+     */
+    static InetAddress parseInetAton(String text) {
+        String[] parts = text.split("\\.", -1);
+        if (parts.length > 4) {
+            return null;
+        }
+        long[] values = new long[parts.length];
+        for (int i = 0; i < parts.length; i++) {
+            String part = parts[i];
+            int radix = 10;
+            if (part.length() > 1 && (part.startsWith("0x") || part.startsWith("0X"))) {
+                radix = 16;
+                part = part.substring(2);
+            } else if (part.length() > 1 && part.charAt(0) == '0') {
+                radix = 8;
+                part = part.substring(1);
+            }
+            if (part.isEmpty() || part.length() > 11) {
+                return null;
+            }
+            long value = 0;
+            for (int j = 0; j < part.length(); j++) {
+                int digit = Character.digit(part.charAt(j), radix);
+                if (digit < 0) {
+                    return null;
+                }
+                value = value * radix + digit;
+            }
+            values[i] = value;
+        }
+        long address = 0;
+        for (int i = 0; i < values.length - 1; i++) {
+            if (values[i] > 255) {
+                return null;
+            }
+            address |= values[i] << (24 - 8 * i);
+        }
+        long last = values[values.length - 1];
+        if (last >= 1L << (8 * (4 - (values.length - 1)))) {
+            return null;
+        }
+        address |= last;
+        return parseWithoutLookup(new byte[] {(byte) (address >>> 24), (byte) (address >>> 16),
+                (byte) (address >>> 8), (byte) address});
     }
 
     private static InetAddress parseWithoutLookup(Object literal) {

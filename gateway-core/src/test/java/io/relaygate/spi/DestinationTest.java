@@ -22,9 +22,21 @@ class DestinationTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"127.1", "0x7f000001", "2130706433", "0177.0.0.1", "256.1.1.1"})
-    void nonCanonicalNumericFormsAreNotTakenAsAddresses(String host) {
-        assertThat(Destination.parse(host, 80).isName()).isTrue();   // a resolver sees them; policy comes later
+    @ValueSource(strings = {"127.1", "0x7f000001", "2130706433", "0177.0.0.1", "0177.1", "0x7f.0.0.01", "127.0.1",
+            "017700000001", "127.0.0.1."})
+    void nonCanonicalNumericFormsAreReadAsTheCLibraryReadsThem(String host) {
+        // The JDK would read 0177.0.0.1 as 177.0.0.1 while curl and libc mean 127.0.0.1: the policy must see that.
+        Destination parsed = Destination.parse(host, 80);
+        assertThat(parsed.isName()).isFalse();
+        assertThat(parsed.address().getHostAddress()).isEqualTo("127.0.0.1");
+        assertThat(parsed).hasToString("127.0.0.1:80");
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"256.1.1.1", "1.2.3.4.5", "09.1.1.1", "1.2.3.256", "1.2.65536",
+            "4294967296", "example.123"})
+    void numericLookingNamesThatNoAddressFormExplainsAreRefused(String host) {
+        assertThatThrownBy(() -> Destination.parse(host, 80)).isInstanceOf(IllegalArgumentException.class);
     }
 
     @ParameterizedTest

@@ -45,9 +45,13 @@ public record GatewayConfig(Role role, HostPort listen, HostPort directListen, L
     /** The prefix of plugin sections. */
     public static final String PLUGINS = "plugins";
 
-    /** Timeouts; every one configurable so tests can use short values. */
+    /**
+     * Timeouts; every one configurable so tests can use short values.
+     *
+     * @param idleLink remote: how long an authenticated link may stay up without opening a stream, pings or not
+     */
     public record Timeouts(Duration handshake, Duration connect, Duration dns, Duration idle, Duration halfClosed,
-                           Duration drain) {
+                           Duration drain, Duration idleLink) {
     }
 
     /**
@@ -56,9 +60,11 @@ public record GatewayConfig(Role role, HostPort listen, HostPort directListen, L
      * @param authFailuresBeforeDelay   failed logins per address per minute before answers come a second late
      *                                  (per user: twice as many); 0 turns damping off
      * @param authFailuresBeforeRefusal failed logins per address per minute before attempts are refused unchecked
+     *                                  (never per user: see {@code AuthDamper})
+     * @param maxIdleLinksPerUser       remote: authenticated links without a stream one user may hold at once
      */
     public record Limits(int maxConnections, int maxHandshakesPerSource, int authFailuresBeforeDelay,
-                         int authFailuresBeforeRefusal) {
+                         int authFailuresBeforeRefusal, int maxIdleLinksPerUser) {
     }
 
     /**
@@ -148,14 +154,17 @@ public record GatewayConfig(Role role, HostPort listen, HostPort directListen, L
                 c.getDuration("timeouts.dns", Duration.ofSeconds(5), ms1, Duration.ofMinutes(10)),
                 c.getDuration("timeouts.idle", Duration.ofMinutes(15), ms1, day),
                 c.getDuration("timeouts.halfClosed", Duration.ofSeconds(60), ms1, day),
-                c.getDuration("timeouts.drain", Duration.ofSeconds(30), Duration.ZERO, Duration.ofHours(1)));
+                c.getDuration("timeouts.drain", Duration.ofSeconds(30), Duration.ZERO, Duration.ofHours(1)),
+                c.getDuration("timeouts.idleLink", Duration.ofMinutes(10), ms1, day));
         Limits limits = new Limits(
                 (int) c.getLong("limits.maxConnections", defaultMaxConnections(), 1, 1_000_000),
                 // A local proxy's clients are this machine's applications, all from one address: a browser's
                 // burst of new connections must fit. Remote-facing listeners keep RELIABILITY.md's 32.
                 (int) c.getLong("limits.maxHandshakesPerSource", role == Role.LOCAL ? 256 : 32, 1, 1_000_000),
                 (int) c.getLong("limits.authFailuresBeforeDelay", 5, 0, 1_000_000),
-                (int) c.getLong("limits.authFailuresBeforeRefusal", 20, 1, 1_000_000));
+                (int) c.getLong("limits.authFailuresBeforeRefusal", 20, 1, 1_000_000),
+                // Two locals' warm pools (4 links each) and their replacements in flight fit with room to spare.
+                (int) c.getLong("limits.maxIdleLinksPerUser", 16, 1, 1_000_000));
         int cores = Runtime.getRuntime().availableProcessors();
         int loops = (int) c.getLong("reactor.eventLoops", 0, 0, 256);
         Reactor reactor = new Reactor(loops == 0 ? cores : loops,

@@ -12,13 +12,14 @@ import java.util.function.Function;
 
 /**
  * The remote's side of the link authentication. Unknown and disabled users take the same path as known ones, with
- * material derived from the server secret, so neither the answer nor its timing tells whether a name exists. One
+ * material derived from the server secret (salt, keys, and an iteration count drawn from the real accounts' counts),
+ * so neither the answer nor its timing tells whether a name exists or is disabled. One
  * instance per link connection; not thread-safe; {@link #challenge} looks the user up (JDBC): call it off the loop.
  */
 public final class ScramServer {
 
     private final byte[] secret;
-    private final int defaultIterations;
+    private final DecoyIterations decoyIterations;
     private final Function<String, Optional<Account>> accounts;
     private final SecureRandom random;
     private String user;
@@ -32,13 +33,13 @@ public final class ScramServer {
 
     /**
      * @param secret            32 or more random bytes kept by the remote (the fake salts derive from it)
-     * @param defaultIterations the iteration count shown for unknown users: the one new accounts get
+     * @param decoyIterations   the iteration counts shown for unknown and disabled users
      * @param accounts          finds an account by name (blocking)
      */
-    public ScramServer(byte[] secret, int defaultIterations, Function<String, Optional<Account>> accounts,
+    public ScramServer(byte[] secret, DecoyIterations decoyIterations, Function<String, Optional<Account>> accounts,
                        SecureRandom random) {
         this.secret = secret.clone();
-        this.defaultIterations = defaultIterations;
+        this.decoyIterations = decoyIterations;
         this.accounts = accounts;
         this.random = random;
     }
@@ -75,7 +76,7 @@ public final class ScramServer {
         refusal = account.isEmpty() ? "unknown user" : !account.get().enabled() ? "disabled user" : "wrong password";
         byte[] salt;
         int iterations;
-        if (account.isPresent()) {
+        if (known) {
             ScramCredential credential = account.get().credential();
             salt = credential.salt();
             iterations = credential.iterations();
@@ -84,7 +85,7 @@ public final class ScramServer {
         } else {
             salt = java.util.Arrays.copyOf(Scram.hmac(secret, "salt".getBytes(StandardCharsets.US_ASCII), name),
                     ScramCredential.MIN_SALT_BYTES);
-            iterations = defaultIterations;
+            iterations = decoyIterations.forName(name);
             // Keys nobody can match, computed like real ones would be used: same work, same failure.
             storedKey = Scram.hmac(secret, "stored".getBytes(StandardCharsets.US_ASCII), name);
             serverKey = Scram.hmac(secret, "server".getBytes(StandardCharsets.US_ASCII), name);

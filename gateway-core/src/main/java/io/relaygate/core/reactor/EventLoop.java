@@ -141,6 +141,15 @@ public final class EventLoop implements Executor {
         }
     }
 
+    /**
+     * Lets the selector drop the keys cancelled so far, so that their closed channels release their sockets now
+     * rather than at the next select. Ready keys it finds are handled in the next iteration as usual. Loop thread
+     * only.
+     */
+    public void flushCancelledKeys() throws IOException {
+        selector.selectNow();
+    }
+
     private void select() throws IOException {
         if (!tasks.isEmpty()) {
             selector.selectNow();

@@ -11,13 +11,16 @@ public final class ConnectionLimits {
 
     private final int maxConnections;
     private final int maxHandshakesPerSource;
+    private final int maxIdleLinksPerUser;
     private final GatewayStats stats;
     private final ConcurrentHashMap<InetAddress, Integer> handshaking = new ConcurrentHashMap<>();
     private final Object quiet = new Object();
 
-    public ConnectionLimits(int maxConnections, int maxHandshakesPerSource, GatewayStats stats) {
+    public ConnectionLimits(int maxConnections, int maxHandshakesPerSource, int maxIdleLinksPerUser,
+                            GatewayStats stats) {
         this.maxConnections = maxConnections;
         this.maxHandshakesPerSource = maxHandshakesPerSource;
+        this.maxIdleLinksPerUser = maxIdleLinksPerUser;
         this.stats = stats;
     }
 
@@ -53,6 +56,11 @@ public final class ConnectionLimits {
                 limits.closed();
             }
         }
+    }
+
+    /** {@return how many authenticated links without a stream one user may hold on the remote} */
+    int maxIdleLinksPerUser() {
+        return maxIdleLinksPerUser;
     }
 
     /** {@return the permit of a new connection from {@code source}, or null when a cap refuses it} */

@@ -97,16 +97,18 @@ public final class DestinationPolicy {
      * @param ownListeners the gateway's own listening sockets, always refused
      */
     public String refusal(InetSocketAddress target, List<InetSocketAddress> ownListeners) {
-        if (!restrictive) {
-            return null;
-        }
         InetAddress address = unwrap(target.getAddress());
         int port = target.getPort();
+        // On both roles: a tunnel into the gateway's own listeners (the console among them) loops or reaches what
+        // only this machine should.
         for (InetSocketAddress own : ownListeners) {
             if (own.getPort() == port && (own.getAddress().isAnyLocalAddress() || own.getAddress().equals(address)
                     || address.isLoopbackAddress())) {
                 return "the gateway's own listener";
             }
+        }
+        if (!restrictive) {
+            return null;
         }
         for (Rule rule : allowed) {
             if (rule.matches(address, port) || rule.matches(target.getAddress(), port)) {
@@ -125,27 +127,46 @@ public final class DestinationPolicy {
         return null;
     }
 
-    /** IPv4-mapped ({@code ::ffff:a.b.c.d}), -compatible ({@code ::a.b.c.d}) and NAT64 forms become IPv4. */
+    /**
+     * The IPv4 address an IPv6 address carries, where one reaches that IPv4 host: IPv4-mapped ({@code ::ffff:a.b.c.d}),
+     * -compatible ({@code ::a.b.c.d}), SIIT ({@code ::ffff:0:a.b.c.d}), well-known NAT64 ({@code 64:ff9b::/96}),
+     * 6to4 ({@code 2002:WWXX:YYZZ::/48}) and Teredo ({@code 2001::/32}: the client's address is the complement of the
+     * last 32 bits). Other addresses come back unchanged. The local-use NAT64 block ({@code 64:ff9b:1::/48}) puts the
+     * IPv4 address where its operator chose, so it is refused as a whole instead.
+     */
     static InetAddress unwrap(InetAddress address) {
         if (!(address instanceof Inet6Address)) {
             return address;
         }
         byte[] b = address.getAddress();
-        boolean zeros = true;
-        for (int i = 0; i < 10; i++) {
-            zeros &= b[i] == 0;
+        boolean zeros8 = true;
+        for (int i = 0; i < 8; i++) {
+            zeros8 &= b[i] == 0;
         }
-        boolean mapped = zeros && b[10] == (byte) 0xFF && b[11] == (byte) 0xFF;
-        boolean compatible = zeros && b[10] == 0 && b[11] == 0 && (b[12] | b[13] | b[14]) != 0;
-        boolean nat64 = b[0] == 0 && b[1] == 0x64 && b[2] == (byte) 0xFF && b[3] == (byte) 0x9B;
-        if (mapped || compatible || nat64) {
-            try {
-                return InetAddress.getByAddress(new byte[] {b[12], b[13], b[14], b[15]});
-            } catch (UnknownHostException e) {
-                throw new IllegalStateException(e);
-            }
+        boolean zeros10 = zeros8 && b[8] == 0 && b[9] == 0;
+        boolean mapped = zeros10 && b[10] == (byte) 0xFF && b[11] == (byte) 0xFF;
+        boolean compatible = zeros10 && b[10] == 0 && b[11] == 0 && (b[12] | b[13] | b[14]) != 0;
+        boolean siit = zeros8 && b[8] == (byte) 0xFF && b[9] == (byte) 0xFF && b[10] == 0 && b[11] == 0;
+        boolean nat64 = b[0] == 0 && b[1] == 0x64 && b[2] == (byte) 0xFF && b[3] == (byte) 0x9B
+                && (b[4] | b[5] | b[6] | b[7] | b[8] | b[9] | b[10] | b[11]) == 0;
+        if (mapped || compatible || siit || nat64) {
+            return ipv4(b[12], b[13], b[14], b[15]);
+        }
+        if (b[0] == 0x20 && b[1] == 0x02) {
+            return ipv4(b[2], b[3], b[4], b[5]);
+        }
+        if (b[0] == 0x20 && b[1] == 0x01 && b[2] == 0 && b[3] == 0) {
+            return ipv4((byte) ~b[12], (byte) ~b[13], (byte) ~b[14], (byte) ~b[15]);
         }
         return address;
+    }
+
+    private static InetAddress ipv4(byte a, byte b, byte c, byte d) {
+        try {
+            return InetAddress.getByAddress(new byte[] {a, b, c, d});
+        } catch (UnknownHostException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     private static final List<Object[]> SPECIAL = new ArrayList<>();
@@ -168,6 +189,7 @@ public final class DestinationPolicy {
         special("fe80::/10", "link-local");
         special("ff00::/8", "multicast");
         special("fd00:ec2::254/128", "cloud metadata");
+        special("64:ff9b:1::/48", "NAT64 (local use)");
     }
 
     private static void special(String cidr, String why) {

@@ -42,6 +42,43 @@ public final class Dialer {
     private final long connectTimeoutNanos;
     private final DestinationPolicy policy;
     private volatile Set<InetSocketAddress> ownListeners = Set.of();
+    private final RefusalLog refusals = new RefusalLog();
+
+    /**
+     * Says at INFO why a destination was refused, once per destination a minute: the client only sees a reply code,
+     * and an operator trying the gateway out needs to learn about {@code --allow-destination} without the access
+     * log. Thread-safe.
+     */
+    static final class RefusalLog {
+        private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger("io.relaygate.policy");
+        private static final long MINUTE_NANOS = 60_000_000_000L;
+        private static final int MAX_REMEMBERED = 10_000;
+        private final java.util.concurrent.ConcurrentHashMap<String, Long> lastLogged =
+                new java.util.concurrent.ConcurrentHashMap<>();
+
+        /** {@return whether a line was logged} */
+        boolean refused(Destination destination, String reason, boolean allowListHint) {
+            long now = System.nanoTime();
+            String key = destination.toString();
+            boolean[] due = {false};
+            if (lastLogged.size() >= MAX_REMEMBERED) {
+                lastLogged.values().removeIf(t -> now - t >= MINUTE_NANOS);
+                if (lastLogged.size() >= MAX_REMEMBERED) {
+                    return false;   // a flood of distinct destinations: the access log still has each
+                }
+            }
+            lastLogged.compute(key, (k, last) -> {
+                due[0] = last == null || now - last >= MINUTE_NANOS;
+                return due[0] ? now : last;
+            });
+            if (due[0]) {
+                log.info("destination {} refused: {}{} (at most one line per destination a minute)",
+                        LogText.escape(key), reason, allowListHint ? "; to open it: --allow-destination=CIDR[:PORTS]"
+                                : "");
+            }
+            return due[0];
+        }
+    }
 
     public Dialer(Resolver resolver, Executor blocking, Duration dnsTimeout, Duration connectTimeout) {
         this(resolver, blocking, dnsTimeout, connectTimeout, DestinationPolicy.OPEN);
@@ -219,6 +256,9 @@ public final class Dialer {
                 return;
             }
             done = true;
+            if (outcome == TunnelOutcome.NOT_ALLOWED) {
+                refusals.refused(destination, reason, policy != DestinationPolicy.OPEN);
+            }
             if (timer != null) {
                 timer.cancel();
             }

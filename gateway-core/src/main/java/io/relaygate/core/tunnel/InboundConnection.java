@@ -25,6 +25,9 @@ import java.util.function.Consumer;
  */
 final class InboundConnection implements IoHandler, HandshakeSession {
 
+    /** Failed and refused logins: a line each within the damper's per-minute budget, shared with the link's. */
+    private static final org.slf4j.Logger authLog = org.slf4j.LoggerFactory.getLogger("io.relaygate.auth");
+
     /** Handshake bytes buffered at most: above any protocol's own header limit, so the protocol answers first. */
     static final int MAX_HANDSHAKE_BYTES = 64 * 1024;
 
@@ -171,6 +174,11 @@ final class InboundConnection implements IoHandler, HandshakeSession {
         AuthDamper.Verdict verdict = services.damper().check(client.getAddress(), user);
         if (verdict == AuthDamper.Verdict.REFUSE) {
             services.stats().handshakeFailed(record.protocol + ": authentication damped");
+            long dropped = services.damper().logAllowance();
+            if (dropped >= 0) {
+                authLog.info("{} from {}: too many failed logins, refused without checking{}", record.protocol,
+                        LogText.address(client), LogBudget.note(dropped));
+            }
             loop.execute(() -> authenticated(user, AuthResult.REJECTED, result));
             return;
         }
@@ -181,6 +189,13 @@ final class InboundConnection implements IoHandler, HandshakeSession {
                 AuthResult outcome = services.verifier().verify(user, copy);
                 if (outcome == AuthResult.REJECTED) {
                     services.damper().failed(client.getAddress(), user);
+                    long dropped = services.damper().logAllowance();
+                    if (dropped >= 0) {
+                        authLog.info("{} from {}: authentication failed for user {}{}", record.protocol,
+                                LogText.address(client), LogText.escape(user), LogBudget.note(dropped));
+                    }
+                } else if (outcome == AuthResult.OK) {
+                    services.damper().succeeded(client.getAddress(), user);
                 }
                 loop.execute(() -> {
                     if (delay > 0) {

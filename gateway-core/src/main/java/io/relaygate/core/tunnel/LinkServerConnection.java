@@ -46,9 +46,14 @@ final class LinkServerConnection implements IoHandler, FrameDecoder.Handler {
     private Dialer.Dial dial;
     private boolean closed;
     /** An idle link hears a PING every 15 s from a live local; three missed ones mean the local is gone (F7). */
-    private static final long IDLE_LINK_NANOS = 45_000_000_000L;
+    private static final long SILENT_LINK_NANOS = 45_000_000_000L;
+    /** The failure reason of a refused link login; one bounded label for the metrics. */
+    private static final String FAILED_LOGIN = "link: authentication failed";
     private Timer idleLink;
     private long lastFrame;
+    private long authenticatedAt;
+    /** Whether this link sits in the user's session registry, which every way out must undo. */
+    private boolean registered;
 
     LinkServerConnection(EventLoop loop, TunnelServices services, Dialer dialer, Supplier<ScramServer> scram,
                          SocketChannel channel, InetSocketAddress client, ConnectionLimits.Permit permit) {
@@ -201,7 +206,7 @@ final class LinkServerConnection implements IoHandler, FrameDecoder.Handler {
         byte[] outcome = scram.verify(payload);
         if (!scram.accepted()) {
             services.damper().failed(client.getAddress(), scram.user());
-            services.stats().handshakeFailed("link: authentication failed");
+            services.stats().handshakeFailed(FAILED_LOGIN);
             long dropped = services.damper().logAllowance();
             if (dropped >= 0) {
                 log.info("link from {}: authentication failed for user {} ({}){}", LogText.address(client),
@@ -210,31 +215,58 @@ final class LinkServerConnection implements IoHandler, FrameDecoder.Handler {
             closeAfter(Frames.frame(Frames.SERVER_OUTCOME, 0, outcome));
             return;
         }
+        services.damper().succeeded(client.getAddress(), scram.user());
         record.permit.endHandshake();
         deadline.cancel();
         record.user = scram.user();
+        if (services.sessions() != null) {
+            // An idle authenticated link of a user disabled meanwhile must not open anything; and one user's idle
+            // links are capped, so that they cannot fill the gateway's connection cap for everyone else.
+            registered = services.sessions().registerLink(record.user, this, loop, () -> close(false),
+                    services.limits().maxIdleLinksPerUser());
+            if (!registered) {
+                services.stats().handshakeFailed("link: too many idle links");
+                long dropped = services.damper().logAllowance();
+                if (dropped >= 0) {
+                    log.info("link from {}: user {} already holds {} idle links, refused{}", LogText.address(client),
+                            LogText.escape(record.user), services.limits().maxIdleLinksPerUser(),
+                            LogBudget.note(dropped));
+                }
+                closeAfter(Frames.error(Frames.ERROR_OVERLOADED, "too many idle links for this user (at most "
+                        + services.limits().maxIdleLinksPerUser() + ")"));
+                return;
+            }
+        }
         services.shaping().loggedIn(record.user, scram.rate());
         step = Step.OPEN;
-        if (services.sessions() != null) {
-            // An idle authenticated link of a user disabled meanwhile must not open anything.
-            services.sessions().register(record.user, this, loop, () -> close(false));
-        }
         lastFrame = System.nanoTime();
-        idleLink = loop.schedule(IDLE_LINK_NANOS, this::checkIdleLink);
+        authenticatedAt = lastFrame;
+        idleLink = loop.schedule(Math.min(SILENT_LINK_NANOS, services.timeouts().idleLink().toNanos()),
+                this::checkIdleLink);
         services.debug("{}: link authenticated as {}", record, LogText.escape(scram.user()));
         send(Frames.frame(Frames.SERVER_OUTCOME, 0, outcome));
     }
 
+    /**
+     * Ends a link whose local went silent (a live one pings every 15 s), and one that has carried no stream for
+     * {@code timeouts.idleLink} even though it pings: an idle link costs a connection slot.
+     */
     private void checkIdleLink() {
         if (step != Step.OPEN) {
             return;
         }
-        long quiet = System.nanoTime() - lastFrame;
-        if (quiet >= IDLE_LINK_NANOS) {
+        long now = System.nanoTime();
+        long quiet = now - lastFrame;
+        long unused = now - authenticatedAt;
+        long unusedLimit = services.timeouts().idleLink().toNanos();
+        if (quiet >= SILENT_LINK_NANOS) {
             services.debug("{}: idle link silent for {} s, closed", record, quiet / 1_000_000_000L);
             close(false);
+        } else if (unused >= unusedLimit) {
+            services.debug("{}: link opened no stream for {} s, closed", record, unused / 1_000_000_000L);
+            closeAfter(Frames.error(Frames.ERROR_OVERLOADED, "idle link closed"));
         } else {
-            idleLink = loop.schedule(IDLE_LINK_NANOS - quiet, this::checkIdleLink);
+            idleLink = loop.schedule(Math.min(SILENT_LINK_NANOS - quiet, unusedLimit - unused), this::checkIdleLink);
         }
     }
 
@@ -247,9 +279,7 @@ final class LinkServerConnection implements IoHandler, FrameDecoder.Handler {
         }
         Destination destination = LinkMessages.open(payload);
         record.destination = destination.toString();
-        if (services.sessions() != null) {
-            services.sessions().unregister(record.user, this);
-        }
+        unregister();
         decoder.pause();
         step = Step.DIALING;
         key.interestOps(0);
@@ -320,6 +350,13 @@ final class LinkServerConnection implements IoHandler, FrameDecoder.Handler {
         }
     }
 
+    private void unregister() {
+        if (registered) {
+            registered = false;
+            services.sessions().unregister(record.user, this);
+        }
+    }
+
     private void refuseDamped() {
         services.stats().handshakeFailed("link: authentication damped");
         long dropped = services.damper().logAllowance();
@@ -384,9 +421,7 @@ final class LinkServerConnection implements IoHandler, FrameDecoder.Handler {
             return;
         }
         closed = true;
-        if (step == Step.OPEN && services.sessions() != null) {
-            services.sessions().unregister(record.user, this);
-        }
+        unregister();
         step = Step.DONE;
         if (dial != null) {
             dial.cancel();

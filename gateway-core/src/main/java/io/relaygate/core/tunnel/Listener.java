@@ -117,12 +117,36 @@ public final class Listener implements IoHandler {
 
     /** Stops accepting and closes the socket, so new connections are refused at once. Thread-safe; idempotent. */
     public void close() {
-        try {
-            server.close();     // closing also cancels the key; the selector lets the port go on its next select
-        } catch (IOException e) {
-            log.debug("closing the {} listener", name, e);
+        // A channel still registered with a selector keeps its port until the selector drops the cancelled key, so
+        // the close runs on the loop, which drops the key at once; callers on other threads wait for it, so that a
+        // stopped listener refuses connections as soon as close() returns.
+        CompletableFuture<Void> closed = new CompletableFuture<>();
+        Runnable closeNow = () -> {
+            try {
+                server.close();
+                acceptLoop.flushCancelledKeys();
+            } catch (IOException e) {
+                log.debug("closing the {} listener", name, e);
+            }
+            closed.complete(null);
+        };
+        if (acceptLoop.inLoop()) {
+            closeNow.run();
+            return;
         }
-        acceptLoop.execute(() -> { });  // wake the loop so the cancelled key is flushed promptly
+        acceptLoop.execute(closeNow);
+        try {
+            closed.get(2, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (ExecutionException | TimeoutException e) {
+            // The loop has stopped: closing here is all there is to do; its selector is closed with it.
+            try {
+                server.close();
+            } catch (IOException ignored) {
+                log.debug("closing the {} listener", name, ignored);
+            }
+        }
     }
 
     @Override

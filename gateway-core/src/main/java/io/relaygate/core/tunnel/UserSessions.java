@@ -12,15 +12,19 @@ import java.util.concurrent.ConcurrentHashMap;
  */
 public final class UserSessions {
 
+    /** What a registered connection of a user is: a tunnel relaying, or an authenticated link carrying none. */
+    public enum Kind { TUNNEL, LINK }
+
     /** How to end one of a user's connections: a task for its loop. */
-    private record Session(EventLoop loop, Runnable close) {
+    private record Session(Kind kind, EventLoop loop, Runnable close) {
     }
 
     private final ConcurrentHashMap<String, ConcurrentHashMap<Object, Session>> byUser = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<String, long[]> unflushed = new ConcurrentHashMap<>();
 
     void opened(String user, EventLoop loop, TunnelRelay relay) {
-        register(user, relay, loop, () -> relay.close("user revoked"));
+        byUser.computeIfAbsent(user, k -> new ConcurrentHashMap<>())
+                .put(relay, new Session(Kind.TUNNEL, loop, () -> relay.close("user revoked")));
     }
 
     void closed(String user, EventLoop loop, TunnelRelay relay, long up, long down) {
@@ -28,9 +32,23 @@ public final class UserSessions {
         addTraffic(user, up, down);
     }
 
-    /** Registers any connection of {@code user} (an idle authenticated link) to be closed if the user is revoked. */
-    void register(String user, Object owner, EventLoop loop, Runnable close) {
-        byUser.computeIfAbsent(user, k -> new ConcurrentHashMap<>()).put(owner, new Session(loop, close));
+    /**
+     * Registers an idle authenticated link of {@code user}, to be closed if the user is revoked, unless the user
+     * already holds {@code maxLinks} of them.
+     *
+     * @return whether it was registered
+     */
+    boolean registerLink(String user, Object link, EventLoop loop, Runnable close, int maxLinks) {
+        boolean[] registered = {false};
+        byUser.compute(user, (k, sessions) -> {
+            ConcurrentHashMap<Object, Session> all = sessions == null ? new ConcurrentHashMap<>() : sessions;
+            if (count(all, Kind.LINK) < maxLinks) {
+                all.put(link, new Session(Kind.LINK, loop, close));
+                registered[0] = true;
+            }
+            return all.isEmpty() ? null : all;
+        });
+        return registered[0];
     }
 
     void unregister(String user, Object owner) {
@@ -72,7 +90,7 @@ public final class UserSessions {
         int closed = 0;
         for (Map<Object, Session> sessions : byUser.values()) {
             for (Map.Entry<Object, Session> entry : sessions.entrySet()) {
-                if (entry.getKey() instanceof LinkServerConnection) {
+                if (entry.getValue().kind() == Kind.LINK) {
                     entry.getValue().loop().execute(entry.getValue().close());
                     closed++;
                 }
@@ -81,10 +99,36 @@ public final class UserSessions {
         return closed;
     }
 
-    /** {@return the live tunnels and idle links of {@code user}} */
+    /** {@return the live tunnels of {@code user}} */
     public int tunnels(String user) {
-        Map<Object, Session> sessions = byUser.get(user);
-        return sessions == null ? 0 : sessions.size();
+        return count(byUser.get(user), Kind.TUNNEL);
+    }
+
+    /** {@return the idle authenticated links of {@code user} (links that carry a tunnel count as tunnels)} */
+    public int links(String user) {
+        return count(byUser.get(user), Kind.LINK);
+    }
+
+    /** {@return every registered tunnel and idle link, of all users (tests check it returns to zero)} */
+    public int size() {
+        int size = 0;
+        for (Map<Object, Session> sessions : byUser.values()) {
+            size += sessions.size();
+        }
+        return size;
+    }
+
+    private static int count(Map<Object, Session> sessions, Kind kind) {
+        if (sessions == null) {
+            return 0;
+        }
+        int n = 0;
+        for (Session session : sessions.values()) {
+            if (session.kind() == kind) {
+                n++;
+            }
+        }
+        return n;
     }
 
     /** {@return the traffic counted since the last call, by user ({@code long[]{up, down}}), and forgets it} */

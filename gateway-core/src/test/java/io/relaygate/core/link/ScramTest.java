@@ -21,7 +21,58 @@ class ScramTest {
             "carol", Account.create("carol", ScramCredential.create("pw".getBytes(), 256, RANDOM), 0, false));
 
     private static ScramServer server() {
-        return new ScramServer(SECRET, 256, name -> Optional.ofNullable(ACCOUNTS.get(name)), RANDOM);
+        return server(ACCOUNTS, 256);
+    }
+
+    private static ScramServer server(Map<String, Account> accounts, int defaultIterations) {
+        DecoyIterations decoys = new DecoyIterations(SECRET, defaultIterations, () -> {
+            Map<Integer, Long> counts = new java.util.HashMap<>();
+            accounts.values().forEach(a -> counts.merge(a.credential().iterations(), 1L, Long::sum));
+            return counts;
+        });
+        return new ScramServer(SECRET, decoys, name -> Optional.ofNullable(accounts.get(name)), RANDOM);
+    }
+
+    /** {@return the salt and iteration count a challenge shows for {@code user}} */
+    private static byte[] saltAndIterations(ScramServer server, String user) throws LinkProtocolException {
+        byte[] challenge = server.challenge(ByteBuffer.wrap(new ScramClient(user, new byte[] {1}, RANDOM).hello()));
+        return java.util.Arrays.copyOfRange(challenge, 0, 1 + challenge[0] + 4);
+    }
+
+    private static int iterations(byte[] saltAndIterations) {
+        return ByteBuffer.wrap(saltAndIterations, saltAndIterations.length - 4, 4).getInt();
+    }
+
+    @Test
+    void unknownNamesShowIterationCountsDrawnFromTheRealAccountsNotTheConfiguredDefault() throws Exception {
+        // Three accounts made at 256 iterations, one at 300; the running configuration says 100.
+        Map<String, Account> accounts = new java.util.HashMap<>();
+        for (String name : new String[] {"a", "b", "c"}) {
+            accounts.put(name, Account.create(name, ScramCredential.create("pw".getBytes(), 256, RANDOM), 0, true));
+        }
+        accounts.put("old", Account.create("old", ScramCredential.create("pw".getBytes(), 300, RANDOM), 0, true));
+        ScramServer server = server(accounts, 100);
+        int at256 = 0;
+        for (int i = 0; i < 2_000; i++) {
+            int shown = iterations(saltAndIterations(server, "probe" + i));
+            assertThat(shown).as("a count that real accounts have").isIn(256, 300);
+            at256 += shown == 256 ? 1 : 0;
+        }
+        assertThat(at256).as("weighted like the accounts: 3 of 4 at 256").isBetween(1_350, 1_650);
+        assertThat(saltAndIterations(server(accounts, 100), "probe7")).as("stable per name")
+                .isEqualTo(saltAndIterations(server, "probe7"));
+        assertThat(iterations(saltAndIterations(server(Map.of(), 100), "x"))).as("no account yet: the default")
+                .isEqualTo(100);
+    }
+
+    @Test
+    void aDisabledUserGetsExactlyWhatAnUnknownNameWouldGet() throws Exception {
+        Map<String, Account> withoutCarol = new java.util.HashMap<>(ACCOUNTS);
+        withoutCarol.remove("carol");
+        byte[] shown = saltAndIterations(server(), "carol");
+        assertThat(shown).isEqualTo(saltAndIterations(server(withoutCarol, 256), "carol"));
+        assertThat(java.util.Arrays.copyOfRange(shown, 1, 1 + shown[0])).as("never the real salt")
+                .isNotEqualTo(ACCOUNTS.get("carol").credential().salt());
     }
 
     private static boolean exchange(String user, String password) throws LinkProtocolException {
@@ -48,7 +99,7 @@ class ScramTest {
     }
 
     @Test
-    void anUnknownUserGetsAStableFakeSaltAndTheDefaultIterations() throws Exception {
+    void anUnknownUserGetsAStableFakeSaltAndTheIterationsOfTheRealAccounts() throws Exception {
         byte[] first = server().challenge(ByteBuffer.wrap(new ScramClient("nobody", new byte[] {1}, RANDOM).hello()));
         byte[] second = server().challenge(ByteBuffer.wrap(new ScramClient("nobody", new byte[] {1}, RANDOM).hello()));
         int saltLength = first[0];

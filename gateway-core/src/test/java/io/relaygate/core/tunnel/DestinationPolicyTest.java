@@ -32,6 +32,44 @@ class DestinationPolicyTest {
     }
 
     @ParameterizedTest
+    @ValueSource(strings = {"::ffff:0:7f00:1", "::ffff:0:a00:1", "2002:7f00:1::1", "2002:a9fe:a9fe::",
+        "2002:c0a8:101:1::1", "2001:0:4136:e378:8000:63bf:80ff:fffe", "2001::f5ff:fffe", "64:ff9b:1::7f00:1",
+        "64:ff9b:1:7f00:1::", "64:ff9b:1:5db8:d8:2200::"})
+    void siit6to4TeredoAndLocalNat64FormsOfSpecialAddressesAreRefused(String address) throws Exception {
+        // SIIT and 6to4 carry the IPv4 address as is, Teredo its complement in the last 32 bits (here 127.0.0.1 and
+        // 10.0.0.1); the local-use NAT64 block puts it where its operator chose, so that block is refused whole.
+        assertThat(refusal(DEFAULT, address, 443)).as(address).isNotNull();
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"2002:5db8:d822::1", "2001:0:4136:e378:8000:63bf:a247:27dd", "2001:4860::8888",
+        "64:ff9b::5db8:d822"})
+    void theSameFormsOfPublicAddressesPass(String address) throws Exception {
+        assertThat(refusal(DEFAULT, address, 443)).as(address).isNull();
+    }
+
+    @Test
+    void aNonCanonicalNumericNameIsCheckedAsTheAddressTheClientMeant() throws Exception {
+        io.relaygate.spi.Destination octal = io.relaygate.spi.Destination.parse("0177.0.0.1", 443);
+        assertThat(DEFAULT.refusal(new InetSocketAddress(octal.address(), 443), List.of())).isEqualTo("loopback");
+    }
+
+    @Test
+    void everyOwnListenerTheConsoleIncludedIsRefusedOnBothRoles() throws Exception {
+        InetSocketAddress console = new InetSocketAddress(InetAddress.getByName("127.0.0.1"), 8080);
+        InetSocketAddress wildcard = new InetSocketAddress(InetAddress.getByName("0.0.0.0"), 7080);
+        DestinationPolicy allowAll = DestinationPolicy.restrictive(List.of(DestinationPolicy.Rule.parse("0.0.0.0/0"),
+                DestinationPolicy.Rule.parse("::/0")));
+        for (DestinationPolicy policy : List.of(allowAll, DestinationPolicy.OPEN)) {
+            assertThat(policy.refusal(console, List.of(console, wildcard))).isEqualTo("the gateway's own listener");
+            assertThat(policy.refusal(new InetSocketAddress(InetAddress.getByName("::ffff:127.0.0.1"), 8080),
+                    List.of(console))).as("mapped").isEqualTo("the gateway's own listener");
+            assertThat(policy.refusal(new InetSocketAddress(InetAddress.getByName("127.0.0.2"), 7080),
+                    List.of(console, wildcard))).as("a wildcard listener").isEqualTo("the gateway's own listener");
+        }
+    }
+
+    @ParameterizedTest
     @ValueSource(strings = {"93.184.216.34", "1.1.1.1", "172.32.0.1", "100.128.0.1", "2606:2800:220:1::1"})
     void publicAddressesPass(String address) throws Exception {
         assertThat(refusal(DEFAULT, address, 443)).as(address).isNull();

@@ -157,6 +157,21 @@ final class SqliteAccountStore implements AccountStore {
         }
     }
 
+    @Override
+    public Map<Integer, Long> iterationCounts() {
+        try (Connection connection = pool.getConnection();
+             Statement statement = connection.createStatement();
+             ResultSet rs = statement.executeQuery("SELECT iterations, COUNT(*) FROM users GROUP BY iterations")) {
+            Map<Integer, Long> counts = new HashMap<>();
+            while (rs.next()) {
+                counts.put(rs.getInt(1), rs.getLong(2));
+            }
+            return counts;
+        } catch (SQLException e) {
+            throw failure("count iterations", e);
+        }
+    }
+
     private static List<Account> listAll(Connection connection) throws SQLException {
         List<Account> accounts = new ArrayList<>();
         try (Statement statement = connection.createStatement();
