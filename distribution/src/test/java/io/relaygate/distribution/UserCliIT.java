@@ -54,6 +54,15 @@ class UserCliIT {
     @Test
     void usersAreManagedFromTheCommandLineAndAuthenticateClientsOfARunningGateway() throws Exception {
         assertThat(user("s3cret\n", "add", "alice", "--rate=64KiB", "--password-stdin").exit()).isZero();
+        // The account database is as private as the admin token: a StoredKey and a captured login would log in.
+        assertThat(java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(
+                work.resolve("data")))).isEqualTo("rwx------");
+        try (var files = Files.list(work.resolve("data"))) {
+            for (Path file : files.toList()) {
+                assertThat(java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(file)))
+                        .as(file.toString()).isEqualTo("rw-------");
+            }
+        }
         Run list = user(null, "list");
         assertThat(list.exit()).isZero();
         assertThat(list.out()).containsPattern("alice\\s+65536\\s+yes");

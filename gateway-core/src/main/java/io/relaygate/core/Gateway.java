@@ -98,6 +98,7 @@ public final class Gateway implements AutoCloseable {
         List<GatewayPlugin> plugins = builder.plugins;
         GatewayConfig.Reactor reactor = config.reactor();
         Set<String> sections = new TreeSet<>(config.settings().sectionsUnder(GatewayConfig.PLUGINS + "."));
+        DataDirectory.secure(config.dataDir());
         this.blocking = newBlockingExecutor(reactor);
         this.context = new Context(config, blocking);
         List<Protocol> protocols;

@@ -1,6 +1,7 @@
 package io.relaygate.core.cli;
 
 import io.relaygate.core.AccountStores;
+import io.relaygate.core.DataDirectory;
 import io.relaygate.core.Gateway;
 import io.relaygate.core.config.ConfigError;
 import io.relaygate.core.config.GatewayConfig;
@@ -157,6 +158,7 @@ final class UserCommand implements java.util.concurrent.Callable<Integer> {
         List<LoadedPlugin> plugins = PluginLoader.load(config.pluginsDir());
         String name = config.accountStore() != null ? config.accountStore() : "sqlite";
         GatewayContext context = Gateway.context(config, Runnable::run);
+        DataDirectory.secure(config.dataDir());
         try (AccountStore store = AccountStores.open(name, config, plugins.stream().map(LoadedPlugin::plugin).toList(),
                 context)) {
             return action.run(store, config);

@@ -14,6 +14,7 @@ import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -73,6 +74,11 @@ final class SqliteAccountStore implements AccountStore {
             Files.createDirectories(file.toAbsolutePath().getParent());
             if (existed) {
                 checkHeader(file);
+            } else if (file.getFileSystem().supportedFileAttributeViews().contains("posix")) {
+                // SQLite gives the -wal and -shm files the database's mode: 0600 for all three, whatever the umask.
+                Files.createFile(file, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString(
+                        "rw-------")));
+                Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-------"));
             }
         } catch (IOException e) {
             throw new IllegalStateException(file + ": " + e.getMessage(), e);

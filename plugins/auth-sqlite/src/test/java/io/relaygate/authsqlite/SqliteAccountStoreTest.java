@@ -101,6 +101,19 @@ class SqliteAccountStoreTest {
     }
 
     @Test
+    void theDatabaseAndItsWalAndSharedMemoryFilesAreTheOwnersOnly() throws Exception {
+        try (SqliteAccountStore store = SqliteAccountStore.open(config())) {
+            store.create(io.relaygate.spi.Account.create("alice", ScramCredential.create("pw".getBytes(), 64,
+                    new java.security.SecureRandom()), 0, true));
+            for (String name : new String[] {"gateway.db", "gateway.db-wal", "gateway.db-shm"}) {
+                java.nio.file.Path file = config().file().resolveSibling(name);
+                assertThat(java.nio.file.attribute.PosixFilePermissions.toString(
+                        java.nio.file.Files.getPosixFilePermissions(file))).as(name).isEqualTo("rw-------");
+            }
+        }
+    }
+
+    @Test
     void aCorruptDatabaseIsRefusedAndLeftAsItWas() throws Exception {
         Path file = dir.resolve("gateway.db");
         byte[] garbage = "this is not a database, but somebody's users may be in it".getBytes();

@@ -6,6 +6,7 @@ import io.relaygate.core.Gateway;
 import io.relaygate.ratelimit.TokenBucketPlugin;
 import io.relaygate.spi.GatewayPlugin;
 import io.relaygate.testkit.Closer;
+import io.relaygate.testkit.LogCapture;
 import io.relaygate.testkit.MemoryAccounts;
 import io.relaygate.testkit.Socks5Client;
 import io.relaygate.testkit.Sockets;
@@ -103,6 +104,25 @@ class RemoteDirectListenerTest {
                 .isEqualTo(1);
         assertThat(login(direct, bystander, "alice", "secret", echo.port())).as("another address").isZero();
         assertThat(remote.stats().handshakeFailures()).containsKey("socks5: authentication damped");
+    }
+
+    @Test
+    void failedAndDampedLoginsAreLoggedWithinTheBudgetAndNamesCannotForgeTheLine() throws Exception {
+        TestOrigin echo = closer.track(TestOrigin.start(TestOrigin.echo()));
+        Gateway remote = remote(new MemoryAccounts().put("alice", "secret", true),
+                "limits.authFailuresBeforeDelay", "1", "limits.authFailuresBeforeRefusal", "2");
+        InetSocketAddress direct = remote.address("direct");
+        InetAddress attacker = InetAddress.getByName("127.0.0.3");
+        try (LogCapture log = LogCapture.of("io.relaygate.auth")) {
+            // U+202E would show the rest of the line reversed; U+200B is invisible.
+            assertThat(login(direct, attacker, "mallory\u202E\u200Bnimda", "x", echo.port())).isEqualTo(1);
+            assertThat(login(direct, attacker, "alice", "guess", echo.port())).isEqualTo(1);
+            assertThat(login(direct, attacker, "alice", "secret", echo.port())).as("refused unchecked").isEqualTo(1);
+            assertThat(log.linesContaining("authentication failed for user")).hasSize(2)
+                    .first().asString().contains("mallory\\u{202e}\\u{200b}nimda").doesNotContain("\u202E");
+            assertThat(log.linesContaining("too many failed logins, refused without checking")).hasSize(1);
+            assertThat(log.linesContaining("login damping:")).as("the damping itself, with counts").hasSize(1);
+        }
     }
 
     @Test
