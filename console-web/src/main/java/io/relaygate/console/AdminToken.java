@@ -32,10 +32,11 @@ final class AdminToken {
         Path file = dataDir.resolve(FILE);
         try {
             if (Files.isRegularFile(file)) {
-                String saved = Files.readString(file, StandardCharsets.UTF_8).trim();
-                if (saved.length() < 16) {
-                    throw new UncheckedIOException(new IOException(file + ": the admin token is too short; delete"
-                            + " the file to have a new one made"));
+                String saved = Files.readString(file, StandardCharsets.UTF_8).strip();
+                String problem = problem(saved);
+                if (problem != null) {
+                    throw new UncheckedIOException(new IOException(file + ": the admin token is " + problem
+                            + "; delete the file to have a new one made"));
                 }
                 return new AdminToken(saved);
             }
@@ -56,6 +57,23 @@ final class AdminToken {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+    }
+
+    /**
+     * {@return what is wrong with {@code token} as an admin token, or null if nothing} A token travels in an
+     * {@code Authorization: Bearer} header, so it is visible ASCII without spaces, and long enough not to be guessed.
+     */
+    static String problem(String token) {
+        if (token.length() < 16) {
+            return "too short (expected: at least 16 characters without whitespace)";
+        }
+        for (int i = 0; i < token.length(); i++) {
+            char c = token.charAt(i);
+            if (c <= 0x20 || c >= 0x7f) {
+                return "not a bearer token (expected: at least 16 visible ASCII characters, no whitespace)";
+            }
+        }
+        return null;
     }
 
     /** {@return whether {@code presented} is the token}, in time independent of where they differ */

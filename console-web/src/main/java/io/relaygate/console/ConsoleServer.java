@@ -46,7 +46,7 @@ final class ConsoleServer implements ConsoleFactory.Console {
 
     static ConsoleServer start(ConsoleSettings settings, AdminApi admin, InetSocketAddress bind) {
         AdminToken token = AdminToken.load(settings.token(), admin.context().dataDir());
-        ObjectMapper json = new ObjectMapper();
+        ObjectMapper json = Requests.strictMapper();
         StatsHub stats = new StatsHub(admin, json, settings.wsMaxQueued());
         UsersApi users = new UsersApi(admin, json);
         ProxyApi proxy = new ProxyApi(admin, json, stats);
@@ -70,6 +70,11 @@ final class ConsoleServer implements ConsoleFactory.Console {
                 config.routes.before("/api/*", ctx -> {
                     if (!ctx.path().equals("/api/openapi.json")) {
                         requireToken(ctx, token);
+                    }
+                    // Refuse an announced oversize body before reading any of it, rather than after the limit.
+                    if (ctx.contentLength() > settings.maxBodySize()) {
+                        throw new io.javalin.http.HttpResponseException(413, "body: " + ctx.contentLength()
+                                + " bytes (expected: at most " + settings.maxBodySize() + ")");
                     }
                 });
                 config.routes.before("/metrics", ctx -> requireToken(ctx, token));

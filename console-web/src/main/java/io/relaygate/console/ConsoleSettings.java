@@ -19,8 +19,11 @@ record ConsoleSettings(String token, List<String> allowedOrigins, long maxBodySi
 
     static ConsoleSettings from(PluginConfig config) {
         String token = config.getString("token", null);
-        if (token != null && token.length() < 16) {
-            throw new ConfigException("token", "too short (expected: at least 16 characters)");
+        if (token != null) {
+            String problem = AdminToken.problem(token);
+            if (problem != null) {
+                throw new ConfigException(config.path() + ".token", problem);
+            }
         }
         List<String> origins = new ArrayList<>();
         for (String origin : config.getString("allowedOrigins", "").split(",")) {

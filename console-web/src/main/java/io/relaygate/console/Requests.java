@@ -1,8 +1,11 @@
 package io.relaygate.console;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.StreamReadFeature;
+import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.json.JsonMapper;
 import io.javalin.http.BadRequestResponse;
 import io.javalin.http.Context;
 import io.relaygate.spi.AccountRules;
@@ -15,6 +18,15 @@ import java.util.Set;
 final class Requests {
 
     private Requests() {
+    }
+
+    /**
+     * {@return a mapper that refuses what a lenient one would silently resolve} A duplicate key (which value wins?)
+     * and text after the object (was it meant?) are errors, not guesses.
+     */
+    static ObjectMapper strictMapper() {
+        return JsonMapper.builder().enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
+                .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS).build();
     }
 
     /** {@return the body as a JSON object with no field outside {@code allowed}} */
@@ -49,7 +61,18 @@ final class Requests {
         if (!value.isTextual()) {
             throw new BadRequestResponse(field + ": expected a string");
         }
-        return value.textValue();
+        String text = value.textValue();
+        for (int i = 0; i < text.length(); i++) {
+            char c = text.charAt(i);
+            if (Character.isHighSurrogate(c) && i + 1 < text.length() && Character.isLowSurrogate(text.charAt(i + 1))) {
+                i++;
+            } else if (Character.isSurrogate(c)) {
+                // UTF-8 cannot carry it: stored, it would silently become '?'.
+                throw new BadRequestResponse(String.format("%s: an unpaired surrogate \\u%04x at character %d"
+                        + " (expected: text that UTF-8 can carry)", field, (int) c, i));
+            }
+        }
+        return text;
     }
 
     /** {@return the password field as UTF-8 bytes, checked, or null when absent} */

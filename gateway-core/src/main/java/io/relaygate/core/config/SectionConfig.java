@@ -5,6 +5,7 @@ import io.relaygate.spi.PluginConfig;
 import java.time.Duration;
 import java.util.HashSet;
 import java.util.Locale;
+import java.util.List;
 import java.util.Set;
 
 /**
@@ -118,6 +119,12 @@ public final class SectionConfig implements PluginConfig {
     public void requireAllConsumed() {
         for (String key : settings.keysUnder(prefix)) {
             if (!consumed.contains(key) && excluded.stream().noneMatch(key::startsWith)) {
+                // `timeouts: 5s` gives a value where a section belongs: say so, rather than "unknown key".
+                List<String> inside = consumed.stream().filter(k -> k.startsWith(key + ".")).sorted().toList();
+                if (!inside.isEmpty()) {
+                    throw new ConfigException(key, "\"" + settings.get(key).value() + "\" (expected: a section of"
+                            + " keys such as " + inside.get(0).substring(key.length() + 1) + ", not a value)");
+                }
                 throw new ConfigException(key, "unknown key");
             }
         }
