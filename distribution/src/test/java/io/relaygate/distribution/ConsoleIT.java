@@ -96,6 +96,9 @@ class ConsoleIT {
             again.awaitListener("console");
             Await.until("the start-up log", Duration.ofSeconds(10), () -> again.stderr().contains("gateway started"));
             assertThat(again.stderr()).contains("remote 127.0.0.1:7999 as alice").doesNotContain("pw-a");
+            assertThat(again.stderr()).as("says which saved settings apply, and from where")
+                    .contains("applying settings saved by the console in " + data.resolve("console-settings.yaml")
+                            + ": remote 127.0.0.1:7999, user alice, the link password");
         }
         String[] withFlag = {"--listen=127.0.0.1:0", "--console=127.0.0.1:0", "--data-dir=" + data,
             "--remote=127.0.0.1:7998", "--user=bob"};
@@ -107,7 +110,8 @@ class ConsoleIT {
             flagged.awaitListener("console");
             Await.until("the start-up log", Duration.ofSeconds(10),
                     () -> flagged.stderr().contains("gateway started"));
-            assertThat(flagged.stderr()).as("flags win").contains("remote 127.0.0.1:7998 as bob");
+            assertThat(flagged.stderr()).as("flags win").contains("remote 127.0.0.1:7998 as bob")
+                    .doesNotContain("applying settings saved by the console");
         }
     }
 

@@ -99,6 +99,43 @@ class ShutdownIT {
         }
     }
 
+    /** Sends {@code signal} (e.g. INT, HUP) through the shell's kill builtin, which every POSIX sh has. */
+    private static void signal(GatewayProcess gateway, String signal) throws Exception {
+        Process kill = new ProcessBuilder("sh", "-c", "kill -" + signal + " " + gateway.pid()).start();
+        assertThat(kill.waitFor(10, TimeUnit.SECONDS)).isTrue();
+        assertThat(kill.exitValue()).isZero();
+    }
+
+    @Test
+    void termOrIntRightAfterTheListeningLineIsStillANormalStop() throws Exception {
+        // The handlers are installed before the gateway starts: no window in which the JVM's defaults (143, 130)
+        // apply. A few tries each, as a person pressing Ctrl-C at once would.
+        for (String signal : new String[] {"TERM", "INT", "TERM", "INT", "TERM", "INT"}) {
+            Path dir = Files.createDirectories(work.resolve(signal + System.nanoTime()));
+            try (GatewayProcess gateway = GatewayProcess.startLocal(dir)) {
+                signal(gateway, signal);
+                assertThat(gateway.awaitExit(30)).as("SIG%s", signal).isZero();
+            }
+        }
+    }
+
+    @Test
+    void hupIsLoggedAndIgnoredUntilReloadExists() throws Exception {
+        try (TestOrigin echo = TestOrigin.start(TestOrigin.echo());
+             GatewayProcess gateway = GatewayProcess.startLocal(work)) {
+            signal(gateway, "HUP");
+            io.relaygate.testkit.Await.until("the HUP logged", java.time.Duration.ofSeconds(10),
+                    () -> gateway.stderr().contains("SIGHUP received"));
+            try (Socket tunnel = Socks5Client.connect(gateway.address("mixed"), "127.0.0.1", echo.port())) {
+                tunnel.getOutputStream().write(9);
+                assertThat(tunnel.getInputStream().read()).as("still serving").isEqualTo(9);
+            }
+            gateway.terminate();
+            assertThat(gateway.awaitExit(30)).isZero();
+            assertThat(gateway.stderr()).contains("gateway stopped");
+        }
+    }
+
     /** Writes in 256 KiB steps, about 3 MiB a second per stream. */
     private static final class PacedStream extends OutputStream {
         private final OutputStream out;

@@ -32,6 +32,8 @@ import sun.misc.Signal;
         footer = {"", "Exit status: 0 normal stop, 1 failure to start, 2 usage or configuration error."})
 public final class Main implements Callable<Integer> {
 
+    private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(Main.class);
+
     @Option(names = "--role", paramLabel = "local|remote", description = "the role to run (default: local)")
     String role;
 
@@ -113,6 +115,15 @@ public final class Main implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        // Signals first: a TERM or INT that arrives while the gateway starts (or right after its `listening` lines)
+        // must still mean a drained stop with status 0, not the JVM's default exit 143/130.
+        CountDownLatch stopRequested = new CountDownLatch(1);
+        Signal.handle(new Signal("TERM"), s -> stopRequested.countDown());
+        Signal.handle(new Signal("INT"), s -> stopRequested.countDown());
+        // The JVM's default for HUP is to exit at once (129, no drain, counters unflushed). Until reload exists,
+        // it is logged and ignored.
+        Signal.handle(new Signal("HUP"), s -> log.info("SIGHUP received: the configuration is not reloaded while"
+                + " running (restart the gateway to apply changes); ignored"));
         Settings flags = flags();
         Settings settings = shared.settings().overriddenBy(flags);
         GatewayConfig fileConfig = GatewayConfig.from(settings, home());
@@ -123,16 +134,29 @@ public final class Main implements Callable<Integer> {
             // What the console saved ranks between the flags and the file.
             Settings consoleLayer = Settings.empty();
             String origin = fileConfig.dataDir().resolve(ConsoleSettings.FILE).toString();
+            List<String> applied = new java.util.ArrayList<>();
             if (saved.remote() != null) {
                 consoleLayer = consoleLayer.with("remote", saved.remote(), origin);
+                applied.add(remote == null ? "remote " + saved.remote() : null);
             }
             if (saved.user() != null) {
                 consoleLayer = consoleLayer.with("user", saved.user(), origin);
+                applied.add(user == null ? "user " + saved.user() : null);
+            }
+            if (saved.password() != null) {
+                applied.add(passwordFile == null && System.getenv("GATEWAY_PASSWORD") == null ? "the link password"
+                        : null);
+            }
+            applied.removeIf(java.util.Objects::isNull);
+            if (!applied.isEmpty()) {
+                // Otherwise a later start from the same install silently differs from its config file and flags.
+                log.info("applying settings saved by the console in {}: {} (flags override them; delete the file"
+                        + " or choose other settings in the console to change them)", origin,
+                        String.join(", ", applied));
             }
             config = GatewayConfig.from(shared.settings().overriddenBy(consoleLayer).overriddenBy(flags), home());
         }
         List<LoadedPlugin> plugins = PluginLoader.load(config.pluginsDir());
-        GatewayConfig running = config;
         Gateway gateway = Gateway.builder(config).loadedPlugins(plugins).linkPassword(linkPassword(config, saved))
                 .start();
         for (var listener : gateway.listeners()) {
@@ -142,16 +166,8 @@ public final class Main implements Callable<Integer> {
             System.out.println("listening console " + format(gateway.consoleAddress()));
         }
         System.out.flush();
-        CountDownLatch stopped = new CountDownLatch(1);
-        Runnable stop = () -> {
-            gateway.shutdown(running.timeouts().drain());
-            stopped.countDown();
-        };
-        // A handler of our own for TERM and INT: the JVM's default would exit 143/130 after the hooks; a drained
-        // stop is a normal stop, status 0.
-        Signal.handle(new Signal("TERM"), s -> new Thread(stop, "relaygate-shutdown").start());
-        Signal.handle(new Signal("INT"), s -> new Thread(stop, "relaygate-shutdown").start());
-        stopped.await();
+        stopRequested.await();
+        gateway.shutdown(config.timeouts().drain());
         return ExitCodes.OK;
     }
 

@@ -29,6 +29,13 @@ class GatewayConfigTest {
     }
 
     @Test
+    void aValueWhereASectionBelongsIsNamedAsSuch() {
+        assertThatThrownBy(() -> load("role: local\ntimeouts: 5s\n")).isInstanceOf(ConfigError.class)
+                .hasMessageStartingWith("gateway.yaml:2: timeouts: \"5s\" (expected: a section of keys such as")
+                .hasMessageContaining("not a value");
+    }
+
+    @Test
     void embeddedDefaultsNeedNoFile() {
         GatewayConfig config = GatewayConfig.from(Settings.empty(), dir);
         assertThat(config.role()).isEqualTo(Role.LOCAL);
@@ -43,6 +50,8 @@ class GatewayConfigTest {
         assertThat(config.timeouts().idle()).isEqualTo(Duration.ofMinutes(15));
         assertThat(config.timeouts().halfClosed()).isEqualTo(Duration.ofSeconds(60));
         assertThat(config.timeouts().drain()).isEqualTo(Duration.ofSeconds(30));
+        assertThat(config.timeouts().idleLink()).isEqualTo(Duration.ofMinutes(10));
+        assertThat(config.limits().maxIdleLinksPerUser()).isEqualTo(16);
         assertThat(config.limits().maxHandshakesPerSource()).isEqualTo(256);
         assertThat(config.limits().maxConnections()).isBetween(64, 8192);
         assertThat(config.reactor().eventLoops()).isEqualTo(Runtime.getRuntime().availableProcessors());

@@ -5,7 +5,6 @@ import io.relaygate.spi.Destination;
 import io.relaygate.spi.HandshakeSession;
 import io.relaygate.spi.ProtocolHandler;
 import io.relaygate.spi.TunnelOutcome;
-import java.net.Inet6Address;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -155,8 +154,11 @@ final class HttpConnectHandler implements ProtocolHandler {
         }
         try {
             Destination parsed = Destination.parse(host, Integer.parseInt(port));
+            // Brackets hold an IPv6 literal and nothing else; an IPv4-mapped one ([::ffff:127.0.0.1]) is one too,
+            // though the JDK hands it back as IPv4: the destination policy then sees the IPv4 address.
             boolean bracketed = target.startsWith("[");
-            return bracketed == (parsed.address() instanceof Inet6Address) ? parsed : null;
+            boolean ipv6Literal = !parsed.isName() && host.indexOf(':') >= 0;
+            return bracketed == ipv6Literal ? parsed : null;
         } catch (IllegalArgumentException e) {
             return null;
         }

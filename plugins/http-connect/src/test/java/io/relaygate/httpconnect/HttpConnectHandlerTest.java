@@ -58,6 +58,15 @@ class HttpConnectHandlerTest {
                 .isEqualTo("[0:0:0:0:0:0:0:1]:8443");
         assertThat(status(feed("CONNECT ::1:8443 HTTP/1.1\r\nHost: x\r\n\r\n"))).isEqualTo(400);
         assertThat(status(feed("CONNECT [example.org]:8443 HTTP/1.1\r\nHost: x\r\n\r\n"))).isEqualTo(400);
+        assertThat(status(feed("CONNECT [127.0.0.1]:8443 HTTP/1.1\r\nHost: x\r\n\r\n"))).isEqualTo(400);
+    }
+
+    @Test
+    void anIpv4MappedIpv6LiteralIsAcceptedAsSocks5AcceptsItAndThePolicyDecides() {
+        assertThat(feed("CONNECT [::ffff:127.0.0.1]:8443 HTTP/1.1\r\nHost: [::ffff:127.0.0.1]:8443\r\n\r\n")
+                .destination.toString()).isEqualTo("127.0.0.1:8443");
+        assertThat(feed("CONNECT [::ffff:7f00:1]:80 HTTP/1.1\r\nHost: x\r\n\r\n").destination.address()
+                .getHostAddress()).isEqualTo("127.0.0.1");
     }
 
     @Test
