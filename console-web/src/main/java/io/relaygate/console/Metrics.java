@@ -42,9 +42,13 @@ final class Metrics {
             sample(out, "relaygate_user_bytes_total", "{user=\"" + user + "\",direction=\"up\"}", p.bytesUp());
             sample(out, "relaygate_user_bytes_total", "{user=\"" + user + "\",direction=\"down\"}", p.bytesDown());
         }
-        metric(out, "relaygate_user_connections", "gauge", "Live tunnels and idle links per user.");
+        metric(out, "relaygate_user_tunnels", "gauge", "Live tunnels per user.");
         for (AdminApi.Principal p : s.principals()) {
-            sample(out, "relaygate_user_connections", "{user=\"" + escape(p.name()) + "\"}", p.connections());
+            sample(out, "relaygate_user_tunnels", "{user=\"" + escape(p.name()) + "\"}", p.tunnels());
+        }
+        metric(out, "relaygate_user_idle_links", "gauge", "Authenticated links carrying no tunnel, per user.");
+        for (AdminApi.Principal p : s.principals()) {
+            sample(out, "relaygate_user_idle_links", "{user=\"" + escape(p.name()) + "\"}", p.links());
         }
         metric(out, "relaygate_user_rate_limit_bytes", "gauge", "The rate shaping each user, bytes/s; 0 unlimited.");
         for (AdminApi.Principal p : s.principals()) {

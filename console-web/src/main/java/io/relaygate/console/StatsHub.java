@@ -155,7 +155,8 @@ final class StatsHub implements AutoCloseable {
             // A principal new since the last sample started from zero within this interval.
             user.put("upBytesPerSecond", Math.round((p.bytesUp() - (b == null ? 0 : b.bytesUp())) / seconds));
             user.put("downBytesPerSecond", Math.round((p.bytesDown() - (b == null ? 0 : b.bytesDown())) / seconds));
-            user.put("connections", p.connections());
+            user.put("tunnels", p.tunnels());
+            user.put("links", p.links());
             user.put("parkedMillisTotal", p.parkedNanos() / 1_000_000);
         }
         last = now;

@@ -137,7 +137,9 @@ final class UsersApi {
         user.put("updated", account.updated().toString());
         user.put("bytesUp", account.bytesUp());
         user.put("bytesDown", account.bytesDown());
-        user.put("connections", live == null ? 0 : live.connections());
+        // Tunnels relaying now, and idle authenticated links apart: a local's warm pool is no traffic.
+        user.put("tunnels", live == null ? 0 : live.tunnels());
+        user.put("links", live == null ? 0 : live.links());
         return user;
     }
 

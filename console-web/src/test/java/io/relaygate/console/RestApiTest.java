@@ -271,6 +271,24 @@ class RestApiTest {
     }
 
     @Test
+    void aUsersIdleLinksAreShownApartFromTheirTunnels() throws Exception {
+        ConsoleFixture console = closer.track(ConsoleFixture.remote(data));
+        console.send("POST", "/api/users", "{\"name\":\"alice\",\"password\":\"pw\"}");
+        // Two authenticated links that carry nothing, as a local's warm pool holds them.
+        closer.track(io.relaygate.testkit.LinkClient.login(console.gateway.address("link"), "alice", "pw"));
+        closer.track(io.relaygate.testkit.LinkClient.login(console.gateway.address("link"), "alice", "pw"));
+        Await.until("both links registered", Duration.ofSeconds(3),
+                () -> console.gateway.sessions().links("alice") == 2);
+        JsonNode alice = json(console.send("GET", "/api/users/alice", null));
+        assertThat(alice.get("tunnels").asInt()).isZero();
+        assertThat(alice.get("links").asInt()).isEqualTo(2);
+        assertThat(alice.has("connections")).as("no figure that mixes both").isFalse();
+        assertThat(console.send("GET", "/metrics", null).body())
+                .contains("relaygate_user_tunnels{user=\"alice\"} 0")
+                .contains("relaygate_user_idle_links{user=\"alice\"} 2");
+    }
+
+    @Test
     void statusAndMetricsReportTheGateway() throws Exception {
         ConsoleFixture console = closer.track(ConsoleFixture.remote(data));
         JsonNode status = json(console.send("GET", "/api/status", null));

@@ -136,7 +136,8 @@ class StatsWebSocketTest {
             JsonNode alice = message.get("users").get(0);
             assertThat(alice.get("name").asText()).isEqualTo("alice");
             assertThat(alice.get("limit").asLong()).isEqualTo(rate);
-            assertThat(alice.get("connections").asInt()).isEqualTo(1);
+            assertThat(alice.get("tunnels").asInt()).isEqualTo(1);
+            assertThat(alice.get("links").asInt()).isZero();
             assertThat(alice.get("downBytesPerSecond").asDouble()).as(text).isCloseTo(measured,
                     org.assertj.core.data.Percentage.withPercentage(20));
             assertThat(message.get("openConnections").asInt()).isGreaterThanOrEqualTo(1);
@@ -264,7 +265,7 @@ class StatsWebSocketTest {
         @Override
         public Snapshot snapshot() {
             return new Snapshot(0, 0, 0, 0, 0, 0, java.util.Map.of(), java.util.Map.of(),
-                    List.of(new Principal("alice", 1024, 0, 0, 0, 0, 0)), java.util.Map.of());
+                    List.of(new Principal("alice", 1024, 0, 0, 0, 0, 0, 0)), java.util.Map.of());
         }
 
         @Override

@@ -41,9 +41,10 @@ final class GatewayAdmin implements AdminApi {
         UserSessions sessions = gateway.sessions();
         List<Principal> principals = new ArrayList<>();
         for (Shaping.Meter meter : gateway.shaping().meters().values()) {
-            int connections = sessions == null ? stats.openTunnels() : sessions.tunnels(meter.principal());
+            int tunnels = sessions == null ? stats.openTunnels() : sessions.tunnels(meter.principal());
+            int links = sessions == null ? 0 : sessions.links(meter.principal());
             principals.add(new Principal(meter.principal(), meter.rate(), meter.bytesUp(), meter.bytesDown(),
-                    meter.parkedNanos(), meter.shapedBytes(), connections));
+                    meter.parkedNanos(), meter.shapedBytes(), tunnels, links));
         }
         Map<String, InetSocketAddress> listeners = new LinkedHashMap<>();
         for (Listener listener : gateway.listeners()) {

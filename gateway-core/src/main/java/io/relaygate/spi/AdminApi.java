@@ -54,10 +54,11 @@ public interface AdminApi {
      * @param bytesDown   since start
      * @param parkedNanos time its tunnel directions spent waiting for tokens, summed
      * @param shapedBytes bytes that waited for tokens
-     * @param connections its live tunnels and idle authenticated links
+     * @param tunnels     its live tunnels
+     * @param links       its authenticated links that carry no tunnel yet (the remote role; a local's warm pool)
      */
     record Principal(String name, long rate, long bytesUp, long bytesDown, long parkedNanos, long shapedBytes,
-                     int connections) {
+                     int tunnels, int links) {
     }
 
     /** The local role's proxy listener and link settings, changed while it runs. */

@@ -163,7 +163,8 @@ function renderUsers() {
     cell(row, user.enabled ? 'yes' : 'no');
     cell(row, formatRate(user.liveUp || 0)).className = 'live-up';
     cell(row, formatRate(user.liveDown || 0)).className = 'live-down';
-    cell(row, String(user.connections || 0)).className = 'live-connections';
+    cell(row, String(user.tunnels || 0)).className = 'live-tunnels';
+    cell(row, String(user.links || 0)).className = 'live-links';
     const actions = cell(row, '');
     actions.className = 'actions';
     const edit = document.createElement('button');
@@ -265,11 +266,12 @@ function onStats(stats) {
       const row = document.querySelector('tr[data-user="' + CSS.escape(live.name) + '"]');
       const user = state.users.get(live.name);
       if (user) { user.liveUp = live.upBytesPerSecond; user.liveDown = live.downBytesPerSecond;
-                  user.connections = live.connections; }
+                  user.tunnels = live.tunnels; user.links = live.links; }
       if (row) {
         row.querySelector('.live-up').textContent = formatRate(live.upBytesPerSecond);
         row.querySelector('.live-down').textContent = formatRate(live.downBytesPerSecond);
-        row.querySelector('.live-connections').textContent = String(live.connections);
+        row.querySelector('.live-tunnels').textContent = String(live.tunnels);
+        row.querySelector('.live-links').textContent = String(live.links);
       }
     }
   }
