@@ -16,6 +16,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -51,13 +52,21 @@ class ConsolePageBrowserTest {
     @BeforeEach
     void openBrowser() throws Exception {
         Files.createDirectories(SCREENSHOTS);
+        File chromium = new File(System.getProperty("relaygate.chromium", "/usr/bin/chromium"));
+        File chromedriver = new File(System.getProperty("relaygate.chromedriver", "/usr/bin/chromedriver"));
+        // Say exactly what a fresh machine lacks (.ci/run installs both), rather than fail inside Selenium.
+        if (!chromium.canExecute() || !chromedriver.canExecute()) {
+            throw new AssertionError("this test drives Debian's Chromium: " + chromium + " or " + chromedriver
+                    + " is missing; install them with: apt-get install chromium chromium-driver"
+                    + " (or run bash .ci/run, which does)");
+        }
         ChromeOptions options = new ChromeOptions();
-        options.setBinary(new File(System.getProperty("relaygate.chromium", "/usr/bin/chromium")));
+        options.setBinary(chromium);
         // --no-sandbox: the suite may run as root, where Chromium's sandbox cannot start.
         options.addArguments("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
                 "--window-size=1280,1000", "--user-data-dir=" + data.resolve("chromium-profile"));
         ChromeDriverService service = new ChromeDriverService.Builder()
-                .usingDriverExecutable(new File(System.getProperty("relaygate.chromedriver", "/usr/bin/chromedriver")))
+                .usingDriverExecutable(chromedriver)
                 .usingAnyFreePort()
                 .build();
         browser = new ChromeDriver(service, options);
@@ -93,7 +102,8 @@ class ConsolePageBrowserTest {
         ConsoleFixture console = closer.track(ConsoleFixture.remote(data.resolve("remote")));
         logIn(console, "not-the-token-0123456789");
         wait.until(ExpectedConditions.visibilityOfElementLocated(By.id("error")));
-        assertThat(text("error")).contains("Login failed");
+        assertThat(text("error")).contains("Login failed").contains("admin.token")
+                .as("written for a person, not API text").doesNotContain("Bearer").doesNotContain("expected:");
         screenshot("remote-login-refused");
 
         WebElement token = browser.findElement(By.id("token"));
@@ -118,6 +128,21 @@ class ConsolePageBrowserTest {
         browser.findElement(By.id("user-submit")).click();
         wait.until(ExpectedConditions.textToBePresentInElementLocated(By.id("error"), "exists"));
         screenshot("remote-users");
+    }
+
+    @Test
+    void savingSettingsShowsItsMessageBesideTheButtonWithoutWrappingIt() throws Exception {
+        ConsoleFixture console = closer.track(ConsoleFixture.local(data.resolve("local")));
+        browser.manage().window().setSize(new org.openqa.selenium.Dimension(720, 900));
+        logIn(console, ConsoleFixture.TOKEN);
+        WebElement save = wait.until(ExpectedConditions.elementToBeClickable(
+                By.cssSelector("#settings-form button[type=submit]")));
+        int height = save.getRect().getHeight();
+        save.click();
+        wait.until(ExpectedConditions.textToBePresentInElementLocated(By.id("settings-saved"), "Saved"));
+        assertThat(save.getRect().getHeight()).as("one line, as before the message").isEqualTo(height);
+        assertThat(save.getText()).isEqualTo("Save and apply");
+        screenshot("local-settings-saved");
     }
 
     @Test
@@ -164,6 +189,11 @@ class ConsolePageBrowserTest {
                     : chart.getAttribute("data-max")) > 1_000_000);
             wait.until(ExpectedConditions.not(ExpectedConditions.textToBe(By.id("down-rate"), "0 B/s")));
             assertThat(text("down-rate")).matches("[0-9.]+ (KiB|MiB|GiB)/s");
+            // Round tick values: 0, 2.5, 5, 7.5, 10 MiB/s, not 2.49, 4.99…; the top one holds the peak.
+            List<String> ticks = List.of(new com.fasterxml.jackson.databind.ObjectMapper().readValue(
+                    chart.getAttribute("data-ticks"), String[].class));
+            assertThat(ticks).hasSize(5).allMatch(t -> t.matches("(0|[1-9][0-9]*(\\.5)?|0\\.25|0\\.5|0\\.75)"
+                    + " (B|KiB|MiB|GiB)/s"), "round");
             screenshot("local-traffic");
         } finally {
             done.set(true);

@@ -117,6 +117,33 @@ class CliIT {
             assertThat(out).containsPattern("socks5\\s+0\\.1\\.0-SNAPSHOT\\s+protocol socks5\\s+\\S+plugins/socks5")
                     .containsPattern("http-connect\\s+0\\.1\\.0-SNAPSHOT\\s+protocol httpConnect\\s+\\S+"
                             + "plugins/http-connect");
+            // Columns line up whatever the longest name ("ratelimit-tokenbucket") or list of contributions.
+            List<String> lines = plugins.stdout();
+            for (String column : new String[] {"VERSION", "PROVIDES", "FROM"}) {
+                int at = lines.get(0).indexOf(column);
+                for (String line : lines.subList(1, lines.size())) {
+                    assertThat(line.charAt(at - 1)).as("%s column of: %s", column, line).isEqualTo(' ');
+                    assertThat(line.charAt(at)).as("%s column of: %s", column, line).isNotEqualTo(' ');
+                }
+            }
+        }
+    }
+
+    @Test
+    void userHelpListsEachCommandsFlagsAndAMissingNamePointsAtItsCommandsHelp() throws Exception {
+        try (GatewayProcess help = run("user", "--help")) {
+            assertThat(help.awaitExit(30)).isZero();
+            assertThat(String.join("\n", help.stdout())).contains("gateway user add NAME [--rate=RATE]",
+                    "--password-stdin", "--enable | --disable", "--data-dir=DIR");
+        }
+        try (GatewayProcess add = run("user", "add", "--help")) {
+            assertThat(add.awaitExit(30)).isZero();
+            assertThat(String.join("\n", add.stdout())).containsPattern("--rate=RATE\\s+the user's bandwidth");
+        }
+        try (GatewayProcess missing = run("user", "add")) {
+            assertThat(missing.awaitExit(30)).isEqualTo(2);
+            assertThat(missing.stderr().strip()).isEqualTo(
+                    "gateway: Missing required parameter: 'NAME' (see gateway user add --help)");
         }
     }
 }

@@ -6,6 +6,9 @@ const HISTORY = 60;
 const state = { token: sessionStorage.getItem('relaygate.token'), role: null, socket: null, retry: null,
                 up: [], down: [], users: new Map(), editing: null };
 
+const WRONG_TOKEN = 'That admin token is not the right one. It is in admin.token in the gateway\'s data'
+  + ' directory (printed once, at the first start), or the console token in its configuration.';
+
 function showError(message) {
   const banner = $('error');
   banner.textContent = message;
@@ -24,8 +27,10 @@ async function api(method, path, body) {
   let data = null;
   try { data = text ? JSON.parse(text) : null; } catch (e) { data = { error: text }; }
   if (!response.ok) {
-    if (response.status === 401) logout('The admin token was refused.');
-    throw new Error((data && data.error) || ('HTTP ' + response.status));
+    if (response.status === 401) logout(WRONG_TOKEN);
+    const error = new Error((data && data.error) || ('HTTP ' + response.status));
+    error.status = response.status;
+    throw error;
   }
   return data;
 }
@@ -35,6 +40,29 @@ function formatRate(bytes) {
   let value = bytes, unit = 0;
   while (value >= 1024 && unit < units.length - 1) { value /= 1024; unit++; }
   return (unit === 0 ? value : value.toFixed(value < 10 ? 2 : 1)) + ' ' + units[unit];
+}
+
+// The chart's axis: four steps of 1, 2, 2.5 or 5 times a power of ten of one binary unit, the smallest that holds
+// the peak, so the labels read 2.5 MiB/s, 5 MiB/s… rather than 2.49 MiB/s, 4.99 MiB/s.
+function niceAxis(peak) {
+  const stepFor = (scaled) => {
+    const power = Math.pow(10, Math.floor(Math.log10(scaled)));
+    return [1, 2, 2.5, 5, 10].map((m) => m * power).find((s) => s >= scaled);
+  };
+  let unit = 1;
+  while (peak / unit >= 1024 && unit < 1024 * 1024 * 1024) unit *= 1024;
+  let step = stepFor(peak / unit / 4);
+  // The top tick must stay below 1024 of its unit, or it would print in the next unit with decimals.
+  if (step * 4 >= 1024 && unit < 1024 * 1024 * 1024) { unit *= 1024; step = stepFor(peak / unit / 4); }
+  const ticks = [0, 1, 2, 3, 4].map((i) => i * step * unit);
+  return { max: ticks[4], ticks };
+}
+
+function formatTick(bytes) {
+  const units = ['B/s', 'KiB/s', 'MiB/s', 'GiB/s'];
+  let value = bytes, unit = 0;
+  while (value >= 1024 && unit < units.length - 1) { value /= 1024; unit++; }
+  return String(Math.round(value * 100) / 100) + ' ' + units[unit];
 }
 
 function formatLimit(rate) { return rate === 0 ? 'unlimited' : formatRate(rate); }
@@ -49,7 +77,7 @@ async function login(token) {
   } catch (e) {
     sessionStorage.removeItem('relaygate.token');
     state.token = null;
-    showError('Login failed: ' + e.message);
+    showError(e.status === 401 ? 'Login failed. ' + WRONG_TOKEN : 'Login failed: ' + e.message);
   }
 }
 
@@ -287,19 +315,21 @@ function draw() {
   const g = canvas.getContext('2d');
   g.scale(ratio, ratio);
   g.clearRect(0, 0, width, height);
-  const max = Math.max(1024, ...state.up, ...state.down);
+  const axis = niceAxis(Math.max(1024, ...state.up, ...state.down));
+  const max = axis.max;
   canvas.dataset.max = String(Math.max(0, ...state.up, ...state.down));
+  canvas.dataset.ticks = JSON.stringify(axis.ticks.map(formatTick));
   canvas.dataset.points = String(state.up.length);
   const left = 70, bottom = height - 20, top = 10, right = width - 10;
   g.strokeStyle = '#d9dee7';
   g.fillStyle = '#5d6778';
   g.font = '11px system-ui, sans-serif';
   g.lineWidth = 1;
-  for (let i = 0; i <= 4; i++) {
-    const y = bottom - (bottom - top) * i / 4;
+  axis.ticks.forEach((tick) => {
+    const y = bottom - (bottom - top) * tick / max;
     g.beginPath(); g.moveTo(left, y); g.lineTo(right, y); g.stroke();
-    g.fillText(formatRate(max * i / 4), 4, y + 4);
-  }
+    g.fillText(formatTick(tick), 4, y + 4);
+  });
   const line = (series, color) => {
     g.strokeStyle = color;
     g.lineWidth = 2;

@@ -81,7 +81,9 @@ public final class Main implements Callable<Integer> {
         CommandLine commandLine = new CommandLine(new Main());
         commandLine.setParameterExceptionHandler((e, a) -> {
             PrintWriter err = e.getCommandLine().getErr();
-            err.println("gateway: " + e.getMessage() + " (see gateway --help)");
+            // Point at the help of the command that was wrong, e.g. `gateway user add --help`.
+            err.println("gateway: " + e.getMessage() + " (see " + e.getCommandLine().getCommandSpec().qualifiedName()
+                    + " --help)");
             err.flush();
             return ExitCodes.USAGE;
         });

@@ -21,11 +21,11 @@ final class PluginsCommand implements Callable<Integer> {
     public Integer call() {
         Path dir = pluginsDir != null ? pluginsDir.toAbsolutePath() : Main.home().resolve("plugins");
         List<LoadedPlugin> plugins = PluginLoader.load(dir);
-        System.out.printf("%-16s %-10s %-32s %s%n", "PLUGIN", "VERSION", "PROVIDES", "FROM");
+        Table table = new Table("PLUGIN", "VERSION", "PROVIDES", "FROM");
         for (LoadedPlugin p : plugins) {
-            System.out.printf("%-16s %-10s %-32s %s%n", p.plugin().name(), p.plugin().version(),
-                    String.join(", ", p.contributions()), p.source());
+            table.row(p.plugin().name(), p.plugin().version(), String.join(", ", p.contributions()), p.source());
         }
+        table.print(System.out);
         if (plugins.isEmpty()) {
             System.out.println("(no plugins in " + dir + ")");
         }

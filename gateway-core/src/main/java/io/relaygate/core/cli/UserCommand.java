@@ -37,7 +37,15 @@ import picocli.CommandLine.Parameters;
  * {@code sqlite}), also while a gateway runs on the same data directory.
  */
 @Command(name = "user", mixinStandardHelpOptions = true, description = "Manage user accounts.",
-        footer = {"", "RATE is bytes per second, plain or with a unit: 1500, 64KiB, 1MiB, 10MB; 0 is unlimited."})
+        footer = {"", "Commands and their flags (each also takes --config=FILE and --data-dir=DIR; see"
+                + " gateway user COMMAND --help):",
+            "  gateway user add NAME [--rate=RATE] [--disabled] [--password-stdin]",
+            "  gateway user list",
+            "  gateway user show NAME",
+            "  gateway user set NAME [--rate=RATE] [--enable | --disable] [--password-stdin]",
+            "  gateway user del NAME",
+            "", "RATE is bytes per second, plain or with a unit: 1500, 64KiB, 1MiB, 10MB; 0 is unlimited.",
+            "Without --password-stdin, add asks for the password on the terminal."})
 final class UserCommand implements java.util.concurrent.Callable<Integer> {
 
     @picocli.CommandLine.Spec
@@ -52,7 +60,9 @@ final class UserCommand implements java.util.concurrent.Callable<Integer> {
 
     @Command(name = "add", mixinStandardHelpOptions = true, description = "Add a user.")
     int add(@Mixin SharedOptions shared, @Parameters(paramLabel = "NAME") String name,
-            @Option(names = "--rate", paramLabel = "RATE", defaultValue = "0") String rate,
+            @Option(names = "--rate", paramLabel = "RATE", defaultValue = "0", description = "the user's bandwidth"
+                    + " over both directions and all their tunnels, bytes/s or with a unit (1MiB); 0 (the default)"
+                    + " is unlimited") String rate,
             @Option(names = "--disabled", description = "create the account disabled") boolean disabled,
             @Option(names = "--password-stdin", description = "read the password from the first line of standard"
                     + " input instead of prompting") boolean passwordStdin) {
@@ -69,12 +79,12 @@ final class UserCommand implements java.util.concurrent.Callable<Integer> {
     @Command(name = "list", mixinStandardHelpOptions = true, description = "List the users (no secrets).")
     int list(@Mixin SharedOptions shared) {
         return withStore(shared, (store, config) -> {
-            System.out.printf("%-24s %12s %-8s %14s %14s  %s%n", "NAME", "RATE", "ENABLED", "BYTES_UP", "BYTES_DOWN",
-                    "UPDATED");
+            Table table = new Table("NAME", "RATE>", "ENABLED", "BYTES_UP>", "BYTES_DOWN>", "UPDATED");
             for (Account a : store.list()) {
-                System.out.printf("%-24s %12d %-8s %14d %14d  %s%n", a.name(), a.rate(), a.enabled() ? "yes" : "no",
-                        a.bytesUp(), a.bytesDown(), DateTimeFormatter.ISO_INSTANT.format(a.updated()));
+                table.row(a.name(), a.rate(), a.enabled() ? "yes" : "no", a.bytesUp(), a.bytesDown(),
+                        DateTimeFormatter.ISO_INSTANT.format(a.updated()));
             }
+            table.print(System.out);
             return ExitCodes.OK;
         });
     }
@@ -98,15 +108,17 @@ final class UserCommand implements java.util.concurrent.Callable<Integer> {
 
     /** --enable and --disable exclude each other. */
     static final class Enablement {
-        @Option(names = "--enable", required = true)
+        @Option(names = "--enable", required = true, description = "let the user log in again")
         boolean enable;
-        @Option(names = "--disable", required = true)
+        @Option(names = "--disable", required = true, description = "refuse the user's logins and close their live"
+                + " tunnels")
         boolean disable;
     }
 
     @Command(name = "set", mixinStandardHelpOptions = true, description = "Change a user's rate, state or password.")
     int set(@Mixin SharedOptions shared, @Parameters(paramLabel = "NAME") String name,
-            @Option(names = "--rate", paramLabel = "RATE") String rate,
+            @Option(names = "--rate", paramLabel = "RATE", description = "a new bandwidth, bytes/s or with a unit"
+                    + " (1MiB); 0 is unlimited; live tunnels follow within a second") String rate,
             @ArgGroup(exclusive = true) Enablement enablement,
             @Option(names = "--password-stdin", description = "set a new password, read from the first line of"
                     + " standard input") boolean passwordStdin) {
