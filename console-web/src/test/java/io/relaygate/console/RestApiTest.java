@@ -289,6 +289,19 @@ class RestApiTest {
     }
 
     @Test
+    void theConsoleIsNeverATunnelsDestinationEvenWhenLoopbackIsAllowed() throws Exception {
+        // The fixture's remote allows 127.0.0.1/32, where its console listens too.
+        ConsoleFixture console = closer.track(ConsoleFixture.remote(data));
+        console.send("POST", "/api/users", "{\"name\":\"alice\",\"password\":\"pw\"}");
+        TestOrigin echo = closer.track(TestOrigin.start(TestOrigin.echo()));
+        console.tunnel("alice", "pw", echo.port()).close();
+        int consolePort = java.net.URI.create(console.base()).getPort();
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> console.tunnel("alice", "pw", consolePort))
+                .hasMessageContaining("tunnel refused");
+        assertThat(console.gateway.stats().tunnelFailures()).containsKey("NOT_ALLOWED");
+    }
+
+    @Test
     void statusAndMetricsReportTheGateway() throws Exception {
         ConsoleFixture console = closer.track(ConsoleFixture.remote(data));
         JsonNode status = json(console.send("GET", "/api/status", null));

@@ -257,7 +257,8 @@ public final class Dialer {
             }
             done = true;
             if (outcome == TunnelOutcome.NOT_ALLOWED) {
-                refusals.refused(destination, reason, policy != DestinationPolicy.OPEN);
+                refusals.refused(destination, reason.replaceFirst("^destination not allowed: ", ""),
+                        policy != DestinationPolicy.OPEN);
             }
             if (timer != null) {
                 timer.cancel();

@@ -113,7 +113,13 @@ class LinkChainTest {
     void theRemotesPolicyRefusesLoopbackUnlessAllowListed() throws Exception {
         TestOrigin echo = closer.track(TestOrigin.start(TestOrigin.echo()));
         Gateway strict = remote();
+        io.relaygate.testkit.LogCapture policyLog = closer.track(io.relaygate.testkit.LogCapture.of(
+                "io.relaygate.policy"));
         assertThat(replyCode(local(strict, "alice", "secret"), echo.port())).isEqualTo(2);
+        assertThat(replyCode(local(strict, "alice", "secret"), echo.port())).isEqualTo(2);
+        // The operator learns why, once per destination a minute, without reading the access log.
+        assertThat(policyLog.linesContaining("destination 127.0.0.1:" + echo.port() + " refused: loopback"))
+                .singleElement().asString().contains("--allow-destination");
         assertThat(echo.accepted()).isZero();
         assertThat(replyCode(local(strict, "alice", "secret"), strict.address("link").getPort()))
                 .as("the remote's own link port").isEqualTo(2);
