@@ -10,6 +10,7 @@ import io.relaygate.testkit.Sockets;
 import io.relaygate.testkit.TestOrigin;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
@@ -299,6 +300,32 @@ class RestApiTest {
         org.assertj.core.api.Assertions.assertThatThrownBy(() -> console.tunnel("alice", "pw", consolePort))
                 .hasMessageContaining("tunnel refused");
         assertThat(console.gateway.stats().tunnelFailures()).containsKey("NOT_ALLOWED");
+    }
+
+    @Test
+    void metricsKeepABoundedSetOfLabelValuesWhateverClientsSend() throws Exception {
+        ConsoleFixture console = closer.track(ConsoleFixture.remote(data));
+        java.util.Random random = new java.util.Random(9);
+        InetSocketAddress direct = console.gateway.address("direct");
+        for (int i = 0; i < 300; i++) {
+            byte[] garbage = new byte[1 + random.nextInt(40)];
+            random.nextBytes(garbage);
+            if (i % 2 == 0) {
+                garbage[0] = 5;     // past detection, into the SOCKS5 parser
+            }
+            try (Socket socket = new Socket(direct.getAddress(), direct.getPort())) {
+                socket.setSoTimeout(5_000);
+                socket.getOutputStream().write(garbage);
+                socket.shutdownOutput();
+                socket.getInputStream().readAllBytes();
+            } catch (java.io.IOException reset) {
+                // a reset is one of the answers to garbage
+            }
+        }
+        Await.until("all counted", Duration.ofSeconds(5), () -> console.gateway.stats().openConnections() == 0);
+        long series = console.send("GET", "/metrics", null).body().lines()
+                .filter(line -> line.startsWith("relaygate_handshake_failures_total{")).count();
+        assertThat(series).isBetween(1L, 65L);
     }
 
     @Test

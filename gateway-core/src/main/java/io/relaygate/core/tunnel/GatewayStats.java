@@ -103,8 +103,22 @@ public final class GatewayStats {
         bytesDown.add(n);
     }
 
+    /**
+     * Reasons become label values of {@code /metrics}, where every distinct value is a series kept forever: past this
+     * many the rest are counted as {@link #OTHER_REASON}, whatever clients or plugins make the reasons say.
+     */
+    static final int MAX_REASONS = 64;
+    /** The reason every failure beyond {@link #MAX_REASONS} distinct ones is counted under. */
+    public static final String OTHER_REASON = "other";
+
     void handshakeFailed(String reason) {
-        handshakeFailures.computeIfAbsent(reason, k -> new LongAdder()).increment();
+        LongAdder counter = handshakeFailures.get(reason);
+        if (counter == null) {
+            counter = handshakeFailures.size() >= MAX_REASONS
+                    ? handshakeFailures.computeIfAbsent(OTHER_REASON, k -> new LongAdder())
+                    : handshakeFailures.computeIfAbsent(reason, k -> new LongAdder());
+        }
+        counter.increment();
     }
 
     void tunnelFailed(String outcome) {

@@ -64,7 +64,8 @@ final class InboundConnection implements IoHandler, HandshakeSession {
         try {
             key = loop.register(channel, SelectionKey.OP_READ, this);
         } catch (IOException | RuntimeException e) {
-            fail("register failed: " + e);
+            services.debug("{}: register failed: {}", record, e);
+            fail("register failed");
             return;
         }
         // Absolute: set once at accept and never extended, so a client that drips bytes cannot hold the fd longer.
@@ -162,7 +163,8 @@ final class InboundConnection implements IoHandler, HandshakeSession {
         try {
             flushOut();
         } catch (IOException e) {
-            fail("write failed: " + e.getMessage());
+            services.debug("{}: write failed: {}", record, e.getMessage());
+            fail("write failed");
         }
     }
 
