@@ -189,12 +189,17 @@ class SqliteAccountStoreTest {
             });
             holder.start();
             assertThat(locked.await(5, TimeUnit.SECONDS)).isTrue();
+            java.util.concurrent.atomic.AtomicBoolean released = new java.util.concurrent.atomic.AtomicBoolean();
             Thread releaser = new Thread(() -> {
+                // The other process holds the lock for 300 ms: long enough that a writer that did not wait would
+                // return before it is released.
                 java.util.concurrent.locks.LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(300));
+                released.set(true);
                 release.countDown();
             });
             releaser.start();
             store.create(account("frank", "pw", 0));        // waits out the lock within the busy timeout
+            assertThat(released).as("the write completed only after the other process let go").isTrue();
             assertThat(store.find("frank")).isPresent();
             holder.join();
         }
