@@ -21,6 +21,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 import org.openqa.selenium.By;
@@ -45,7 +46,8 @@ class ConsolePageBrowserTest {
 
     @TempDir
     Path data;
-    private final Closer closer = new Closer();
+    @RegisterExtension
+    final Closer closer = new Closer();
     private WebDriver browser;
     private WebDriverWait wait;
 
@@ -79,8 +81,7 @@ class ConsolePageBrowserTest {
         if (browser != null) {
             browser.quit();
         }
-        closer.close();
-    }
+        }
 
     private void screenshot(String name) throws Exception {
         File shot = ((ChromeDriver) browser).getScreenshotAs(OutputType.FILE);

@@ -2,9 +2,14 @@ package io.relaygate.testkit;
 
 import java.util.ArrayList;
 import java.util.List;
+import org.junit.jupiter.api.extension.AfterEachCallback;
+import org.junit.jupiter.api.extension.ExtensionContext;
 
-/** Closes what a test opened, last opened first; a test holds one and closes it in {@code @AfterEach}. */
-public final class Closer implements AutoCloseable {
+/**
+ * Closes what a test opened, last opened first. Register it as a field, and it closes everything after each test:
+ * <pre>{@code @RegisterExtension final Closer closer = new Closer();}</pre>
+ */
+public final class Closer implements AutoCloseable, AfterEachCallback {
 
     private final List<AutoCloseable> resources = new ArrayList<>();
 
@@ -12,6 +17,11 @@ public final class Closer implements AutoCloseable {
     public <T extends AutoCloseable> T track(T resource) {
         resources.add(0, resource);
         return resource;
+    }
+
+    @Override
+    public void afterEach(ExtensionContext context) throws Exception {
+        close();
     }
 
     @Override

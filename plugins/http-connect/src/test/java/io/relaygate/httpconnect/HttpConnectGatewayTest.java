@@ -22,20 +22,17 @@ import java.util.Base64;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.Timeout;
 
 /** HTTP CONNECT through a real in-process gateway over loopback sockets. */
 @Timeout(60)
 class HttpConnectGatewayTest {
 
-    private final Closer closer = new Closer();
+    @RegisterExtension
+    final Closer closer = new Closer();
 
-    @AfterEach
-    void closeAll() throws Exception {
-        closer.close();
-    }
 
     private <T extends AutoCloseable> T track(T resource) {
         return closer.track(resource);

@@ -13,17 +13,17 @@ import io.relaygate.testkit.MemoryAccounts;
 import io.relaygate.testkit.Socks5Client;
 import io.relaygate.testkit.Sockets;
 import io.relaygate.testkit.TestGateway;
+import io.relaygate.testkit.TestChain;
 import io.relaygate.testkit.TestOrigin;
 import java.io.DataInputStream;
 import java.io.IOException;
 import java.net.Socket;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -33,29 +33,23 @@ class LinkChainTest {
 
     @TempDir
     Path data;
-    private final Closer closer = new Closer();
-
-    @AfterEach
-    void closeAll() throws Exception {
-        closer.close();
-    }
-
+    @RegisterExtension
+    final Closer closer = new Closer();
     private final MemoryAccounts accounts = new MemoryAccounts();
 
+    private TestChain chain() {
+        return new TestChain(closer, List.of(new Socks5Plugin(), accounts, new TokenBucketPlugin()),
+                List.of(new Socks5Plugin()), data);
+    }
+
     private Gateway remote(String... extra) {
-        List<String> settings = new ArrayList<>(List.of("role", "remote", "accountStore", "memory",
-                "plugins.memory.users", "alice:secret,carol:pw:disabled", "dataDir", data.toString(),
-                "passwordIterations", "64"));
+        List<String> settings = new ArrayList<>(List.of("plugins.memory.users", "alice:secret,carol:pw:disabled"));
         settings.addAll(List.of(extra));
-        return closer.track(TestGateway.start(List.<GatewayPlugin>of(new Socks5Plugin(), accounts, new TokenBucketPlugin()),
-                settings.toArray(String[]::new)));
+        return chain().remote(settings.toArray(String[]::new));
     }
 
     private Gateway local(Gateway remote, String user, String password) {
-        return closer.track(Gateway.builder(TestGateway.config("remote", "127.0.0.1:"
-                        + remote.address("link").getPort(), "user", user))
-                .plugins(List.of(new Socks5Plugin())).linkPassword(password.getBytes(StandardCharsets.UTF_8))
-                .start());
+        return chain().local(remote, user, password);
     }
 
     private static int replyCode(Gateway local, int port) throws IOException {

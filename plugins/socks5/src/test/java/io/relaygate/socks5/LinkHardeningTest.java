@@ -5,14 +5,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.relaygate.core.Gateway;
 import io.relaygate.core.link.Frames;
 import io.relaygate.ratelimit.TokenBucketPlugin;
-import io.relaygate.spi.GatewayPlugin;
 import io.relaygate.testkit.Await;
 import io.relaygate.testkit.Closer;
 import io.relaygate.testkit.LinkClient;
 import io.relaygate.testkit.LogCapture;
 import io.relaygate.testkit.MemoryAccounts;
 import io.relaygate.testkit.Socks5Client;
-import io.relaygate.testkit.TestGateway;
+import io.relaygate.testkit.TestChain;
 import io.relaygate.testkit.TestOrigin;
 import java.io.DataInputStream;
 import java.io.IOException;
@@ -33,8 +32,8 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -48,28 +47,25 @@ class LinkHardeningTest {
 
     @TempDir
     Path data;
-    private final Closer closer = new Closer();
+    @RegisterExtension
+    final Closer closer = new Closer();
     private final MemoryAccounts accounts = new MemoryAccounts();
 
-    @AfterEach
-    void closeAll() throws Exception {
-        closer.close();
+
+    private TestChain chain() {
+        return new TestChain(closer, List.of(new Socks5Plugin(), accounts, new TokenBucketPlugin()),
+                List.of(new Socks5Plugin()), data);
     }
 
     private Gateway remote(String... extra) {
-        List<String> settings = new ArrayList<>(List.of("role", "remote", "accountStore", "memory",
-                "plugins.memory.users", "alice:secret,bob:pw", "dataDir", data.toString(),
-                "passwordIterations", "64", "allowDestination", "127.0.0.1/32"));
+        List<String> settings = new ArrayList<>(List.of("plugins.memory.users", "alice:secret,bob:pw",
+                "allowDestination", "127.0.0.1/32"));
         settings.addAll(List.of(extra));
-        return closer.track(TestGateway.start(List.<GatewayPlugin>of(new Socks5Plugin(), accounts,
-                new TokenBucketPlugin()), settings.toArray(String[]::new)));
+        return chain().remote(settings.toArray(String[]::new));
     }
 
     private Gateway local(Gateway remote, String user, String password) {
-        return closer.track(Gateway.builder(TestGateway.config("remote", "127.0.0.1:"
-                        + remote.address("link").getPort(), "user", user))
-                .plugins(List.of(new Socks5Plugin())).linkPassword(password.getBytes(StandardCharsets.UTF_8))
-                .start());
+        return chain().local(remote, user, password);
     }
 
     /** {@return the SOCKS5 reply code of a tunnel through {@code local}, after an echo when it succeeded} */

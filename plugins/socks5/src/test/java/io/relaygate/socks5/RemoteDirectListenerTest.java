@@ -21,8 +21,8 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -32,12 +32,9 @@ class RemoteDirectListenerTest {
 
     @TempDir
     Path data;
-    private final Closer closer = new Closer();
+    @RegisterExtension
+    final Closer closer = new Closer();
 
-    @AfterEach
-    void closeAll() throws Exception {
-        closer.close();
-    }
 
     private Gateway remote(MemoryAccounts accounts, String... extra) {
         List<String> settings = new ArrayList<>(List.of("role", "remote", "accountStore", "memory",

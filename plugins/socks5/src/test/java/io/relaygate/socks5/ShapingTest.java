@@ -26,8 +26,8 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -44,13 +44,10 @@ class ShapingTest {
 
     @TempDir
     Path data;
-    private final Closer closer = new Closer();
+    @RegisterExtension
+    final Closer closer = new Closer();
     private final MemoryAccounts accounts = new MemoryAccounts();
 
-    @AfterEach
-    void closeAll() throws Exception {
-        closer.close();
-    }
 
     private Gateway remote() {
         return closer.track(TestGateway.start(List.<GatewayPlugin>of(new Socks5Plugin(), accounts,

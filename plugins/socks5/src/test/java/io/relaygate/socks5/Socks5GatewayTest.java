@@ -29,20 +29,17 @@ import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.Timeout;
 
 /** SOCKS5 through a real in-process gateway over loopback sockets: the bad-input and fault rows that need sockets. */
 @Timeout(60)
 class Socks5GatewayTest {
 
-    private final Closer closer = new Closer();
+    @RegisterExtension
+    final Closer closer = new Closer();
 
-    @AfterEach
-    void closeAll() throws Exception {
-        closer.close();
-    }
 
     private <T extends AutoCloseable> T track(T resource) {
         return closer.track(resource);
