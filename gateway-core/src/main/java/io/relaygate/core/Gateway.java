@@ -12,7 +12,7 @@ import io.relaygate.core.reactor.EventLoop;
 import io.relaygate.core.tunnel.AuthDamper;
 import io.relaygate.core.tunnel.ConnectionLimits;
 import io.relaygate.core.tunnel.Connector;
-import io.relaygate.core.tunnel.DestinationPolicy;
+import io.relaygate.core.policy.DestinationPolicy;
 import io.relaygate.core.tunnel.Dialer;
 import io.relaygate.core.tunnel.GatewayStats;
 import io.relaygate.core.tunnel.LinkSecret;

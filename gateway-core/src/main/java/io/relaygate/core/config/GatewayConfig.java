@@ -8,7 +8,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import io.relaygate.core.tunnel.DestinationPolicy;
+import io.relaygate.core.policy.DestinationPolicy;
 import java.util.Locale;
 
 /**

@@ -1,4 +1,4 @@
-package io.relaygate.core.tunnel;
+package io.relaygate.core.policy;
 
 import java.net.Inet4Address;
 import java.net.Inet6Address;
