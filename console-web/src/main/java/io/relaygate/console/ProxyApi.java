@@ -33,7 +33,7 @@ final class ProxyApi {
         AdminApi.Snapshot now = admin.snapshot();
         ObjectNode status = json.createObjectNode();
         status.put("role", admin.context().role().name().toLowerCase(java.util.Locale.ROOT));
-        AdminApi.ProxyControl proxy = admin.proxy();
+        AdminApi.ProxyControl proxy = admin.proxy().orElse(null);
         status.put("running", proxy == null || proxy.running());
         ObjectNode listeners = status.putObject("listeners");
         now.listeners().forEach((name, address) -> listeners.put(name, ConsoleServer.hostPort(address)));
@@ -99,11 +99,8 @@ final class ProxyApi {
     }
 
     private AdminApi.ProxyControl localOnly() {
-        AdminApi.ProxyControl proxy = admin.proxy();
-        if (proxy == null) {
-            throw new HttpResponseException(409, "only the local role has a proxy to control");
-        }
-        return proxy;
+        return admin.proxy().orElseThrow(() -> new HttpResponseException(409,
+                "only the local role has a proxy to control"));
     }
 
     private void running(Context ctx, AdminApi.ProxyControl proxy) {

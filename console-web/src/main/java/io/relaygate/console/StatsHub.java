@@ -139,8 +139,8 @@ final class StatsHub implements AutoCloseable {
                 last == null ? 0 : Math.round((now.bytesDown() - last.bytesDown()) / seconds));
         message.put("openConnections", now.openConnections());
         message.put("openTunnels", now.openTunnels());
-        if (admin.proxy() != null) {
-            message.put("running", admin.proxy().running());
+        if (admin.proxy().isPresent()) {
+            message.put("running", admin.proxy().get().running());
         }
         Map<String, AdminApi.Principal> before = new HashMap<>();
         if (last != null) {

@@ -41,11 +41,8 @@ final class UsersApi {
     }
 
     private AccountStore store() {
-        AccountStore store = admin.accounts();
-        if (store == null) {
-            throw new HttpResponseException(409, "this gateway has no account store (set accountStore)");
-        }
-        return store;
+        return admin.accounts().orElseThrow(() -> new HttpResponseException(409,
+                "this gateway has no account store (set accountStore)"));
     }
 
     void list(Context ctx) {

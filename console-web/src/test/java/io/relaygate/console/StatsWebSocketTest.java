@@ -266,8 +266,8 @@ class StatsWebSocketTest {
         }
 
         @Override
-        public io.relaygate.spi.AccountStore accounts() {
-            return null;
+        public java.util.Optional<io.relaygate.spi.AccountStore> accounts() {
+            return java.util.Optional.empty();
         }
 
         @Override
@@ -276,8 +276,8 @@ class StatsWebSocketTest {
         }
 
         @Override
-        public ProxyControl proxy() {
-            return null;
+        public java.util.Optional<ProxyControl> proxy() {
+            return java.util.Optional.empty();
         }
     }
 }

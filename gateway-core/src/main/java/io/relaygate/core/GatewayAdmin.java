@@ -56,8 +56,8 @@ final class GatewayAdmin implements AdminApi {
     }
 
     @Override
-    public AccountStore accounts() {
-        return gateway.accountStore();
+    public java.util.Optional<AccountStore> accounts() {
+        return java.util.Optional.ofNullable(gateway.accountStore());
     }
 
     @Override
@@ -67,8 +67,8 @@ final class GatewayAdmin implements AdminApi {
     }
 
     @Override
-    public ProxyControl proxy() {
-        return proxy;
+    public java.util.Optional<ProxyControl> proxy() {
+        return java.util.Optional.ofNullable(proxy);
     }
 
     private final class LocalProxy implements ProxyControl {

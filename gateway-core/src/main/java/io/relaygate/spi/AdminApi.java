@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * What a console may see and do in a running gateway. Thread-safe; every method returns at once except where it
@@ -17,14 +18,14 @@ public interface AdminApi {
     /** {@return the counters now; cheap, meant to be polled about once a second} */
     Snapshot snapshot();
 
-    /** {@return the account store, or null when the gateway has none (a local proxy without client logins)} */
-    AccountStore accounts();
+    /** {@return the account store; empty when the gateway has none (a local proxy without client logins)} */
+    Optional<AccountStore> accounts();
 
     /** {@return a new SCRAM credential for {@code password} at the configured iteration count; blocking (PBKDF2)} */
     ScramCredential credential(byte[] password);
 
-    /** {@return the local proxy's controls, or null on the remote role} */
-    ProxyControl proxy();
+    /** {@return the local proxy's controls; empty on the remote role} */
+    Optional<ProxyControl> proxy();
 
     /**
      * The gateway's counters at one moment.

@@ -3,6 +3,7 @@ package io.relaygate.core.tunnel;
 import io.relaygate.core.policy.DestinationPolicy;
 import io.relaygate.core.reactor.EventLoop;
 import io.relaygate.core.reactor.IoHandler;
+import io.relaygate.core.reactor.Offload;
 import io.relaygate.core.reactor.Timer;
 import io.relaygate.spi.Destination;
 import io.relaygate.spi.Resolver;
@@ -21,7 +22,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Set;
 import java.util.concurrent.Executor;
-import java.util.concurrent.RejectedExecutionException;
 
 /**
  * Resolves a destination off the loop and connects to each of its addresses in turn, each attempt bounded by the
@@ -133,28 +133,18 @@ public final class Dialer {
                 return;
             }
             timer = loop.schedule(dnsTimeoutNanos, () -> finish(TunnelOutcome.TIMED_OUT, "name resolution timed out"));
-            try {
-                blocking.execute(this::resolve);
-            } catch (RejectedExecutionException e) {
-                finish(TunnelOutcome.GENERAL_FAILURE, "resolver overloaded");
-            }
-        }
-
-        private void resolve() {
-            List<InetAddress> result;
-            try {
-                result = resolver.resolve(destination.host());
+            boolean accepted = Offload.submit(blocking, loop, () -> {
+                List<InetAddress> result = resolver.resolve(destination.host());
                 if (result.isEmpty()) {
                     throw new UnknownHostException("no address");
                 }
-            } catch (UnknownHostException e) {
-                loop.execute(() -> finish(TunnelOutcome.HOST_UNREACHABLE, "name did not resolve"));
-                return;
-            } catch (RuntimeException e) {
-                loop.execute(() -> finish(TunnelOutcome.GENERAL_FAILURE, "resolver failed: " + e));
-                return;
+                return () -> resolved(result);
+            }, e -> finish(e instanceof UnknownHostException ? TunnelOutcome.HOST_UNREACHABLE
+                    : TunnelOutcome.GENERAL_FAILURE, e instanceof UnknownHostException ? "name did not resolve"
+                    : "resolver failed: " + e));
+            if (!accepted) {
+                finish(TunnelOutcome.GENERAL_FAILURE, "resolver overloaded");
             }
-            loop.execute(() -> resolved(result));
         }
 
         private void resolved(List<InetAddress> result) {

@@ -2,6 +2,7 @@ package io.relaygate.core.tunnel;
 
 import io.relaygate.core.reactor.EventLoop;
 import io.relaygate.core.reactor.IoHandler;
+import io.relaygate.core.reactor.Offload;
 import io.relaygate.core.reactor.Timer;
 import io.relaygate.spi.AuthResult;
 import io.relaygate.spi.Destination;
@@ -15,7 +16,6 @@ import java.nio.ByteBuffer;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.SocketChannel;
 import java.util.List;
-import java.util.concurrent.RejectedExecutionException;
 import java.util.function.Consumer;
 
 /**
@@ -186,28 +186,27 @@ final class InboundConnection implements IoHandler, HandshakeSession {
         }
         long delay = verdict == AuthDamper.Verdict.DELAY ? AuthDamper.DELAY_NANOS : 0;
         byte[] copy = password.clone();
-        try {
-            services.blocking().execute(() -> {
-                AuthResult outcome = services.verifier().verify(user, copy);
-                if (outcome == AuthResult.REJECTED) {
-                    services.damper().failed(client.getAddress(), user);
-                    long dropped = services.damper().logAllowance();
-                    if (dropped >= 0) {
-                        authLog.info("{} from {}: authentication failed for user {}{}", record.protocol,
-                                LogText.address(client), LogText.escape(user), LogBudget.note(dropped));
-                    }
-                } else if (outcome == AuthResult.OK) {
-                    services.damper().succeeded(client.getAddress(), user);
+        boolean accepted = Offload.submit(services.blocking(), loop, () -> {
+            AuthResult outcome = services.verifier().verify(user, copy);
+            if (outcome == AuthResult.REJECTED) {
+                services.damper().failed(client.getAddress(), user);
+                long dropped = services.damper().logAllowance();
+                if (dropped >= 0) {
+                    authLog.info("{} from {}: authentication failed for user {}{}", record.protocol,
+                            LogText.address(client), LogText.escape(user), LogBudget.note(dropped));
                 }
-                loop.execute(() -> {
-                    if (delay > 0) {
-                        loop.schedule(delay, () -> authenticated(user, outcome, result));
-                    } else {
-                        authenticated(user, outcome, result);
-                    }
-                });
-            });
-        } catch (RejectedExecutionException e) {
+            } else if (outcome == AuthResult.OK) {
+                services.damper().succeeded(client.getAddress(), user);
+            }
+            return () -> {
+                if (delay > 0) {
+                    loop.schedule(delay, () -> authenticated(user, outcome, result));
+                } else {
+                    authenticated(user, outcome, result);
+                }
+            };
+        }, e -> authenticated(user, AuthResult.UNAVAILABLE, result));
+        if (!accepted) {
             loop.execute(() -> authenticated(user, AuthResult.UNAVAILABLE, result));
         }
     }

@@ -8,6 +8,7 @@ import io.relaygate.core.link.LinkProtocolException;
 import io.relaygate.core.link.ScramClient;
 import io.relaygate.core.reactor.EventLoop;
 import io.relaygate.core.reactor.IoHandler;
+import io.relaygate.core.reactor.Offload;
 import io.relaygate.core.reactor.Timer;
 import io.relaygate.spi.Destination;
 import io.relaygate.spi.TunnelOutcome;
@@ -18,7 +19,6 @@ import java.nio.channels.SocketChannel;
 import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.concurrent.Executor;
-import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -350,22 +350,15 @@ public final class LinkConnector implements Connector {
             step = Step.OUTCOME;
             key.interestOps(0);
             // The first link derives the key (PBKDF2): never on the loop.
-            try {
-                blocking.execute(() -> {
-                    byte[] proof;
-                    try {
-                        proof = scram.proof(ByteBuffer.wrap(copy));
-                    } catch (LinkProtocolException e) {
-                        loop.execute(() -> fail(TunnelOutcome.GENERAL_FAILURE, e.getMessage()));
-                        return;
+            boolean accepted = Offload.submit(blocking, loop, () -> {
+                byte[] proof = scram.proof(ByteBuffer.wrap(copy));
+                return () -> {
+                    if (step == Step.OUTCOME) {
+                        send(Frames.frame(Frames.CLIENT_PROOF, 0, proof));
                     }
-                    loop.execute(() -> {
-                        if (step == Step.OUTCOME) {
-                            send(Frames.frame(Frames.CLIENT_PROOF, 0, proof));
-                        }
-                    });
-                });
-            } catch (RejectedExecutionException e) {
+                };
+            }, e -> fail(TunnelOutcome.GENERAL_FAILURE, e.getMessage()));
+            if (!accepted) {
                 fail(TunnelOutcome.GENERAL_FAILURE, "overloaded");
             }
         }

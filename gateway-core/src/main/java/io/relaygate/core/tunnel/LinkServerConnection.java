@@ -7,6 +7,7 @@ import io.relaygate.core.link.LinkProtocolException;
 import io.relaygate.core.link.ScramServer;
 import io.relaygate.core.reactor.EventLoop;
 import io.relaygate.core.reactor.IoHandler;
+import io.relaygate.core.reactor.Offload;
 import io.relaygate.core.reactor.Timer;
 import io.relaygate.spi.Destination;
 import io.relaygate.spi.TunnelOutcome;
@@ -15,7 +16,6 @@ import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.SocketChannel;
-import java.util.concurrent.RejectedExecutionException;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -165,39 +165,35 @@ final class LinkServerConnection implements IoHandler, FrameDecoder.Handler {
             refuseDamped();
             return;
         }
-        try {
-            // The account lookup is JDBC: off the loop.
-            services.blocking().execute(() -> {
-                byte[] challenge;
-                try {
-                    challenge = scram.challenge(ByteBuffer.wrap(hello));
-                } catch (LinkProtocolException e) {
-                    loop.execute(() -> protocolError(e));
-                    return;
-                } catch (RuntimeException e) {
-                    log.warn("link from {}: the account store failed: {}", LogText.address(client), e.toString());
-                    loop.execute(() -> closeAfter(Frames.error(Frames.ERROR_OVERLOADED, "account store unavailable")));
+        // The account lookup is JDBC: off the loop.
+        boolean accepted = Offload.submit(services.blocking(), loop, () -> {
+            byte[] challenge = scram.challenge(ByteBuffer.wrap(hello));
+            AuthDamper.Verdict verdict = services.damper().check(client.getAddress(), scram.user());
+            return () -> {
+                if (step != Step.PROOF) {
                     return;
                 }
-                AuthDamper.Verdict verdict = services.damper().check(client.getAddress(), scram.user());
-                loop.execute(() -> {
-                    if (step != Step.PROOF) {
-                        return;
-                    }
-                    if (verdict == AuthDamper.Verdict.REFUSE) {
-                        refuseDamped();
-                    } else if (verdict == AuthDamper.Verdict.DELAY) {
-                        loop.schedule(AuthDamper.DELAY_NANOS, () -> {
-                            if (step == Step.PROOF) {
-                                send(Frames.frame(Frames.SERVER_CHALLENGE, 0, challenge));
-                            }
-                        });
-                    } else {
-                        send(Frames.frame(Frames.SERVER_CHALLENGE, 0, challenge));
-                    }
-                });
-            });
-        } catch (RejectedExecutionException e) {
+                if (verdict == AuthDamper.Verdict.REFUSE) {
+                    refuseDamped();
+                } else if (verdict == AuthDamper.Verdict.DELAY) {
+                    loop.schedule(AuthDamper.DELAY_NANOS, () -> {
+                        if (step == Step.PROOF) {
+                            send(Frames.frame(Frames.SERVER_CHALLENGE, 0, challenge));
+                        }
+                    });
+                } else {
+                    send(Frames.frame(Frames.SERVER_CHALLENGE, 0, challenge));
+                }
+            };
+        }, e -> {
+            if (e instanceof LinkProtocolException protocolViolation) {
+                protocolError(protocolViolation);
+            } else {
+                log.warn("link from {}: the account store failed: {}", LogText.address(client), e.toString());
+                closeAfter(Frames.error(Frames.ERROR_OVERLOADED, "account store unavailable"));
+            }
+        });
+        if (!accepted) {
             closeAfter(Frames.error(Frames.ERROR_OVERLOADED, "overloaded"));
         }
     }
