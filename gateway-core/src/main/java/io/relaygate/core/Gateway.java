@@ -86,8 +86,9 @@ public final class Gateway implements AutoCloseable {
     private Gateway(Builder builder) {
         this.config = builder.config;
         this.remoteRole = config.role() == GatewayContext.Role.REMOTE;
-        if (!remoteRole && config.remote() != null && builder.linkPassword.length == 0) {
-            throw new ConfigError("no password for user " + config.user() + " on the remote gateway (expected:"
+        if (config.roleConfig() instanceof GatewayConfig.LocalConfig local && local.remote() != null
+                && builder.linkPassword.length == 0) {
+            throw new ConfigError("no password for user " + local.user() + " on the remote gateway (expected:"
                     + " GATEWAY_PASSWORD in the environment, or --password-file)");
         }
         DataDirectory.secure(config.dataDir());
@@ -115,13 +116,15 @@ public final class Gateway implements AutoCloseable {
         this.pool = new BufferPool(reactor.bufferSize(), reactor.maxPooledBuffers());
         GatewayConfig.Timeouts timeouts = config.timeouts();
         this.dialer = new Dialer(parts.resolver(), blocking, timeouts.dns(), timeouts.connect(),
-                remoteRole ? DestinationPolicy.restrictive(config.allowDestinations()) : DestinationPolicy.OPEN);
+                remoteRole ? DestinationPolicy.restrictive(config.remoteRole().allowDestinations())
+                        : DestinationPolicy.OPEN);
         Connector connector = Connector.direct(dialer);
         this.links = remoteRole ? null : new LocalLinks(config, new Dialer(parts.resolver(), blocking,
                 timeouts.dns(), timeouts.connect()), blocking, connector, builder.linkPassword);
         this.sessions = remoteRole ? new UserSessions() : null;
         this.shaping = remoteRole ? Shaping.perUser(parts.limiter())
-                : parts.limiter() != null ? Shaping.overall(parts.limiter(), config.rateLimit()) : Shaping.none();
+                : parts.limiter() != null ? Shaping.overall(parts.limiter(), config.local().rateLimit())
+                : Shaping.none();
         this.services = new TunnelServices(pool, stats, limits, timeouts, links != null ? links.connector()
                 : connector, new PasswordVerifier(parts.store(), shaping::loggedIn), blocking, sessions,
                 new AuthDamper(config.limits().authFailuresBeforeDelay(), config.limits().authFailuresBeforeRefusal()),
@@ -171,7 +174,8 @@ public final class Gateway implements AutoCloseable {
         log.info("gateway started: role {}, {} event loops, protocols {}, client authentication {}{}",
                 config.role().name().toLowerCase(Locale.ROOT), loops.size(),
                 parts.protocols().stream().map(p -> p.name()).toList(), parts.store() != null ? "required" : "off",
-                config.remote() != null ? ", remote " + config.remote() + " as " + config.user() : "");
+                config.roleConfig() instanceof GatewayConfig.LocalConfig local && local.remote() != null
+                        ? ", remote " + local.remote() + " as " + local.user() : "");
         return this;
     }
 
@@ -192,8 +196,8 @@ public final class Gateway implements AutoCloseable {
                 AccountStore accounts = parts.store();
                 listeners.add(new Listener("link", binding.toSocketAddress(), loops, services, Listener.links(services,
                         dialer, () -> new ScramServer(secret, decoys, accounts::find, random))));
-                if (config.directListen() != null) {
-                    binding = config.directListen();
+                if (config.remoteRole().directListen() != null) {
+                    binding = config.remoteRole().directListen();
                     listeners.add(new Listener("direct", binding.toSocketAddress(), loops, services,
                             Listener.clients(services, parts.protocols(), true)));
                 }

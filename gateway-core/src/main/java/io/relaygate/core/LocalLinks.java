@@ -46,9 +46,9 @@ final class LocalLinks {
         this.blocking = blocking;
         this.direct = direct;
         this.password = password.clone();
-        if (config.remote() != null) {
-            remote = config.remote();
-            user = config.user();
+        if (config.local().remote() != null) {
+            remote = config.local().remote();
+            user = config.local().user();
             link = newLink(remote, user, this.password);
         }
         this.connector = new SwitchingConnector(link != null ? link : direct);
@@ -109,6 +109,6 @@ final class LocalLinks {
         int loopCount = config.reactor().eventLoops();
         return new LinkConnector(Destination.parse(target.host(), target.port()), toRemote,
                 new LinkCredentials(account, secret), blocking, config.timeouts().handshake(),
-                (config.linkPool() + loopCount - 1) / loopCount);
+                (config.local().linkPool() + loopCount - 1) / loopCount);
     }
 }

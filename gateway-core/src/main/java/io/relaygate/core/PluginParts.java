@@ -132,7 +132,7 @@ record PluginParts(List<Protocol> protocols, Resolver resolver, AccountStore sto
                                        Set<String> sections) {
         String name = config.rateLimiter();
         boolean remoteRole = config.role() == GatewayContext.Role.REMOTE;
-        if (name == null || (!remoteRole && config.rateLimit() == 0)) {
+        if (name == null || (!remoteRole && config.local().rateLimit() == 0)) {
             if (remoteRole) {
                 log.warn("rateLimiter: none: user rates are recorded but not enforced");
             }

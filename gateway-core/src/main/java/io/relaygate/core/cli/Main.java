@@ -212,13 +212,15 @@ public final class Main implements Callable<Integer> {
                 return saved.password().getBytes(java.nio.charset.StandardCharsets.UTF_8);
             }
         }
-        if (config.passwordFile() != null) {
+        java.nio.file.Path configuredFile = config.roleConfig() instanceof GatewayConfig.LocalConfig local
+                ? local.passwordFile() : null;
+        if (configuredFile != null) {
             try {
-                String content = Files.readString(config.passwordFile(), java.nio.charset.StandardCharsets.UTF_8);
+                String content = Files.readString(configuredFile, java.nio.charset.StandardCharsets.UTF_8);
                 String line = content.lines().findFirst().orElse("");
                 return line.getBytes(java.nio.charset.StandardCharsets.UTF_8);
             } catch (java.io.IOException e) {
-                throw new ConfigError("--password-file=" + config.passwordFile() + ": cannot read the file");
+                throw new ConfigError("--password-file=" + configuredFile + ": cannot read the file");
             }
         }
         String fromEnvironment = System.getenv("GATEWAY_PASSWORD");

@@ -12,17 +12,10 @@ import io.relaygate.core.policy.DestinationPolicy;
 import java.util.Locale;
 
 /**
- * The gateway's validated, immutable configuration. Plugin sections stay in {@link #settings()} and are validated by
- * their plugins.
+ * The gateway's validated, immutable configuration: what both roles share, and one role's own settings. Plugin
+ * sections stay in {@link #settings()} and are validated by their plugins.
  *
- * @param role           local or remote
  * @param listen         the mixed listener (local) or the link listener (remote)
- * @param directListen   remote: the optional authenticated mixed listener for clients without a local gateway
- * @param allowDestinations remote: what the destination policy lets through despite its default refusals
- * @param passwordFile   local: the file holding the link password, or {@code null} (GATEWAY_PASSWORD then)
- * @param linkPool       local: authenticated idle links kept ready for new tunnels (0 for none)
- * @param remote         the remote gateway (local role), or {@code null} for direct connections
- * @param user           the account on the remote (local role), or {@code null}
  * @param console        the web console's address, or {@code null} when off
  * @param dataDir        account store, admin token, saved settings
  * @param pluginsDir     plugin directories and jars
@@ -30,17 +23,68 @@ import java.util.Locale;
  * @param accountStore   the name of the account store that authenticates clients, or {@code null} for none
  * @param resolver       the name of the resolver, {@code system} for the JDK's
  * @param rateLimiter    the name of the rate limiter, or {@code null} for none (user rates then unenforced)
- * @param rateLimit      local: bytes per second for the whole proxy over both directions, 0 for unlimited
  * @param passwordIterations PBKDF2 iterations for new credentials
  * @param timeouts       every timeout
  * @param limits         connection caps
  * @param reactor        event loops, buffers, blocking executor
+ * @param roleConfig     the settings of the role it runs: a {@link LocalConfig} or a {@link RemoteConfig}
  * @param settings       the merged settings, for the plugin sections
  */
-public record GatewayConfig(Role role, HostPort listen, HostPort directListen, List<DestinationPolicy.Rule> allowDestinations,
-                            HostPort remote, String user, Path passwordFile, int linkPool, HostPort console, Path dataDir,
-                            Path pluginsDir, boolean allowOpenProxy, String accountStore, String resolver,
-                            String rateLimiter, long rateLimit, int passwordIterations, Timeouts timeouts, Limits limits, Reactor reactor, Settings settings) {
+public record GatewayConfig(HostPort listen, HostPort console, Path dataDir, Path pluginsDir, boolean allowOpenProxy,
+                            String accountStore, String resolver, String rateLimiter, int passwordIterations,
+                            Timeouts timeouts, Limits limits, Reactor reactor, RoleConfig roleConfig,
+                            Settings settings) {
+
+    /** One role's own settings. */
+    public sealed interface RoleConfig permits LocalConfig, RemoteConfig {
+    }
+
+    /**
+     * The local role's settings.
+     *
+     * @param remote       the remote gateway, or {@code null} for direct connections
+     * @param user         the account on the remote, or {@code null} without a remote
+     * @param passwordFile the file holding the link password, or {@code null} (GATEWAY_PASSWORD then)
+     * @param linkPool     authenticated idle links kept ready for new tunnels (0 for none)
+     * @param rateLimit    bytes per second for the whole proxy over both directions, 0 for unlimited
+     */
+    public record LocalConfig(HostPort remote, String user, Path passwordFile, int linkPool, long rateLimit)
+            implements RoleConfig {
+    }
+
+    /**
+     * The remote role's settings.
+     *
+     * @param directListen      the optional authenticated mixed listener for clients without a local gateway
+     * @param allowDestinations what the destination policy lets through despite its default refusals
+     */
+    public record RemoteConfig(HostPort directListen, List<DestinationPolicy.Rule> allowDestinations)
+            implements RoleConfig {
+        public RemoteConfig {
+            allowDestinations = List.copyOf(allowDestinations);
+        }
+    }
+
+    /** {@return local or remote} */
+    public Role role() {
+        return roleConfig instanceof RemoteConfig ? Role.REMOTE : Role.LOCAL;
+    }
+
+    /** {@return the local role's settings} @throws IllegalStateException on the remote role */
+    public LocalConfig local() {
+        if (roleConfig instanceof LocalConfig local) {
+            return local;
+        }
+        throw new IllegalStateException("the local role's settings asked of a remote gateway");
+    }
+
+    /** {@return the remote role's settings} @throws IllegalStateException on the local role */
+    public RemoteConfig remoteRole() {
+        if (roleConfig instanceof RemoteConfig remote) {
+            return remote;
+        }
+        throw new IllegalStateException("the remote role's settings asked of a local gateway");
+    }
 
     /** The prefix of plugin sections. */
     public static final String PLUGINS = "plugins";
@@ -173,10 +217,11 @@ public record GatewayConfig(Role role, HostPort listen, HostPort directListen, L
                 (int) c.getLong("reactor.blockingThreads", 16, 1, 1024),
                 (int) c.getLong("reactor.blockingQueue", 1024, 1, 1_000_000));
         c.requireAllConsumed();
-        return new GatewayConfig(role, listen, directListen, List.copyOf(allowDestinations), remote, user,
-                passwordFile, linkPool, console, dataDir, pluginsDir, allowOpenProxy,
+        RoleConfig roleConfig = role == Role.LOCAL ? new LocalConfig(remote, user, passwordFile, linkPool, rateLimit)
+                : new RemoteConfig(directListen, allowDestinations);
+        return new GatewayConfig(listen, console, dataDir, pluginsDir, allowOpenProxy,
                 "none".equals(accountStore) ? null : accountStore, resolver,
-                "none".equals(rateLimiter) ? null : rateLimiter, rateLimit, iterations, timeouts, limits, reactor,
+                "none".equals(rateLimiter) ? null : rateLimiter, iterations, timeouts, limits, reactor, roleConfig,
                 settings);
     }
 

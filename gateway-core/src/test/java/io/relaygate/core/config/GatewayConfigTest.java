@@ -29,6 +29,20 @@ class GatewayConfigTest {
     }
 
     @Test
+    void eachRoleCarriesOnlyItsOwnSettings() throws IOException {
+        GatewayConfig remote = load("role: remote\ndirectListen: 127.0.0.1:0\nallowDestination: 127.0.0.1/32\n");
+        assertThat(remote.role()).isEqualTo(Role.REMOTE);
+        assertThat(remote.roleConfig()).isInstanceOf(GatewayConfig.RemoteConfig.class);
+        assertThat(remote.remoteRole().allowDestinations()).hasSize(1);
+        assertThatThrownBy(remote::local).isInstanceOf(IllegalStateException.class);
+        GatewayConfig local = load("remote: 127.0.0.1:7080\nuser: alice\nlinkPool: 2\n");
+        assertThat(local.role()).isEqualTo(Role.LOCAL);
+        assertThat(local.local().linkPool()).isEqualTo(2);
+        assertThat(local.local().remote()).isEqualTo(new HostPort("127.0.0.1", 7080));
+        assertThatThrownBy(local::remoteRole).isInstanceOf(IllegalStateException.class);
+    }
+
+    @Test
     void aValueWhereASectionBelongsIsNamedAsSuch() {
         assertThatThrownBy(() -> load("role: local\ntimeouts: 5s\n")).isInstanceOf(ConfigError.class)
                 .hasMessageStartingWith("gateway.yaml:2: timeouts: \"5s\" (expected: a section of keys such as")
@@ -41,7 +55,7 @@ class GatewayConfigTest {
         assertThat(config.role()).isEqualTo(Role.LOCAL);
         assertThat(config.listen()).isEqualTo(new HostPort("127.0.0.1", 1080));
         assertThat(config.console()).isEqualTo(new HostPort("127.0.0.1", 8081));
-        assertThat(config.remote()).isNull();
+        assertThat(config.local().remote()).isNull();
         assertThat(config.accountStore()).isNull();
         assertThat(config.dataDir()).isEqualTo(dir.resolve("data"));
         assertThat(config.timeouts().handshake()).isEqualTo(Duration.ofSeconds(10));
@@ -96,8 +110,8 @@ class GatewayConfigTest {
 
     @Test
     void ratesTakeUnitsAndTheRemoteRefusesAnOverallLimit() throws IOException {
-        assertThat(load("rateLimit: 4MiB/s\n").rateLimit()).isEqualTo(4L << 20);
-        assertThat(load("rateLimit: 1500\n").rateLimit()).isEqualTo(1500);
+        assertThat(load("rateLimit: 4MiB/s\n").local().rateLimit()).isEqualTo(4L << 20);
+        assertThat(load("rateLimit: 1500\n").local().rateLimit()).isEqualTo(1500);
         assertThat(load("rateLimiter: none\n").rateLimiter()).isNull();
         assertThat(GatewayConfig.from(Settings.empty(), dir).rateLimiter()).isEqualTo("tokenBucket");
         assertThatThrownBy(() -> load("rateLimit: fast\n"))
