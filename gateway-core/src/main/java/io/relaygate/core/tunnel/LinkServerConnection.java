@@ -47,6 +47,8 @@ final class LinkServerConnection implements IoHandler, FrameDecoder.Handler {
     private boolean closed;
     /** An idle link hears a PING every 15 s from a live local; three missed ones mean the local is gone (F7). */
     private static final long SILENT_LINK_NANOS = 45_000_000_000L;
+    /** How long a new link may stay idle before it counts against its user's cap of idle links. */
+    private static final long SETTLE_NANOS = 2_000_000_000L;
     /** The failure reason of a refused link login; one bounded label for the metrics. */
     private static final String FAILED_LOGIN = "link: authentication failed";
     private Timer idleLink;
@@ -216,22 +218,12 @@ final class LinkServerConnection implements IoHandler, FrameDecoder.Handler {
         deadline.cancel();
         record.user = scram.user();
         if (services.sessions() != null) {
-            // An idle authenticated link of a user disabled meanwhile must not open anything; and one user's idle
-            // links are capped, so that they cannot fill the gateway's connection cap for everyone else.
-            registered = services.sessions().registerLink(record.user, this, loop, () -> close(false),
-                    services.limits().maxIdleLinksPerUser());
-            if (!registered) {
-                services.stats().handshakeFailed("link: too many idle links");
-                long dropped = services.damper().logAllowance();
-                if (dropped >= 0) {
-                    log.info("link from {}: user {} already holds {} idle links, refused{}", LogText.address(client),
-                            LogText.escape(record.user), services.limits().maxIdleLinksPerUser(),
-                            LogBudget.note(dropped));
-                }
-                closeAfter(Frames.error(Frames.ERROR_OVERLOADED, "too many idle links for this user (at most "
-                        + services.limits().maxIdleLinksPerUser() + ")"));
-                return;
-            }
+            // An idle authenticated link of a user disabled meanwhile must not open anything.
+            services.sessions().registerLink(record.user, this, loop, () -> close(false));
+            registered = true;
+            // One user's idle links are capped, so that they cannot fill the gateway's connection cap for everyone
+            // else; a link counts once it has stayed idle past the grace time (a tunnel's link opens at once).
+            loop.schedule(Math.min(SETTLE_NANOS, services.handshakeTimeoutNanos()), this::settle);
         }
         services.shaping().loggedIn(record.user, scram.rate());
         step = Step.OPEN;
@@ -241,6 +233,23 @@ final class LinkServerConnection implements IoHandler, FrameDecoder.Handler {
                 this::checkIdleLink);
         services.debug("{}: link authenticated as {}", record, LogText.escape(scram.user()));
         send(Frames.frame(Frames.SERVER_OUTCOME, 0, outcome));
+    }
+
+    private void settle() {
+        if (step != Step.OPEN || !registered) {
+            return;
+        }
+        int max = services.limits().maxIdleLinksPerUser();
+        if (!services.sessions().settleLink(record.user, this, max)) {
+            services.stats().handshakeFailed("link: too many idle links");
+            long dropped = services.damper().logAllowance();
+            if (dropped >= 0) {
+                log.info("link from {}: user {} already holds {} idle links, this one closed{}",
+                        LogText.address(client), LogText.escape(record.user), max, LogBudget.note(dropped));
+            }
+            closeAfter(Frames.error(Frames.ERROR_OVERLOADED, "too many idle links for this user (at most " + max
+                    + ")"));
+        }
     }
 
     /**

@@ -15,8 +15,12 @@ public final class UserSessions {
     /** What a registered connection of a user is: a tunnel relaying, or an authenticated link carrying none. */
     public enum Kind { TUNNEL, LINK }
 
-    /** How to end one of a user's connections: a task for its loop. */
-    private record Session(Kind kind, EventLoop loop, Runnable close) {
+    /**
+     * How to end one of a user's connections: a task for its loop.
+     *
+     * @param settled for a link: it has stayed idle past its grace time, and counts against the cap
+     */
+    private record Session(Kind kind, EventLoop loop, Runnable close, boolean settled) {
     }
 
     private final ConcurrentHashMap<String, ConcurrentHashMap<Object, Session>> byUser = new ConcurrentHashMap<>();
@@ -24,7 +28,7 @@ public final class UserSessions {
 
     void opened(String user, EventLoop loop, TunnelRelay relay) {
         byUser.computeIfAbsent(user, k -> new ConcurrentHashMap<>())
-                .put(relay, new Session(Kind.TUNNEL, loop, () -> relay.close("user revoked")));
+                .put(relay, new Session(Kind.TUNNEL, loop, () -> relay.close("user revoked"), false));
     }
 
     void closed(String user, EventLoop loop, TunnelRelay relay, long up, long down) {
@@ -32,23 +36,35 @@ public final class UserSessions {
         addTraffic(user, up, down);
     }
 
+    /** Registers an authenticated link of {@code user} that carries no tunnel, to be closed if the user is revoked. */
+    void registerLink(String user, Object link, EventLoop loop, Runnable close) {
+        byUser.computeIfAbsent(user, k -> new ConcurrentHashMap<>())
+                .put(link, new Session(Kind.LINK, loop, close, false));
+    }
+
     /**
-     * Registers an idle authenticated link of {@code user}, to be closed if the user is revoked, unless the user
-     * already holds {@code maxLinks} of them.
+     * A link that is still idle after its grace time settles: it counts against the user's cap from now on, unless
+     * {@code maxSettled} settled links of the user exist already. A link that opens its stream within the grace
+     * time (a tunnel's, one round trip after login) never counts, so a burst of new tunnels is never refused.
      *
-     * @return whether it was registered
+     * @return whether it settled; false: the cap is reached and the link should close
      */
-    boolean registerLink(String user, Object link, EventLoop loop, Runnable close, int maxLinks) {
-        boolean[] registered = {false};
-        byUser.compute(user, (k, sessions) -> {
-            ConcurrentHashMap<Object, Session> all = sessions == null ? new ConcurrentHashMap<>() : sessions;
-            if (count(all, Kind.LINK) < maxLinks) {
-                all.put(link, new Session(Kind.LINK, loop, close));
-                registered[0] = true;
+    boolean settleLink(String user, Object link, int maxSettled) {
+        boolean[] settled = {false};
+        byUser.computeIfPresent(user, (k, sessions) -> {
+            Session session = sessions.get(link);
+            if (session == null || session.kind() != Kind.LINK) {
+                return sessions;
             }
-            return all.isEmpty() ? null : all;
+            long alreadySettled = sessions.values().stream().filter(s -> s.kind() == Kind.LINK && s.settled())
+                    .count();
+            if (session.settled() || alreadySettled < maxSettled) {
+                sessions.put(link, new Session(Kind.LINK, session.loop(), session.close(), true));
+                settled[0] = true;
+            }
+            return sessions;
         });
-        return registered[0];
+        return settled[0];
     }
 
     void unregister(String user, Object owner) {

@@ -215,23 +215,49 @@ class LinkHardeningTest {
     @Test
     void oneUsersIdleLinksAreCappedAndCannotCrowdOutAnotherUser() throws Exception {
         TestOrigin echo = closer.track(TestOrigin.start(TestOrigin.echo()));
-        Gateway remote = remote("limits.maxConnections", "50", "limits.maxIdleLinksPerUser", "8");
+        // A link counts against the cap once idle past its grace time (min(2 s, timeouts.handshake)).
+        Gateway remote = remote("limits.maxConnections", "50", "limits.maxIdleLinksPerUser", "8",
+                "timeouts.handshake", "500ms");
         InetSocketAddress link = remote.address("link");
-        int accepted = 0;
-        for (int i = 0; i < 50; i++) {
+        List<LinkClient> idle = new ArrayList<>();
+        for (int i = 0; i < 40; i++) {
+            idle.add(closer.track(LinkClient.login(link, "alice", "secret")));
+        }
+        Await.until("all but 8 closed", Duration.ofSeconds(5), () -> remote.sessions().links("alice") == 8);
+        assertThat(remote.stats().handshakeFailures().get("link: too many idle links")).isEqualTo(32L);
+        int told = 0;
+        for (LinkClient client : idle) {
+            client.socket().setSoTimeout(300);     // the closed ones have their ERROR waiting already
             try {
-                closer.track(LinkClient.login(link, "alice", "secret"));
-                accepted++;
-            } catch (IOException refused) {
-                // beyond the cap: refused with a reason
+                LinkClient.Frame frame = client.read();
+                told += frame.type() == Frames.ERROR && frame.errorMessage().contains("too many idle links") ? 1 : 0;
+            } catch (java.net.SocketTimeoutException kept) {
+                // one of the 8 that stay
+            } catch (IOException closed) {
+                // closed after the ERROR was read by an earlier frame? not expected, counted as not told
             }
         }
-        assertThat(accepted).isEqualTo(8);
-        assertThat(remote.sessions().links("alice")).isEqualTo(8);
-        assertThat(remote.stats().handshakeFailures().get("link: too many idle links")).isEqualTo(42L);
+        assertThat(told).as("each closed link was told why").isEqualTo(32);
         Gateway bob = local(remote, "bob", "pw");
         for (int i = 0; i < 5; i++) {
             assertThat(tunnel(bob, echo)).as("bob's tunnel %d", i).isZero();
+        }
+    }
+
+    @Test
+    void aBurstOfNewTunnelsIsNeverRefusedByTheIdleLinkCap() throws Exception {
+        TestOrigin echo = closer.track(TestOrigin.start(TestOrigin.echo()));
+        Gateway remote = remote("limits.maxIdleLinksPerUser", "2");
+        Gateway local = local(remote, "alice", "secret");
+        // Each tunnel of link version 1 logs in a link of its own and opens its stream at once.
+        List<java.util.concurrent.Future<Integer>> burst = new ArrayList<>();
+        ExecutorService clients = Executors.newFixedThreadPool(32);
+        closer.track(clients::shutdownNow);
+        for (int i = 0; i < 64; i++) {
+            burst.add(clients.submit(() -> tunnel(local, echo)));
+        }
+        for (java.util.concurrent.Future<Integer> tunnel : burst) {
+            assertThat(tunnel.get(30, TimeUnit.SECONDS)).isZero();
         }
     }
 
