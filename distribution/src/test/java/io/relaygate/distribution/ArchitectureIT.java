@@ -72,10 +72,30 @@ class ArchitectureIT {
     }
 
     @Test
-    void theDestinationPolicyIsAPureFunctionOfTheSpi() {
+    void policiesKnowNoConnection() {
+        // The destination policy, connection caps and login damping: no channel, no loop, no relay.
         classes().that().resideInAPackage("io.relaygate.core.policy..")
                 .should().onlyDependOnClassesThat().resideInAnyPackage("io.relaygate.core.policy..",
-                        "io.relaygate.spi..", "java..")
+                        "io.relaygate.core.stats..", "io.relaygate.spi..", "java..", "org.slf4j..")
+                .check(classes);
+    }
+
+    @Test
+    void countersDependOnNothing() {
+        classes().that().resideInAPackage("io.relaygate.core.stats..")
+                .should().onlyDependOnClassesThat().resideInAnyPackage("io.relaygate.core.stats..", "java..")
+                .check(classes);
+    }
+
+    @Test
+    void shapingAndAccountsSitOnTheReactorOnly() {
+        classes().that().resideInAPackage("io.relaygate.core.shaping..")
+                .should().onlyDependOnClassesThat().resideInAnyPackage("io.relaygate.core.shaping..",
+                        "io.relaygate.core.reactor..", "io.relaygate.spi..", "java..")
+                .check(classes);
+        classes().that().resideInAPackage("io.relaygate.core.accounts..")
+                .should().onlyDependOnClassesThat().resideInAnyPackage("io.relaygate.core.accounts..",
+                        "io.relaygate.core.reactor..", "java..")
                 .check(classes);
     }
 

@@ -1,8 +1,8 @@
 package io.relaygate.core;
 
 import io.relaygate.core.link.DecoyIterations;
-import io.relaygate.core.tunnel.Shaping;
-import io.relaygate.core.tunnel.UserSessions;
+import io.relaygate.core.shaping.Shaping;
+import io.relaygate.core.accounts.UserSessions;
 import io.relaygate.spi.AccountChange;
 import io.relaygate.spi.AccountStore;
 import java.util.Map;

@@ -1,10 +1,10 @@
 package io.relaygate.core;
 
 import io.relaygate.core.config.HostPort;
-import io.relaygate.core.tunnel.GatewayStats;
+import io.relaygate.core.stats.GatewayStats;
 import io.relaygate.core.tunnel.Listener;
-import io.relaygate.core.tunnel.Shaping;
-import io.relaygate.core.tunnel.UserSessions;
+import io.relaygate.core.shaping.Shaping;
+import io.relaygate.core.accounts.UserSessions;
 import io.relaygate.spi.AccountRules;
 import io.relaygate.spi.AccountStore;
 import io.relaygate.spi.AdminApi;

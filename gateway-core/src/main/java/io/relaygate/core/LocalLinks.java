@@ -8,7 +8,7 @@ import io.relaygate.core.reactor.EventLoop;
 import io.relaygate.core.tunnel.Connector;
 import io.relaygate.core.tunnel.Dialer;
 import io.relaygate.core.tunnel.LinkConnector;
-import io.relaygate.core.tunnel.LogText;
+import io.relaygate.core.policy.LogText;
 import io.relaygate.core.tunnel.SwitchingConnector;
 import io.relaygate.spi.AdminApi;
 import io.relaygate.spi.Destination;

@@ -1,5 +1,5 @@
 /**
- * Which destinations a gateway may dial: pure functions of addresses and ports, with no channel, no loop and no
- * account; the remote's default refusals and the operator's allow-list.
+ * Decisions about connections that need no connection: which destination may be dialled, the caps on connections
+ * and handshakes, login damping, and how much of what clients send may reach the log.
  */
 package io.relaygate.core.policy;

@@ -1,5 +1,6 @@
 package io.relaygate.core.tunnel;
 
+import io.relaygate.core.shaping.Throttle;
 import io.relaygate.core.link.Frames;
 import io.relaygate.core.reactor.BufferPool;
 import io.relaygate.core.reactor.EventLoop;

@@ -1,5 +1,9 @@
 package io.relaygate.core.tunnel;
 
+import io.relaygate.core.policy.ConnectionLimits;
+import io.relaygate.core.policy.AuthDamper;
+import io.relaygate.core.policy.LogText;
+import io.relaygate.core.policy.LogBudget;
 import io.relaygate.core.reactor.EventLoop;
 import io.relaygate.core.reactor.IoHandler;
 import io.relaygate.core.reactor.Offload;

@@ -1,5 +1,6 @@
 package io.relaygate.core.tunnel;
 
+import io.relaygate.core.policy.LogText;
 import io.relaygate.core.link.FrameDecoder;
 import io.relaygate.core.link.Frames;
 import io.relaygate.core.link.LinkCredentials;

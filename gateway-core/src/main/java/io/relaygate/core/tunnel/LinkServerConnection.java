@@ -1,5 +1,9 @@
 package io.relaygate.core.tunnel;
 
+import io.relaygate.core.policy.ConnectionLimits;
+import io.relaygate.core.policy.AuthDamper;
+import io.relaygate.core.policy.LogText;
+import io.relaygate.core.policy.LogBudget;
 import io.relaygate.core.link.FrameDecoder;
 import io.relaygate.core.link.Frames;
 import io.relaygate.core.link.LinkMessages;

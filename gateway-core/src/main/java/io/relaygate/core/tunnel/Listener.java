@@ -1,5 +1,6 @@
 package io.relaygate.core.tunnel;
 
+import io.relaygate.core.policy.ConnectionLimits;
 import io.relaygate.core.reactor.EventLoop;
 import io.relaygate.core.reactor.IoHandler;
 import java.io.IOException;

@@ -1,5 +1,6 @@
 package io.relaygate.core.tunnel;
 
+import io.relaygate.core.shaping.Throttle;
 import io.relaygate.core.reactor.BufferPool;
 import io.relaygate.core.reactor.EventLoop;
 import io.relaygate.core.reactor.IoHandler;

@@ -1,5 +1,6 @@
 package io.relaygate.core.tunnel;
 
+import io.relaygate.core.policy.ConnectionLimits;
 import java.net.InetSocketAddress;
 
 /** One client connection: what the access log says about it, and its permit. Confined to its loop. */

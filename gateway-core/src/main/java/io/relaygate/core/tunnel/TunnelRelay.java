@@ -1,5 +1,7 @@
 package io.relaygate.core.tunnel;
 
+import io.relaygate.core.shaping.Throttle;
+import io.relaygate.core.shaping.Shaping;
 import io.relaygate.core.reactor.EventLoop;
 import io.relaygate.core.reactor.Timer;
 import java.io.IOException;
@@ -41,7 +43,7 @@ abstract class TunnelRelay {
     final void opened() {
         services.stats().tunnelOpened();
         if (services.sessions() != null && record.user != null) {
-            services.sessions().opened(record.user, loop, this);
+            services.sessions().opened(record.user, this, loop, () -> close("user revoked"));
             reportTimer = loop.schedule(REPORT_NANOS, this::reportTraffic);
         }
         lastActivity = loop.now();
@@ -179,7 +181,7 @@ abstract class TunnelRelay {
         record.permit.release();
         if (services.sessions() != null && record.user != null) {
             reportTimer.cancel();
-            services.sessions().closed(record.user, loop, this, record.bytesUp - reportedUp,
+            services.sessions().closed(record.user, this, record.bytesUp - reportedUp,
                     record.bytesDown - reportedDown);
         }
         record.outcome = outcome;

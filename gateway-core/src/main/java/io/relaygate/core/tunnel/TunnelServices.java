@@ -1,5 +1,11 @@
 package io.relaygate.core.tunnel;
 
+import io.relaygate.core.accounts.UserSessions;
+import io.relaygate.core.shaping.Shaping;
+import io.relaygate.core.policy.ConnectionLimits;
+import io.relaygate.core.policy.AuthDamper;
+import io.relaygate.core.policy.LogText;
+import io.relaygate.core.stats.GatewayStats;
 import io.relaygate.core.config.GatewayConfig.Timeouts;
 import io.relaygate.core.reactor.BufferPool;
 import java.util.concurrent.Executor;

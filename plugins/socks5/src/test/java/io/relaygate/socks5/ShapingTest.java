@@ -3,7 +3,7 @@ package io.relaygate.socks5;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.relaygate.core.Gateway;
-import io.relaygate.core.tunnel.Shaping;
+import io.relaygate.core.shaping.Shaping;
 import io.relaygate.ratelimit.TokenBucketPlugin;
 import io.relaygate.spi.GatewayPlugin;
 import io.relaygate.testkit.Await;

@@ -1,4 +1,4 @@
-package io.relaygate.core.tunnel;
+package io.relaygate.core.stats;
 
 import java.util.Map;
 import java.util.TreeMap;
@@ -73,33 +73,33 @@ public final class GatewayStats {
         return copy;
     }
 
-    int connectionOpened() {
+    public int connectionOpened() {
         acceptedConnections.increment();
         return openConnections.incrementAndGet();
     }
 
-    int connectionClosed() {
+    public int connectionClosed() {
         return openConnections.decrementAndGet();
     }
 
-    void connectionRefused() {
+    public void connectionRefused() {
         refusedConnections.increment();
     }
 
-    void tunnelOpened() {
+    public void tunnelOpened() {
         openTunnels.incrementAndGet();
         totalTunnels.increment();
     }
 
-    void tunnelClosed() {
+    public void tunnelClosed() {
         openTunnels.decrementAndGet();
     }
 
-    void addUp(long n) {
+    public void addUp(long n) {
         bytesUp.add(n);
     }
 
-    void addDown(long n) {
+    public void addDown(long n) {
         bytesDown.add(n);
     }
 
@@ -107,11 +107,11 @@ public final class GatewayStats {
      * Reasons become label values of {@code /metrics}, where every distinct value is a series kept forever: past this
      * many the rest are counted as {@link #OTHER_REASON}, whatever clients or plugins make the reasons say.
      */
-    static final int MAX_REASONS = 64;
+    public static final int MAX_REASONS = 64;
     /** The reason every failure beyond {@link #MAX_REASONS} distinct ones is counted under. */
     public static final String OTHER_REASON = "other";
 
-    void handshakeFailed(String reason) {
+    public void handshakeFailed(String reason) {
         LongAdder counter = handshakeFailures.get(reason);
         if (counter == null) {
             counter = handshakeFailures.size() >= MAX_REASONS
@@ -121,7 +121,7 @@ public final class GatewayStats {
         counter.increment();
     }
 
-    void tunnelFailed(String outcome) {
+    public void tunnelFailed(String outcome) {
         tunnelFailures.computeIfAbsent(outcome, k -> new LongAdder()).increment();
     }
 }

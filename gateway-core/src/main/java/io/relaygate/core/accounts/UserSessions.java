@@ -1,4 +1,4 @@
-package io.relaygate.core.tunnel;
+package io.relaygate.core.accounts;
 
 import io.relaygate.core.reactor.EventLoop;
 import java.util.HashMap;
@@ -26,18 +26,23 @@ public final class UserSessions {
     private final ConcurrentHashMap<String, ConcurrentHashMap<Object, Session>> byUser = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<String, long[]> unflushed = new ConcurrentHashMap<>();
 
-    void opened(String user, EventLoop loop, TunnelRelay relay) {
+    /**
+     * Registers a tunnel of {@code user} that relays now; {@code close} ends it on {@code loop} if the user is
+     * revoked.
+     */
+    public void opened(String user, Object tunnel, EventLoop loop, Runnable close) {
         byUser.computeIfAbsent(user, k -> new ConcurrentHashMap<>())
-                .put(relay, new Session(Kind.TUNNEL, loop, () -> relay.close("user revoked"), false));
+                .put(tunnel, new Session(Kind.TUNNEL, loop, close, false));
     }
 
-    void closed(String user, EventLoop loop, TunnelRelay relay, long up, long down) {
-        unregister(user, relay);
+    /** The tunnel has closed; what it moved since it last reported is counted. */
+    public void closed(String user, Object tunnel, long up, long down) {
+        unregister(user, tunnel);
         addTraffic(user, up, down);
     }
 
     /** Registers an authenticated link of {@code user} that carries no tunnel, to be closed if the user is revoked. */
-    void registerLink(String user, Object link, EventLoop loop, Runnable close) {
+    public void registerLink(String user, Object link, EventLoop loop, Runnable close) {
         byUser.computeIfAbsent(user, k -> new ConcurrentHashMap<>())
                 .put(link, new Session(Kind.LINK, loop, close, false));
     }
@@ -49,7 +54,7 @@ public final class UserSessions {
      *
      * @return whether it settled; false: the cap is reached and the link should close
      */
-    boolean settleLink(String user, Object link, int maxSettled) {
+    public boolean settleLink(String user, Object link, int maxSettled) {
         boolean[] settled = {false};
         byUser.computeIfPresent(user, (k, sessions) -> {
             Session session = sessions.get(link);
@@ -67,7 +72,7 @@ public final class UserSessions {
         return settled[0];
     }
 
-    void unregister(String user, Object owner) {
+    public void unregister(String user, Object owner) {
         byUser.computeIfPresent(user, (k, sessions) -> {
             sessions.remove(owner);
             return sessions.isEmpty() ? null : sessions;
@@ -75,7 +80,7 @@ public final class UserSessions {
     }
 
     /** Counts bytes not yet persisted, e.g. of a tunnel still open. */
-    void addTraffic(String user, long up, long down) {
+    public void addTraffic(String user, long up, long down) {
         if (up != 0 || down != 0) {
             unflushed.merge(user, new long[] {up, down}, (a, b) -> new long[] {a[0] + b[0], a[1] + b[1]});
         }

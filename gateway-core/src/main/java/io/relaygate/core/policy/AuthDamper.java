@@ -1,5 +1,7 @@
-package io.relaygate.core.tunnel;
+package io.relaygate.core.policy;
 
+import io.relaygate.core.policy.LogText;
+import io.relaygate.core.policy.LogBudget;
 import java.net.InetAddress;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -61,7 +63,7 @@ public final class AuthDamper {
     }
 
     /** {@return -1 if a failed login must not be logged now, else how many were held back before it} */
-    long logAllowance() {
+    public long logAllowance() {
         return logLines.take();
     }
 

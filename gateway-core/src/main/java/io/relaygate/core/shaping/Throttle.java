@@ -1,5 +1,6 @@
-package io.relaygate.core.tunnel;
+package io.relaygate.core.shaping;
 
+import io.relaygate.core.shaping.Shaping;
 import io.relaygate.core.reactor.EventLoop;
 import io.relaygate.core.reactor.Timer;
 import io.relaygate.spi.RateLimiter;
@@ -11,10 +12,10 @@ import io.relaygate.spi.RateLimiter;
  * resumes it when the reservation falls due: a parked direction costs no CPU and holds no buffer. Confined to the
  * tunnel's loop.
  */
-final class Throttle {
+public final class Throttle {
 
     /** For tunnels nobody shapes: always grants all, never parks, never changes, so every loop may share it. */
-    static final Throttle UNLIMITED = new Throttle(null, null);
+    public static final Throttle UNLIMITED = new Throttle(null, null);
 
     private final Shaping.Meter meter;
     private final EventLoop loop;
@@ -25,7 +26,7 @@ final class Throttle {
     private Timer parked;
     private long parkedAt;
 
-    Throttle(Shaping.Meter meter, EventLoop loop) {
+    public Throttle(Shaping.Meter meter, EventLoop loop) {
         this.meter = meter;
         this.loop = loop;
     }
@@ -34,7 +35,7 @@ final class Throttle {
      * {@return how many bytes the direction may read now, 1 to {@code wanted}; or 0 when it must stop reading until
      * {@code resume} runs on the loop}
      */
-    int grant(int wanted, Runnable resume) {
+    public int grant(int wanted, Runnable resume) {
         if (meter == null) {
             return wanted;
         }
@@ -71,7 +72,7 @@ final class Throttle {
     }
 
     /** Counts {@code n} bytes read under the last grant. */
-    void used(int n) {
+    public void used(int n) {
         if (allowance > 0) {
             allowance -= Math.min(allowance, n);
             if (waited) {
@@ -81,7 +82,7 @@ final class Throttle {
     }
 
     /** Gives back what the direction was granted and did not read, unless it is waiting for a reservation. */
-    void settle() {
+    public void settle() {
         if (allowance > 0 && parked == null) {
             RateLimiter.Bucket bucket = meter.bucket;
             if (bucket != null) {
@@ -92,12 +93,12 @@ final class Throttle {
     }
 
     /** {@return whether the direction is waiting for tokens (its read interest must stay off)} */
-    boolean isParked() {
+    public boolean isParked() {
         return parked != null;
     }
 
     /** Ends the direction: cancels a pending resume and gives back what it held. */
-    void close() {
+    public void close() {
         if (parked != null) {
             parked.cancel();
             parked = null;

@@ -1,4 +1,4 @@
-package io.relaygate.core.tunnel;
+package io.relaygate.core.shaping;
 
 import io.relaygate.core.reactor.EventLoop;
 import io.relaygate.spi.RateLimiter;
@@ -78,7 +78,7 @@ public final class Shaping {
     }
 
     /** {@return the meter that {@code user}'s tunnel is charged to, or null when nothing is metered} */
-    Meter meterFor(String user) {
+    public Meter meterFor(String user) {
         if (!perUser) {
             return overall;
         }
@@ -86,7 +86,7 @@ public final class Shaping {
     }
 
     /** {@return one direction's throttle for a tunnel charged to {@code meter} (which may be null)} */
-    static Throttle throttle(Meter meter, EventLoop loop) {
+    public static Throttle throttle(Meter meter, EventLoop loop) {
         return meter == null || meter.bucket == null ? Throttle.UNLIMITED : new Throttle(meter, loop);
     }
 
@@ -152,11 +152,11 @@ public final class Shaping {
             return b == null ? 0 : b.rate();
         }
 
-        void addUp(long n) {
+        public void addUp(long n) {
             bytesUp.add(n);
         }
 
-        void addDown(long n) {
+        public void addDown(long n) {
             bytesDown.add(n);
         }
 

@@ -1,4 +1,4 @@
-package io.relaygate.core.tunnel;
+package io.relaygate.core.shaping;
 
 import io.relaygate.core.config.SectionConfig;
 import io.relaygate.core.config.Settings;

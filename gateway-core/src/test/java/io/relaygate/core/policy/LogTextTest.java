@@ -1,5 +1,6 @@
-package io.relaygate.core.tunnel;
+package io.relaygate.core.policy;
 
+import io.relaygate.core.policy.LogText;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import org.junit.jupiter.api.Test;

@@ -1,4 +1,4 @@
-package io.relaygate.core.tunnel;
+package io.relaygate.core.policy;
 
 import java.net.InetSocketAddress;
 
@@ -42,7 +42,7 @@ public final class LogText {
         };
     }
 
-    static String address(InetSocketAddress address) {
+    public static String address(InetSocketAddress address) {
         String host = address.getAddress().getHostAddress();
         return (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + address.getPort();
     }

@@ -1,5 +1,6 @@
-package io.relaygate.core.tunnel;
+package io.relaygate.core.policy;
 
+import io.relaygate.core.stats.GatewayStats;
 import java.net.InetAddress;
 import java.util.concurrent.ConcurrentHashMap;
 
@@ -29,7 +30,7 @@ public final class ConnectionLimits {
      * gives back both; each is idempotent, so the connection and then its relay may both release it. Used by one
      * thread at a time: the acceptor hands it to the connection's loop.
      */
-    static final class Permit {
+    public static final class Permit {
         private final ConnectionLimits limits;
         private final InetAddress source;
         private boolean handshaking = true;
@@ -41,7 +42,7 @@ public final class ConnectionLimits {
         }
 
         /** The handshake is over (a tunnel, a refusal or a close): the source may start another. */
-        void endHandshake() {
+        public void endHandshake() {
             if (handshaking) {
                 handshaking = false;
                 limits.handshakeEnded(source);
@@ -49,7 +50,7 @@ public final class ConnectionLimits {
         }
 
         /** The connection has closed. */
-        void release() {
+        public void release() {
             endHandshake();
             if (open) {
                 open = false;
@@ -59,12 +60,12 @@ public final class ConnectionLimits {
     }
 
     /** {@return how many authenticated links without a stream one user may hold on the remote} */
-    int maxIdleLinksPerUser() {
+    public int maxIdleLinksPerUser() {
         return maxIdleLinksPerUser;
     }
 
     /** {@return the permit of a new connection from {@code source}, or null when a cap refuses it} */
-    Permit tryOpen(InetAddress source) {
+    public Permit tryOpen(InetAddress source) {
         if (stats.connectionOpened() > maxConnections) {
             closed();
             return null;

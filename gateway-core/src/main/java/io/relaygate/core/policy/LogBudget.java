@@ -1,10 +1,10 @@
-package io.relaygate.core.tunnel;
+package io.relaygate.core.policy;
 
 /**
  * How many lines of one kind may reach the log each minute, so that a flood of hostile attempts cannot flood the
  * log too; what is held back is counted and reported with the next line allowed. Thread-safe.
  */
-final class LogBudget {
+public final class LogBudget {
 
     private static final long MINUTE_NANOS = 60_000_000_000L;
 
@@ -13,7 +13,7 @@ final class LogBudget {
     private int used;
     private long suppressed;
 
-    LogBudget(int perMinute) {
+    public LogBudget(int perMinute) {
         this.perMinute = perMinute;
     }
 
@@ -21,7 +21,7 @@ final class LogBudget {
      * {@return -1 if this line must be dropped; else how many were dropped since the last line allowed (0 or more),
      * which the caller should mention}
      */
-    synchronized long take() {
+    public synchronized long take() {
         long now = System.nanoTime();
         if (now - windowStart >= MINUTE_NANOS) {
             windowStart = now;
@@ -38,7 +38,7 @@ final class LogBudget {
     }
 
     /** {@return the note to append to an allowed line: empty, or how many similar lines were held back} */
-    static String note(long dropped) {
+    public static String note(long dropped) {
         return dropped == 0 ? "" : " (" + dropped + " similar lines suppressed)";
     }
 }
