@@ -19,10 +19,9 @@ final class Components implements AutoCloseable {
 
     private final Deque<Part> opened = new ArrayDeque<>();
 
-    /** Records that {@code name} is open and how to close it. {@return {@code part}} */
-    <T> T add(String name, T part, AutoCloseable closer) {
+    /** Records that {@code name} is open and how to close it. */
+    void add(String name, AutoCloseable closer) {
         opened.push(new Part(name, closer));
-        return part;
     }
 
     /** Closes every part, the last opened first; idempotent. */

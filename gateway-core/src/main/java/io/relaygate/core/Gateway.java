@@ -94,15 +94,15 @@ public final class Gateway implements AutoCloseable {
         DataDirectory.secure(config.dataDir());
         GatewayConfig.Reactor reactor = config.reactor();
         ThreadPoolExecutor blocking = newBlockingExecutor(reactor);
-        components.add("blocking executor", blocking, blocking::shutdownNow);
+        components.add("blocking executor", blocking::shutdownNow);
         this.context = new Context(config, blocking);
         try {
             this.parts = PluginParts.create(config, builder.plugins, context, builder.resolver);
             if (parts.store() != null) {
-                components.add("account store", parts.store(), parts.store());
+                components.add("account store", parts.store());
             }
             if (parts.limiter() != null) {
-                components.add("rate limiter", parts.limiter(), parts.limiter());
+                components.add("rate limiter", parts.limiter());
             }
             if (!remoteRole) {
                 checkNotOpenProxy(config.listen().host(), parts.store() != null);
@@ -139,7 +139,7 @@ public final class Gateway implements AutoCloseable {
                 t.setDaemon(true);
                 return t;
             });
-            components.add("housekeeping", housekeeping, housekeeping::shutdownNow);
+            components.add("housekeeping", housekeeping::shutdownNow);
             AuthDamper damper = services.damper();
             housekeeping.scheduleWithFixedDelay(() -> damper.reportIfDue(System.nanoTime()), 1, 1, TimeUnit.MINUTES);
             byte[] secret = remoteRole ? linkSecret() : null;
@@ -148,13 +148,13 @@ public final class Gateway implements AutoCloseable {
             if (remoteRole) {
                 AccountFollower follower = new AccountFollower(parts.store(), sessions, shaping, decoys,
                         housekeeping);
-                components.add("account follower", follower, follower);
+                components.add("account follower", follower);
             }
-            components.add("event loops", loops, this::stopLoops);
+            components.add("event loops", this::stopLoops);
             for (int i = 0; i < config.reactor().eventLoops(); i++) {
                 loops.add(new EventLoop("relaygate-loop-" + i));
             }
-            components.add("listeners", listeners, () -> listeners.forEach(Listener::close));
+            components.add("listeners", () -> listeners.forEach(Listener::close));
             openListeners(secret, decoys);
             if (links != null) {
                 links.warm(loops);
@@ -228,7 +228,7 @@ public final class Gateway implements AutoCloseable {
             ConsoleFactory factory = parts.console();
             console = PluginParts.configure(config, factory.name(), new TreeSet<>(),
                     c -> factory.start(c, new GatewayAdmin(this), config.console().toSocketAddress()));
-            components.add("console", console, console);
+            components.add("console", console);
         } catch (java.io.UncheckedIOException e) {
             throw new StartException("cannot start the console on " + config.console() + ": "
                     + describe(e.getCause()), e);

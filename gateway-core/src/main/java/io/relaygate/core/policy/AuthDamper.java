@@ -96,6 +96,23 @@ public final class AuthDamper {
         return Verdict.ALLOW;
     }
 
+    /**
+     * {@return whether {@code source} is refused outright, before its user is known} (the remote asks this before an
+     * account lookup, so a refused address costs no JDBC; {@link #check} follows for the rest)
+     */
+    public boolean refuses(InetAddress source) {
+        if (delayAfter <= 0) {
+            return false;
+        }
+        long now = System.nanoTime();
+        if (count(source, now) >= refuseAfter) {
+            refused.increment();
+            reportIfDue(now);
+            return true;
+        }
+        return false;
+    }
+
     /** Logs what damping did, at most once a minute: at once when it starts, then with the counts of each minute. */
     public void reportIfDue(long now) {
         long last = lastReport.get();

@@ -6,6 +6,7 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.UnknownHostException;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.List;
 
 /**
@@ -96,14 +97,14 @@ public final class DestinationPolicy {
      *
      * @param ownListeners the gateway's own listening sockets, always refused
      */
-    public String refusal(InetSocketAddress target, List<InetSocketAddress> ownListeners) {
+    public String refusal(InetSocketAddress target, Collection<InetSocketAddress> ownListeners) {
         InetAddress address = unwrap(target.getAddress());
         int port = target.getPort();
         // On both roles: a tunnel into the gateway's own listeners (the console among them) loops or reaches what
         // only this machine should.
         for (InetSocketAddress own : ownListeners) {
             if (own.getPort() == port && (own.getAddress().isAnyLocalAddress() || own.getAddress().equals(address)
-                    || address.isLoopbackAddress())) {
+                    || address.isLoopbackAddress() || address.isAnyLocalAddress())) {
                 return "the gateway's own listener";
             }
         }

@@ -58,15 +58,14 @@ public final class Dialer {
         private final java.util.concurrent.ConcurrentHashMap<String, Long> lastLogged =
                 new java.util.concurrent.ConcurrentHashMap<>();
 
-        /** {@return whether a line was logged} */
-        boolean refused(Destination destination, String reason, boolean allowListHint) {
+        void refused(Destination destination, String reason, boolean allowListHint) {
             long now = System.nanoTime();
             String key = destination.toString();
             boolean[] due = {false};
             if (lastLogged.size() >= MAX_REMEMBERED) {
                 lastLogged.values().removeIf(t -> now - t >= MINUTE_NANOS);
                 if (lastLogged.size() >= MAX_REMEMBERED) {
-                    return false;   // a flood of distinct destinations: the access log still has each
+                    return;         // a flood of distinct destinations: the access log still has each
                 }
             }
             lastLogged.compute(key, (k, last) -> {
@@ -78,7 +77,6 @@ public final class Dialer {
                         LogText.escape(key), reason, allowListHint ? "; to open it: --allow-destination=CIDR[:PORTS]"
                                 : "");
             }
-            return due[0];
         }
     }
 
@@ -119,6 +117,8 @@ public final class Dialer {
         private Timer timer;
         private boolean done;
         private TunnelOutcome lastOutcome = TunnelOutcome.HOST_UNREACHABLE;
+        /** Why the policy refused the last address it refused, for the refusal log; null if none was. */
+        private String policyRefusal;
         private String lastReason = "no address";
 
         Dial(EventLoop loop, Destination destination, Callback callback) {
@@ -156,9 +156,9 @@ public final class Dialer {
             // Any forbidden answer refuses the name: a name that resolves to a public and a private address is
             // how rebinding attacks start (RELIABILITY.md B6).
             for (InetAddress address : result) {
-                String refusal = policy.refusal(new InetSocketAddress(address, destination.port()),
-                        List.copyOf(ownListeners));
+                String refusal = policy.refusal(new InetSocketAddress(address, destination.port()), ownListeners);
                 if (refusal != null) {
+                    refused(refusal);
                     finish(TunnelOutcome.NOT_ALLOWED, "destination not allowed: " + refusal);
                     return;
                 }
@@ -170,11 +170,11 @@ public final class Dialer {
         private void connectNext() {
             while (!done && next < addresses.size()) {
                 InetSocketAddress target = new InetSocketAddress(addresses.get(next++), destination.port());
-                String refusal = policy.refusal(target, List.copyOf(ownListeners));
-                if (isOwnListener(target) || refusal != null) {
+                String refusal = policy.refusal(target, ownListeners);
+                if (refusal != null) {
+                    refused(refusal);
                     lastOutcome = TunnelOutcome.NOT_ALLOWED;
-                    lastReason = refusal != null ? "destination not allowed: " + refusal
-                            : "destination is this gateway's own listener";
+                    lastReason = "destination not allowed: " + refusal;
                     continue;
                 }
                 SocketChannel channel = null;
@@ -248,9 +248,8 @@ public final class Dialer {
                 return;
             }
             done = true;
-            if (outcome == TunnelOutcome.NOT_ALLOWED) {
-                refusals.refused(destination, reason.replaceFirst("^destination not allowed: ", ""),
-                        policy != DestinationPolicy.OPEN);
+            if (policyRefusal != null && outcome == TunnelOutcome.NOT_ALLOWED) {
+                refusals.refused(destination, policyRefusal, policy != DestinationPolicy.OPEN);
             }
             if (timer != null) {
                 timer.cancel();
@@ -268,23 +267,14 @@ public final class Dialer {
             attempt = null;
         }
 
+        private void refused(String why) {
+            policyRefusal = why;
+        }
+
         private void record(Exception e) {
             lastOutcome = outcomeOf(e);
             lastReason = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
         }
-    }
-
-    private boolean isOwnListener(InetSocketAddress target) {
-        for (InetSocketAddress own : ownListeners) {
-            if (own.getPort() == target.getPort()) {
-                InetAddress address = target.getAddress();
-                if (address.isLoopbackAddress() || address.isAnyLocalAddress()
-                        || address.equals(own.getAddress()) || own.getAddress().isAnyLocalAddress()) {
-                    return true;
-                }
-            }
-        }
-        return false;
     }
 
     /** Maps a connect failure to the outcome table of DESIGN.md. */

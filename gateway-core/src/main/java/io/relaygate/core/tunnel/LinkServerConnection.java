@@ -167,7 +167,7 @@ final class LinkServerConnection implements IoHandler, FrameDecoder.Handler {
         byte[] hello = bytes(payload);
         step = Step.PROOF;
         key.interestOps(0);
-        if (services.damper().check(client.getAddress(), null) == AuthDamper.Verdict.REFUSE) {
+        if (services.damper().refuses(client.getAddress())) {
             refuseDamped();
             return;
         }

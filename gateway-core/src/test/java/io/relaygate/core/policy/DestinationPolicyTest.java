@@ -66,6 +66,9 @@ class DestinationPolicyTest {
                     List.of(console))).as("mapped").isEqualTo("the gateway's own listener");
             assertThat(policy.refusal(new InetSocketAddress(InetAddress.getByName("127.0.0.2"), 7080),
                     List.of(console, wildcard))).as("a wildcard listener").isEqualTo("the gateway's own listener");
+            assertThat(policy.refusal(new InetSocketAddress(InetAddress.getByName("0.0.0.0"), 8080),
+                    List.of(console))).as("the unspecified address reaches this host").isEqualTo(
+                    "the gateway's own listener");
         }
     }
 
