@@ -8,6 +8,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.tngtech.archunit.core.domain.JavaClasses;
 import com.tngtech.archunit.core.importer.ClassFileImporter;
 import com.tngtech.archunit.core.importer.ImportOption;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -56,47 +60,67 @@ class ArchitectureIT {
                 .check(classes);
     }
 
+    /**
+     * The core's layers, lowest first: each package may use the JDK, SLF4J and the packages listed for it, nothing
+     * else of the gateway. The connection packages sit on the byte port of {@code net}; nothing below {@code link}
+     * knows the link, nothing below the root knows the whole gateway.
+     */
+    private static final Map<String, List<String>> LAYERS = layers(
+            "reactor", List.of("org.jctools.."),
+            "stats", List.of(),
+            "policy", List.of("stats", "spi"),
+            "shaping", List.of("reactor", "spi"),
+            "accounts", List.of("reactor"),
+            "wire", List.of("spi"),
+            "net", List.of("reactor", "policy", "stats"),
+            "outbound", List.of("net", "reactor", "policy", "spi"),
+            "relay", List.of("net", "reactor", "shaping", "stats", "accounts", "policy"),
+            "inbound", List.of("net", "outbound", "relay", "reactor", "policy", "stats", "spi"),
+            "link", List.of("wire", "net", "outbound", "relay", "reactor", "policy", "stats", "accounts", "shaping",
+                    "config", "spi"),
+            "admin", List.of("link", "net", "outbound", "reactor", "stats", "shaping", "accounts", "policy", "config",
+                    "wire", "spi"));
+
     @Test
-    void theReactorKnowsNothingOfTheGateway() {
-        classes().that().resideInAPackage("io.relaygate.core.reactor..")
-                .should().onlyDependOnClassesThat().resideInAnyPackage("io.relaygate.core.reactor..", "java..",
-                        "org.jctools..", "org.slf4j..")
-                .check(classes);
+    void eachLayerUsesOnlyTheLayersBelowIt() {
+        LAYERS.forEach((layer, allowed) -> {
+            List<String> packages = new ArrayList<>(List.of("io.relaygate.core." + layer + "..", "java..", "javax..",
+                    "org.slf4j.."));
+            for (String below : allowed) {
+                packages.add(below.contains(".") ? below : below.equals("spi") ? "io.relaygate.spi.."
+                        : "io.relaygate.core." + below + "..");
+            }
+            classes().that().resideInAPackage("io.relaygate.core." + layer + "..")
+                    .should().onlyDependOnClassesThat().resideInAnyPackage(packages.toArray(String[]::new))
+                    .as("core." + layer + " uses only " + allowed)
+                    .check(classes);
+        });
     }
 
     @Test
     void theWireFormatTouchesNoChannel() {
-        noClasses().that().resideInAPackage("io.relaygate.core.link..")
+        noClasses().that().resideInAPackage("io.relaygate.core.wire..")
                 .should().dependOnClassesThat().resideInAPackage("java.nio.channels..")
                 .check(classes);
     }
 
     @Test
-    void policiesKnowNoConnection() {
-        // The destination policy, connection caps and login damping: no channel, no loop, no relay.
-        classes().that().resideInAPackage("io.relaygate.core.policy..")
-                .should().onlyDependOnClassesThat().resideInAnyPackage("io.relaygate.core.policy..",
-                        "io.relaygate.core.stats..", "io.relaygate.spi..", "java..", "org.slf4j..")
+    void onlyTheNetLayerAndTheDialerTouchChannels() {
+        // Everything above a port works on ports: a TLS port or a link stream slots in without touching it.
+        noClasses().that().resideInAnyPackage("io.relaygate.core.relay..", "io.relaygate.core.link..",
+                        "io.relaygate.core.inbound..", "io.relaygate.core.admin..")
+                .should().dependOnClassesThat().resideInAPackage("java.nio.channels..")
                 .check(classes);
     }
 
-    @Test
-    void countersDependOnNothing() {
-        classes().that().resideInAPackage("io.relaygate.core.stats..")
-                .should().onlyDependOnClassesThat().resideInAnyPackage("io.relaygate.core.stats..", "java..")
-                .check(classes);
-    }
-
-    @Test
-    void shapingAndAccountsSitOnTheReactorOnly() {
-        classes().that().resideInAPackage("io.relaygate.core.shaping..")
-                .should().onlyDependOnClassesThat().resideInAnyPackage("io.relaygate.core.shaping..",
-                        "io.relaygate.core.reactor..", "io.relaygate.spi..", "java..")
-                .check(classes);
-        classes().that().resideInAPackage("io.relaygate.core.accounts..")
-                .should().onlyDependOnClassesThat().resideInAnyPackage("io.relaygate.core.accounts..",
-                        "io.relaygate.core.reactor..", "java..")
-                .check(classes);
+    private static Map<String, List<String>> layers(Object... pairs) {
+        Map<String, List<String>> layers = new LinkedHashMap<>();
+        for (int i = 0; i < pairs.length; i += 2) {
+            @SuppressWarnings("unchecked")
+            List<String> allowed = (List<String>) pairs[i + 1];
+            layers.put((String) pairs[i], allowed);
+        }
+        return layers;
     }
 
     @Test

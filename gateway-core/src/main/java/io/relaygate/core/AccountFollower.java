@@ -1,6 +1,6 @@
 package io.relaygate.core;
 
-import io.relaygate.core.link.DecoyIterations;
+import io.relaygate.core.wire.DecoyIterations;
 import io.relaygate.core.shaping.Shaping;
 import io.relaygate.core.accounts.UserSessions;
 import io.relaygate.spi.AccountChange;

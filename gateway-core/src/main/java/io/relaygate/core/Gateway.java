@@ -1,37 +1,39 @@
 package io.relaygate.core;
 
+import io.relaygate.core.accounts.UserSessions;
+import io.relaygate.core.admin.GatewayAdmin;
+import io.relaygate.core.admin.LocalLinks;
+import io.relaygate.core.admin.LocalProxy;
 import io.relaygate.core.config.ConfigError;
 import io.relaygate.core.config.GatewayConfig;
-import io.relaygate.core.config.HostPort;
-import io.relaygate.core.link.DecoyIterations;
-import io.relaygate.core.link.ScramServer;
+import io.relaygate.core.inbound.InboundConnection;
+import io.relaygate.core.inbound.InboundServices;
+import io.relaygate.core.inbound.PasswordVerifier;
+import io.relaygate.core.link.LinkSecret;
+import io.relaygate.core.link.LinkServerHandshake;
+import io.relaygate.core.link.LinkServices;
+import io.relaygate.core.net.Listener;
+import io.relaygate.core.net.Shutdown;
+import io.relaygate.core.outbound.Connector;
+import io.relaygate.core.outbound.Dialer;
 import io.relaygate.core.plugin.LoadedPlugin;
+import io.relaygate.core.policy.AuthDamper;
+import io.relaygate.core.policy.ConnectionLimits;
 import io.relaygate.core.policy.DestinationPolicy;
 import io.relaygate.core.reactor.BufferPool;
 import io.relaygate.core.reactor.EventLoop;
-import io.relaygate.core.policy.AuthDamper;
-import io.relaygate.core.policy.ConnectionLimits;
-import io.relaygate.core.tunnel.Connector;
-import io.relaygate.core.tunnel.Dialer;
-import io.relaygate.core.stats.GatewayStats;
-import io.relaygate.core.tunnel.LinkSecret;
-import io.relaygate.core.tunnel.Listener;
-import io.relaygate.core.tunnel.PasswordVerifier;
+import io.relaygate.core.relay.RelayServices;
 import io.relaygate.core.shaping.Shaping;
-import io.relaygate.core.tunnel.Shutdown;
-import io.relaygate.core.tunnel.TunnelServices;
-import io.relaygate.core.accounts.UserSessions;
-import io.relaygate.spi.AccountStore;
-import io.relaygate.spi.ConfigException;
+import io.relaygate.core.stats.GatewayStats;
+import io.relaygate.core.wire.DecoyIterations;
+import io.relaygate.core.wire.ScramServer;
 import io.relaygate.spi.ConsoleFactory;
 import io.relaygate.spi.GatewayContext;
 import io.relaygate.spi.GatewayPlugin;
 import io.relaygate.spi.Resolver;
 import java.io.IOException;
 import java.net.BindException;
-import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.UnknownHostException;
 import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.time.Duration;
@@ -54,9 +56,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * A running gateway: its event loops, listeners and plugins. {@link #builder(GatewayConfig)} assembles one (the
- * plugins' parts, the shared services; no thread, no socket) and then starts it: each part is opened in order and
- * recorded, and stopping ({@link #shutdown(Duration)} after a drain, or {@link #close()} at once) closes them in
- * reverse, whatever fails on the way.
+ * plugins' parts, the shared services; no event loop, no socket) and then starts it: each part is opened in order
+ * and recorded, and stopping ({@link #shutdown(Duration)} after a drain, or {@link #close()} at once) closes them in
+ * the reverse order. Thread-safe.
  */
 public final class Gateway implements AutoCloseable {
 
@@ -72,14 +74,16 @@ public final class Gateway implements AutoCloseable {
     private final Dialer dialer;
     private final Shaping shaping;
     private final UserSessions sessions;
-    /** The local role's link settings and connectors; null on the remote. */
+    private final AuthDamper damper;
+    private final RelayServices relay;
+    private final InboundServices inbound;
+    /** The local role's link settings and client listener; null on the remote. */
     private final LocalLinks links;
-    private final TunnelServices services;
+    private final LocalProxy localProxy;
     private final Components components = new Components();
     private final List<EventLoop> loops = new ArrayList<>();
     private final List<Listener> listeners = new CopyOnWriteArrayList<>();
     private volatile ConsoleFactory.Console console;
-    private InetSocketAddress mixedAddress;
     private boolean started;
     private boolean stopped;
 
@@ -92,8 +96,7 @@ public final class Gateway implements AutoCloseable {
                     + " GATEWAY_PASSWORD in the environment, or --password-file)");
         }
         DataDirectory.secure(config.dataDir());
-        GatewayConfig.Reactor reactor = config.reactor();
-        ThreadPoolExecutor blocking = newBlockingExecutor(reactor);
+        ThreadPoolExecutor blocking = newBlockingExecutor(config.reactor());
         components.add("blocking executor", blocking::shutdownNow);
         this.context = new Context(config, blocking);
         try {
@@ -105,30 +108,33 @@ public final class Gateway implements AutoCloseable {
                 components.add("rate limiter", parts.limiter());
             }
             if (!remoteRole) {
-                checkNotOpenProxy(config.listen().host(), parts.store() != null);
+                Exposure.checkNotOpenProxy(config, parts.store() != null);
             }
         } catch (RuntimeException e) {
             components.close();
             throw e;
         }
-        this.limits = new ConnectionLimits(config.limits().maxConnections(), config.limits().maxHandshakesPerSource(),
-                config.limits().maxIdleLinksPerUser(), stats);
-        this.pool = new BufferPool(reactor.bufferSize(), reactor.maxPooledBuffers());
+        GatewayConfig.Limits caps = config.limits();
+        this.limits = new ConnectionLimits(caps.maxConnections(), caps.maxHandshakesPerSource(),
+                caps.maxIdleLinksPerUser(), stats);
+        this.damper = new AuthDamper(caps.authFailuresBeforeDelay(), caps.authFailuresBeforeRefusal());
+        this.pool = new BufferPool(config.reactor().bufferSize(), config.reactor().maxPooledBuffers());
         GatewayConfig.Timeouts timeouts = config.timeouts();
         this.dialer = new Dialer(parts.resolver(), blocking, timeouts.dns(), timeouts.connect(),
                 remoteRole ? DestinationPolicy.restrictive(config.remoteRole().allowDestinations())
                         : DestinationPolicy.OPEN);
-        Connector connector = Connector.direct(dialer);
+        Connector direct = Connector.direct(dialer);
         this.links = remoteRole ? null : new LocalLinks(config, new Dialer(parts.resolver(), blocking,
-                timeouts.dns(), timeouts.connect()), blocking, connector, builder.linkPassword);
+                timeouts.dns(), timeouts.connect()), blocking, pool, direct, builder.linkPassword);
         this.sessions = remoteRole ? new UserSessions() : null;
         this.shaping = remoteRole ? Shaping.perUser(parts.limiter())
                 : parts.limiter() != null ? Shaping.overall(parts.limiter(), config.local().rateLimit())
                 : Shaping.none();
-        this.services = new TunnelServices(pool, stats, limits, timeouts, links != null ? links.connector()
-                : connector, new PasswordVerifier(parts.store(), shaping::loggedIn), blocking, sessions,
-                new AuthDamper(config.limits().authFailuresBeforeDelay(), config.limits().authFailuresBeforeRefusal()),
-                shaping);
+        this.relay = new RelayServices(pool, stats, shaping, sessions, timeouts.idle(), timeouts.halfClosed());
+        this.inbound = new InboundServices(relay, parts.protocols(), links != null ? links.connector() : direct,
+                new PasswordVerifier(parts.store(), shaping::loggedIn), damper, blocking, timeouts.handshake());
+        this.localProxy = remoteRole ? null : new LocalProxy(config.listen().toSocketAddress(), loops, limits, stats,
+                InboundConnection.factory(inbound, parts.store() != null), listeners);
     }
 
     /** Opens every part in order; on a failure closes what was opened and rethrows. */
@@ -140,15 +146,13 @@ public final class Gateway implements AutoCloseable {
                 return t;
             });
             components.add("housekeeping", housekeeping::shutdownNow);
-            AuthDamper damper = services.damper();
             housekeeping.scheduleWithFixedDelay(() -> damper.reportIfDue(System.nanoTime()), 1, 1, TimeUnit.MINUTES);
             byte[] secret = remoteRole ? linkSecret() : null;
             DecoyIterations decoys = remoteRole ? new DecoyIterations(secret, config.passwordIterations(),
                     parts.store()::iterationCounts) : null;
             if (remoteRole) {
-                AccountFollower follower = new AccountFollower(parts.store(), sessions, shaping, decoys,
-                        housekeeping);
-                components.add("account follower", follower);
+                components.add("account follower", new AccountFollower(parts.store(), sessions, shaping, decoys,
+                        housekeeping));
             }
             components.add("event loops", this::stopLoops);
             for (int i = 0; i < config.reactor().eventLoops(); i++) {
@@ -158,6 +162,7 @@ public final class Gateway implements AutoCloseable {
             openListeners(secret, decoys);
             if (links != null) {
                 links.warm(loops);
+                components.add("local proxy", localProxy::close);
             }
             startConsole();
         } catch (RuntimeException e) {
@@ -189,22 +194,24 @@ public final class Gateway implements AutoCloseable {
 
     /** Binds every listener first (a port in use fails before any serves), then starts them. */
     private void openListeners(byte[] secret, DecoyIterations decoys) {
-        HostPort binding = config.listen();
+        var binding = config.listen();
         try {
             if (remoteRole) {
                 SecureRandom random = new SecureRandom();
-                AccountStore accounts = parts.store();
-                listeners.add(new Listener("link", binding.toSocketAddress(), loops, services, Listener.links(services,
-                        dialer, () -> new ScramServer(secret, decoys, accounts::find, random))));
+                var accounts = parts.store();
+                LinkServices linkServices = new LinkServices(relay, dialer,
+                        () -> new ScramServer(secret, decoys, accounts::find, random), damper, limits,
+                        config.timeouts(), context.blockingExecutor());
+                listeners.add(new Listener("link", binding.toSocketAddress(), loops, limits, stats,
+                        LinkServerHandshake.factory(linkServices)));
                 if (config.remoteRole().directListen() != null) {
                     binding = config.remoteRole().directListen();
-                    listeners.add(new Listener("direct", binding.toSocketAddress(), loops, services,
-                            Listener.clients(services, parts.protocols(), true)));
+                    listeners.add(new Listener("direct", binding.toSocketAddress(), loops, limits, stats,
+                            InboundConnection.factory(inbound, true)));
                 }
-                warnIfPlaintextLinkIsExposed();
+                Exposure.warnIfPlaintextLinkIsExposed(listeners);
             } else {
-                listeners.add(new Listener("mixed", binding.toSocketAddress(), loops, services,
-                        Listener.clients(services, parts.protocols(), parts.store() != null)));
+                localProxy.bind();
             }
             updateOwnListeners();
             for (Listener listener : listeners) {
@@ -224,10 +231,12 @@ public final class Gateway implements AutoCloseable {
             log.info("no console plugin installed: the web console is off");
             return;
         }
+        GatewayAdmin admin = new GatewayAdmin(new GatewayAdmin.Parts(config, context, stats, shaping, sessions,
+                parts.store(), this::listeners, links, localProxy));
         try {
             ConsoleFactory factory = parts.console();
             console = PluginParts.configure(config, factory.name(), new TreeSet<>(),
-                    c -> factory.start(c, new GatewayAdmin(this), config.console().toSocketAddress()));
+                    c -> factory.start(c, admin, config.console().toSocketAddress()));
             components.add("console", console);
         } catch (java.io.UncheckedIOException e) {
             throw new StartException("cannot start the console on " + config.console() + ": "
@@ -260,27 +269,12 @@ public final class Gateway implements AutoCloseable {
         }
     }
 
-    // ---- what the console and the tests see ----
-
-    /** {@return the role, data directory and blocking executor, as plugins see them} */
-    GatewayContext context() {
-        return context;
-    }
-
-    /** {@return the account store, or null without one} */
-    AccountStore accountStore() {
-        return parts.store();
-    }
+    // ---- what the CLI and the tests see ----
 
     /** {@return the console's address, or null when there is no console} */
     public InetSocketAddress consoleAddress() {
         ConsoleFactory.Console running = console;
         return running == null ? null : running.address();
-    }
-
-    /** {@return the local's link settings and connectors, or null on the remote role} */
-    LocalLinks links() {
-        return links;
     }
 
     /** {@return the listeners, in the order they were bound} */
@@ -319,38 +313,6 @@ public final class Gateway implements AutoCloseable {
         return shaping;
     }
 
-    // ---- the local proxy's controls, for the console (see GatewayAdmin) ----
-
-    /** {@return whether the local's client listener is open} */
-    synchronized boolean proxyRunning() {
-        return listeners.stream().anyMatch(l -> l.name().equals("mixed"));
-    }
-
-    /** Opens the local's client listener again, on the address it had. */
-    synchronized void startProxy() throws IOException {
-        if (stopped || proxyRunning()) {
-            return;
-        }
-        InetSocketAddress address = mixedAddress != null ? mixedAddress : config.listen().toSocketAddress();
-        Listener mixed = new Listener("mixed", address, loops, services,
-                Listener.clients(services, parts.protocols(), parts.store() != null));
-        mixed.start();
-        listeners.add(mixed);
-        log.info("local proxy listener opened on {}", HostPort.of(mixed.address()));
-    }
-
-    /** Closes the local's client listener; tunnels already open go on. */
-    synchronized void stopProxy() {
-        for (Listener listener : listeners) {
-            if (listener.name().equals("mixed")) {
-                mixedAddress = listener.address();
-                listener.close();
-                listeners.remove(listener);
-                log.info("local proxy listener closed");
-            }
-        }
-    }
-
     // ---- stopping ----
 
     /**
@@ -360,6 +322,9 @@ public final class Gateway implements AutoCloseable {
     public synchronized void shutdown(Duration drain) {
         if (stopped) {
             return;
+        }
+        if (localProxy != null) {
+            localProxy.close();
         }
         listeners.forEach(Listener::close);
         if (sessions != null) {
@@ -444,37 +409,6 @@ public final class Gateway implements AutoCloseable {
          */
         public Gateway start() {
             return new Gateway(this).start();
-        }
-    }
-
-    /** Until TLS exists, the link is plaintext: it belongs on loopback or a private network the operator trusts. */
-    private void warnIfPlaintextLinkIsExposed() {
-        for (Listener listener : listeners) {
-            if (listener.name().equals("link") && !listener.address().getAddress().isLoopbackAddress()) {
-                log.warn("************************************************************************************");
-                log.warn("the link listener {} is not on loopback and the link has no TLS yet: user names and"
-                        + " tunnel contents cross the network in the clear (passwords never do)",
-                        listener.address());
-                log.warn("************************************************************************************");
-            }
-        }
-    }
-
-    /** An open proxy is never an accident: a listener without authentication stays on loopback unless allowed. */
-    private void checkNotOpenProxy(String host, boolean authRequired) {
-        if (authRequired || config.allowOpenProxy()) {
-            return;
-        }
-        boolean loopback;
-        try {
-            loopback = InetAddress.getByName(host).isLoopbackAddress();
-        } catch (UnknownHostException e) {
-            loopback = false;
-        }
-        if (!loopback) {
-            throw ConfigError.of(new ConfigException("listen", "\"" + config.listen()
-                    + "\" would be an open proxy: no client authentication on a non-loopback address"
-                    + " (expected: a loopback address, an accountStore, or --allow-open-proxy)"), config.settings());
         }
     }
 

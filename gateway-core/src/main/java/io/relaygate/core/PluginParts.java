@@ -3,7 +3,7 @@ package io.relaygate.core;
 import io.relaygate.core.config.ConfigError;
 import io.relaygate.core.config.GatewayConfig;
 import io.relaygate.core.config.SectionConfig;
-import io.relaygate.core.tunnel.Protocol;
+import io.relaygate.core.inbound.Protocol;
 import io.relaygate.spi.AccountStore;
 import io.relaygate.spi.ConfigException;
 import io.relaygate.spi.ConsoleFactory;

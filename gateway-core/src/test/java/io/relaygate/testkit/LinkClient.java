@@ -1,8 +1,8 @@
 package io.relaygate.testkit;
 
-import io.relaygate.core.link.Frames;
-import io.relaygate.core.link.LinkProtocolException;
-import io.relaygate.core.link.ScramClient;
+import io.relaygate.core.wire.Frames;
+import io.relaygate.core.wire.LinkProtocolException;
+import io.relaygate.core.wire.ScramClient;
 import java.io.Closeable;
 import java.io.DataInputStream;
 import java.io.EOFException;

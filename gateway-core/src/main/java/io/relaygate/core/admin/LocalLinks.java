@@ -1,0 +1,118 @@
+package io.relaygate.core.admin;
+
+import io.relaygate.core.config.ConsoleSettings;
+import io.relaygate.core.config.GatewayConfig;
+import io.relaygate.core.config.HostPort;
+import io.relaygate.core.link.LinkConnector;
+import io.relaygate.core.reactor.BufferPool;
+import io.relaygate.core.wire.LinkCredentials;
+import io.relaygate.core.reactor.EventLoop;
+import io.relaygate.core.outbound.Connector;
+import io.relaygate.core.outbound.Dialer;
+import io.relaygate.core.policy.LogText;
+import io.relaygate.core.outbound.SwitchingConnector;
+import io.relaygate.spi.AdminApi;
+import io.relaygate.spi.Destination;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.Executor;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Where the local role's tunnels go: over a link to the remote with its warm pool, or directly; and changing that
+ * while the gateway runs (the console), saving the change for the next start. Thread-safe.
+ */
+public final class LocalLinks {
+
+    private static final Logger log = LoggerFactory.getLogger(LocalLinks.class);
+
+    private final GatewayConfig config;
+    private final Dialer toRemote;
+    private final Executor blocking;
+    private final BufferPool buffers;
+    private final Connector direct;
+    private final SwitchingConnector connector;
+    private List<EventLoop> loops = List.of();
+    private LinkConnector link;
+    private HostPort remote;
+    private String user;
+    private byte[] password;
+
+    /** Starts on the configured remote, if any; {@link #warm} once the loops run. */
+    public LocalLinks(GatewayConfig config, Dialer toRemote, Executor blocking, BufferPool buffers, Connector direct,
+                      byte[] password) {
+        this.buffers = buffers;
+        this.config = config;
+        this.toRemote = toRemote;
+        this.blocking = blocking;
+        this.direct = direct;
+        this.password = password.clone();
+        if (config.local().remote() != null) {
+            remote = config.local().remote();
+            user = config.local().user();
+            link = newLink(remote, user, this.password);
+        }
+        this.connector = new SwitchingConnector(link != null ? link : direct);
+    }
+
+    /** {@return the connector new tunnels use, whatever the settings become} */
+    public Connector connector() {
+        return connector;
+    }
+
+    /** Starts filling the link pools of {@code loops}; later settings warm the same loops. */
+    public synchronized void warm(List<EventLoop> loops) {
+        this.loops = List.copyOf(loops);
+        if (link != null) {
+            link.warm(loops);
+        }
+    }
+
+    /** {@return the settings now, never the password} */
+    synchronized AdminApi.ProxySettings settings() {
+        return new AdminApi.ProxySettings(remote == null ? null : remote.host(), remote == null ? 0 : remote.port(),
+                user, password.length > 0);
+    }
+
+    /**
+     * Points new tunnels at {@code newRemote} (null: direct), saves that to {@code console-settings.yaml}, and retires
+     * the old link pool; tunnels already carried go on. Nothing changes if the settings cannot be saved.
+     *
+     * @param newPassword the password, or null to keep the current one
+     */
+    synchronized void apply(HostPort newRemote, String newUser, byte[] newPassword) throws IOException {
+        // Direct connections need no password, and none is kept for them.
+        byte[] secret = newRemote == null ? new byte[0] : newPassword != null ? newPassword.clone() : password.clone();
+        if (newRemote != null && secret.length == 0) {
+            throw new IllegalArgumentException("password: required with a remote (none is saved yet)");
+        }
+        LinkConnector next = newRemote == null ? null : newLink(newRemote, newUser, secret);
+        new ConsoleSettings(newRemote == null ? null : newRemote.toString(), newRemote == null ? null : newUser,
+                newRemote == null ? null : new String(secret, StandardCharsets.UTF_8)).save(config.dataDir());
+        LinkConnector old = link;
+        Arrays.fill(password, (byte) 0);
+        password = secret;
+        remote = newRemote;
+        user = newRemote == null ? null : newUser;
+        link = next;
+        connector.switchTo(next != null ? next : direct);
+        if (next != null) {
+            next.warm(loops);
+        }
+        if (old != null) {
+            old.retire(loops);
+        }
+        log.info("local proxy now {}", newRemote == null ? "connects directly"
+                : "uses remote " + newRemote + " as " + LogText.escape(newUser));
+    }
+
+    private LinkConnector newLink(HostPort target, String account, byte[] secret) {
+        int loopCount = config.reactor().eventLoops();
+        return new LinkConnector(Destination.parse(target.host(), target.port()), toRemote,
+                new LinkCredentials(account, secret), blocking, buffers, config.timeouts().handshake(),
+                (config.local().linkPool() + loopCount - 1) / loopCount);
+    }
+}

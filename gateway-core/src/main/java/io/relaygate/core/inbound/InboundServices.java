@@ -1,0 +1,27 @@
+package io.relaygate.core.inbound;
+
+import io.relaygate.core.outbound.Connector;
+import io.relaygate.core.policy.AuthDamper;
+import io.relaygate.core.relay.RelayServices;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.Executor;
+
+/**
+ * What the client connections of one listener share. Immutable; every part is thread-safe.
+ *
+ * @param relay        what their relays share
+ * @param protocols    the protocols the listener serves, tried in order on the first bytes
+ * @param connector    where their tunnels go (directly, or over a link)
+ * @param verifier     checks client passwords, or a disabled verifier when clients need none
+ * @param damper       brute-force damping of failed logins
+ * @param blocking     the bounded executor for password checks
+ * @param handshake    the absolute deadline of a client's handshake
+ */
+public record InboundServices(RelayServices relay, List<Protocol> protocols, Connector connector,
+                              PasswordVerifier verifier, AuthDamper damper, Executor blocking, Duration handshake) {
+
+    public InboundServices {
+        protocols = List.copyOf(protocols);
+    }
+}

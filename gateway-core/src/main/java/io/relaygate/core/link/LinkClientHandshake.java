@@ -1,0 +1,168 @@
+package io.relaygate.core.link;
+
+import io.relaygate.core.net.HandshakeConnection;
+import io.relaygate.core.net.Port;
+import io.relaygate.core.net.Shutdown;
+import io.relaygate.core.reactor.EventLoop;
+import io.relaygate.core.reactor.Offload;
+import io.relaygate.core.wire.FrameReader;
+import io.relaygate.core.wire.Frames;
+import io.relaygate.core.wire.LinkProtocolException;
+import io.relaygate.core.wire.ScramClient;
+import io.relaygate.spi.TunnelOutcome;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.util.concurrent.Executor;
+
+/**
+ * The local's side of a link's handshake: the preamble and CLIENT_HELLO, the proof (the key derivation off the
+ * loop), the remote's signature checked in SERVER_OUTCOME; then the port goes to a {@link LinkSession}. Confined to
+ * its loop.
+ */
+final class LinkClientHandshake extends HandshakeConnection {
+
+    /** The handshake's end, exactly once unless cancelled. Called on the loop. */
+    interface Outcome {
+        /**
+         * @param unsent   output not yet written, or null
+         * @param leftover bytes read past SERVER_OUTCOME (read mode)
+         */
+        void authenticated(Port port, ByteBuffer unsent, ByteBuffer leftover);
+
+        /** @param refused whether the remote refused the credentials */
+        void failed(TunnelOutcome outcome, String reason, boolean refused);
+    }
+
+    private enum Step { CHALLENGE, PROVING, OUTCOME }
+
+    private final ScramClient scram;
+    private final Executor blocking;
+    private final Outcome outcome;
+    private final FrameReader reader = new FrameReader();
+    private final ByteBuffer in = ByteBuffer.allocate(Frames.CONTROL_BUFFER_BYTES);
+    private Step step = Step.CHALLENGE;
+    private boolean reported;
+
+    LinkClientHandshake(EventLoop loop, Port port, ScramClient scram, Executor blocking, Outcome outcome) {
+        super(loop, port, null);
+        this.scram = scram;
+        this.blocking = blocking;
+        this.outcome = outcome;
+    }
+
+    @Override
+    protected void started() {
+        ByteBuffer hello = Frames.frame(Frames.CLIENT_HELLO, 0, scram.hello());
+        write(ByteBuffer.allocate(Frames.PREAMBLE_BYTES + hello.remaining()).put(Frames.preamble()).put(hello)
+                .flip());
+    }
+
+    @Override
+    protected void onReadable() throws IOException {
+        int n = port.read(in);
+        if (n < 0) {
+            failWith(TunnelOutcome.GENERAL_FAILURE, "the remote gateway closed the link", false);
+            return;
+        }
+        in.flip();
+        try {
+            while (isOpen() && step != Step.PROVING && reader.header(in)) {
+                ByteBuffer payload = reader.frame(in);
+                if (payload == null) {
+                    break;
+                }
+                frame(reader.type(), payload);
+            }
+        } catch (LinkProtocolException e) {
+            failWith(TunnelOutcome.GENERAL_FAILURE, "link protocol: " + e.getMessage(), false);
+        } finally {
+            if (isOpen()) {
+                in.compact();
+            }
+        }
+    }
+
+    private void frame(int type, ByteBuffer payload) throws LinkProtocolException {
+        if (type == Frames.ERROR) {
+            int code = payload.remaining() >= 2 ? payload.getShort() & 0xFFFF : 0;
+            boolean refused = code == Frames.ERROR_AUTHENTICATION;
+            failWith(refused ? TunnelOutcome.LINK_AUTH_FAILED : TunnelOutcome.GENERAL_FAILURE,
+                    "the remote gateway sent ERROR " + code, refused);
+            return;
+        }
+        int expected = step == Step.CHALLENGE ? Frames.SERVER_CHALLENGE : Frames.SERVER_OUTCOME;
+        if (type != expected) {
+            throw new LinkProtocolException(Frames.ERROR_PROTOCOL, "expected frame " + expected + ", got " + type);
+        }
+        if (step == Step.CHALLENGE) {
+            challenge(payload);
+        } else {
+            outcome(payload);
+        }
+    }
+
+    private void challenge(ByteBuffer payload) {
+        byte[] challenge = new byte[payload.remaining()];
+        payload.get(challenge);
+        step = Step.PROVING;
+        reading(false);
+        // The first link derives the key (PBKDF2): never on the loop.
+        boolean accepted = Offload.submit(blocking, loop, () -> {
+            byte[] proof = scram.proof(ByteBuffer.wrap(challenge));
+            return () -> {
+                if (isOpen()) {
+                    step = Step.OUTCOME;
+                    write(Frames.frame(Frames.CLIENT_PROOF, 0, proof));
+                    reading(true);
+                }
+            };
+        }, e -> failWith(TunnelOutcome.GENERAL_FAILURE, e.getMessage(), false));
+        if (!accepted) {
+            failWith(TunnelOutcome.GENERAL_FAILURE, "overloaded", false);
+        }
+    }
+
+    private void outcome(ByteBuffer payload) {
+        if (!scram.accepted(payload)) {
+            failWith(TunnelOutcome.LINK_AUTH_FAILED, "the remote gateway refused the link credentials", true);
+            return;
+        }
+        reported = true;
+        ByteBuffer unsent = handOver();
+        outcome.authenticated(port, unsent, in);
+    }
+
+    /** Abandons the handshake without a report. Loop only; idempotent. */
+    void cancel() {
+        reported = true;
+        close("cancelled");
+    }
+
+    @Override
+    protected void deadlinePassed() {
+        failWith(TunnelOutcome.GENERAL_FAILURE, "the remote gateway did not complete the link handshake in time",
+                false);
+    }
+
+    @Override
+    protected void onFailure(Throwable cause) {
+        failWith(TunnelOutcome.GENERAL_FAILURE, cause instanceof Shutdown ? "gateway stopping"
+                : "link failed: " + cause.getMessage(), false);
+    }
+
+    private void failWith(TunnelOutcome result, String reason, boolean refused) {
+        if (!reported) {
+            reported = true;
+            outcome.failed(result, reason, refused);
+        }
+        close(reason);
+    }
+
+    @Override
+    protected void closed(String reason, boolean broken) {
+        if (!reported) {
+            reported = true;
+            outcome.failed(TunnelOutcome.GENERAL_FAILURE, reason, false);
+        }
+    }
+}

@@ -1,0 +1,223 @@
+package io.relaygate.core.link;
+
+import io.relaygate.core.net.HandshakeConnection;
+import io.relaygate.core.net.Listener;
+import io.relaygate.core.net.SocketPort;
+import io.relaygate.core.policy.AuthDamper;
+import io.relaygate.core.policy.ConnectionLimits;
+import io.relaygate.core.policy.LogBudget;
+import io.relaygate.core.policy.LogText;
+import io.relaygate.core.reactor.EventLoop;
+import io.relaygate.core.reactor.Offload;
+import io.relaygate.core.wire.FrameReader;
+import io.relaygate.core.wire.Frames;
+import io.relaygate.core.wire.LinkProtocolException;
+import io.relaygate.core.wire.ScramServer;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The remote's side of a link's handshake: the preamble, CLIENT_HELLO (the account lookup off the loop, damping),
+ * SERVER_CHALLENGE, CLIENT_PROOF, SERVER_OUTCOME; then the connection becomes a {@link LinkSession} owned by a
+ * {@link RemoteLink}. Confined to its loop.
+ */
+public final class LinkServerHandshake extends HandshakeConnection {
+
+    private static final Logger log = LoggerFactory.getLogger("io.relaygate.link");
+    /** The failure reason of a refused link login; one bounded label for the metrics. */
+    private static final String FAILED_LOGIN = "link: authentication failed";
+
+    private enum Step { PREAMBLE, HELLO, CHALLENGING, PROOF }
+
+    private final LinkServices services;
+    private final ScramServer scram;
+    private final InetSocketAddress client;
+    private final ConnectionLimits.Permit permit;
+    private final FrameReader reader = new FrameReader();
+    private final ByteBuffer in = ByteBuffer.allocate(Frames.CONTROL_BUFFER_BYTES);
+    private Step step = Step.PREAMBLE;
+
+    private LinkServerHandshake(EventLoop loop, SocketPort port, LinkServices services, InetSocketAddress client,
+                                ConnectionLimits.Permit permit) {
+        super(loop, port, permit);
+        this.services = services;
+        this.scram = services.scram().get();
+        this.client = client;
+        this.permit = permit;
+    }
+
+    /** {@return the listener's factory of link connections from local gateways} */
+    public static Listener.ConnectionFactory factory(LinkServices services) {
+        return (loop, port, client, permit) -> new LinkServerHandshake(loop, port, services, client, permit)
+                .start(services.timeouts().handshake().toNanos());
+    }
+
+    @Override
+    protected void onReadable() throws IOException {
+        int n = port.read(in);
+        if (n < 0) {
+            close("the local closed the link");
+            return;
+        }
+        in.flip();
+        try {
+            if (step == Step.PREAMBLE && !preamble()) {
+                return;
+            }
+            while (isOpen() && step != Step.CHALLENGING && reader.header(in)) {
+                ByteBuffer payload = reader.frame(in);
+                if (payload == null) {
+                    break;
+                }
+                if (step == Step.HELLO) {
+                    require(reader.type(), Frames.CLIENT_HELLO);
+                    hello(payload);
+                } else {
+                    require(reader.type(), Frames.CLIENT_PROOF);
+                    proof(payload);
+                    return;     // handed over, or closing
+                }
+            }
+        } catch (LinkProtocolException e) {
+            protocolError(e);
+        } finally {
+            if (isOpen()) {
+                in.compact();
+            }
+        }
+    }
+
+    private boolean preamble() {
+        if (in.remaining() < Frames.PREAMBLE_BYTES) {
+            return false;
+        }
+        int magic = in.getInt();
+        int version = in.get() & 0xFF;
+        in.get();
+        if (magic != Frames.MAGIC) {
+            fail("not a link client");     // no reply to a stranger
+            return false;
+        }
+        if (version != Frames.VERSION) {
+            closeAfter(Frames.error(Frames.ERROR_UNSUPPORTED_VERSION, "this gateway speaks link version "
+                    + Frames.VERSION));
+            return false;
+        }
+        step = Step.HELLO;
+        return true;
+    }
+
+    private static void require(int type, int expected) throws LinkProtocolException {
+        if (type != expected) {
+            throw new LinkProtocolException(Frames.ERROR_PROTOCOL, "expected frame " + expected + ", got " + type);
+        }
+    }
+
+    private void hello(ByteBuffer payload) {
+        byte[] hello = new byte[payload.remaining()];
+        payload.get(hello);
+        step = Step.CHALLENGING;
+        reading(false);
+        AuthDamper damper = services.damper();
+        if (damper.refuses(client.getAddress())) {
+            refuseDamped();
+            return;
+        }
+        // The account lookup is JDBC: off the loop.
+        boolean accepted = Offload.submit(services.blocking(), loop, () -> {
+            byte[] challenge = scram.challenge(ByteBuffer.wrap(hello));
+            AuthDamper.Verdict verdict = damper.check(client.getAddress(), scram.user());
+            return () -> {
+                if (!isOpen()) {
+                    return;
+                }
+                if (verdict == AuthDamper.Verdict.REFUSE) {
+                    refuseDamped();
+                } else if (verdict == AuthDamper.Verdict.DELAY) {
+                    loop.schedule(AuthDamper.DELAY_NANOS, () -> challenge(challenge));
+                } else {
+                    challenge(challenge);
+                }
+            };
+        }, e -> {
+            if (e instanceof LinkProtocolException violation) {
+                protocolError(violation);
+            } else {
+                log.warn("link from {}: the account store failed: {}", LogText.address(client), e.toString());
+                closeAfter(Frames.error(Frames.ERROR_OVERLOADED, "account store unavailable"));
+            }
+        });
+        if (!accepted) {
+            closeAfter(Frames.error(Frames.ERROR_OVERLOADED, "overloaded"));
+        }
+    }
+
+    private void challenge(byte[] challenge) {
+        if (!isOpen()) {
+            return;
+        }
+        step = Step.PROOF;
+        write(Frames.frame(Frames.SERVER_CHALLENGE, 0, challenge));
+        reading(true);
+        if (in.position() > 0) {
+            loop.execute(this::readBuffered);      // the proof may have come with the hello
+        }
+    }
+
+    private void readBuffered() {
+        try {
+            if (isOpen()) {
+                onReadable();
+            }
+        } catch (IOException e) {
+            fail("read failed");
+        }
+    }
+
+    private void proof(ByteBuffer payload) {
+        AuthDamper damper = services.damper();
+        byte[] outcome = scram.verify(payload);
+        if (!scram.accepted()) {
+            damper.failed(client.getAddress(), scram.user());
+            services.relay().stats().handshakeFailed(FAILED_LOGIN);
+            long dropped = damper.logAllowance();
+            if (dropped >= 0) {
+                log.info("link from {}: authentication failed for user {} ({}){}", LogText.address(client),
+                        LogText.escape(scram.user()), scram.refusal(), LogBudget.note(dropped));
+            }
+            closeAfter(Frames.frame(Frames.SERVER_OUTCOME, 0, outcome));
+            return;
+        }
+        damper.succeeded(client.getAddress(), scram.user());
+        endHandshake();
+        services.relay().shaping().loggedIn(scram.user(), scram.rate());
+        services.relay().debug("link from {}: authenticated as {}", LogText.address(client),
+                LogText.escape(scram.user()));
+        write(Frames.frame(Frames.SERVER_OUTCOME, 0, outcome));
+        ByteBuffer unsent = handOver();
+        new RemoteLink(loop, services, client, permit, scram.user()).start(port, unsent, in);
+    }
+
+    private void refuseDamped() {
+        services.relay().stats().handshakeFailed("link: authentication damped");
+        long dropped = services.damper().logAllowance();
+        if (dropped >= 0) {
+            log.info("link from {}: too many failed logins, refused without checking{}", LogText.address(client),
+                    LogBudget.note(dropped));
+        }
+        closeAfter(Frames.error(Frames.ERROR_AUTHENTICATION, "too many failed logins; try again later"));
+    }
+
+    private void protocolError(LinkProtocolException e) {
+        services.relay().debug("link from {}: protocol error: {}", LogText.address(client), e.getMessage());
+        closeAfter(Frames.error(e.errorCode(), e.getMessage()));
+    }
+
+    @Override
+    protected void closed(String reason, boolean broken) {
+        services.relay().debug("link from {}: closed in its handshake: {}", LogText.address(client), reason);
+    }
+}

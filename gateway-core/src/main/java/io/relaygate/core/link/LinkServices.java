@@ -1,0 +1,31 @@
+package io.relaygate.core.link;
+
+import io.relaygate.core.config.GatewayConfig.Timeouts;
+import io.relaygate.core.outbound.Dialer;
+import io.relaygate.core.policy.AuthDamper;
+import io.relaygate.core.policy.ConnectionLimits;
+import io.relaygate.core.relay.RelayServices;
+import io.relaygate.core.wire.ScramServer;
+import java.util.concurrent.Executor;
+import java.util.function.Supplier;
+
+/**
+ * What the remote's link connections share. Immutable; every part is thread-safe.
+ *
+ * @param relay    what the relays of their streams share; its {@code sessions} must not be null
+ * @param dialer   dials the destinations of their streams, under the remote's destination policy
+ * @param scram    a fresh SCRAM server exchange per connection
+ * @param damper   brute-force damping of failed logins
+ * @param limits   the caps, among them idle links per user
+ * @param timeouts the handshake deadline and the idle-link time
+ * @param blocking the bounded executor for account lookups
+ */
+public record LinkServices(RelayServices relay, Dialer dialer, Supplier<ScramServer> scram, AuthDamper damper,
+                           ConnectionLimits limits, Timeouts timeouts, Executor blocking) {
+
+    public LinkServices {
+        if (relay.sessions() == null) {
+            throw new IllegalArgumentException("the remote's links need its user sessions");
+        }
+    }
+}

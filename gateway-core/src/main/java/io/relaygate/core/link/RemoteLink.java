@@ -1,0 +1,145 @@
+package io.relaygate.core.link;
+
+import io.relaygate.core.accounts.UserSessions;
+import io.relaygate.core.net.Port;
+import io.relaygate.core.net.SocketPort;
+import io.relaygate.core.outbound.Dialer;
+import io.relaygate.core.policy.ConnectionLimits;
+import io.relaygate.core.policy.LogBudget;
+import io.relaygate.core.policy.LogText;
+import io.relaygate.core.reactor.EventLoop;
+import io.relaygate.core.relay.Relay;
+import io.relaygate.core.relay.RelayServices;
+import io.relaygate.core.relay.TunnelRecord;
+import io.relaygate.core.wire.Frames;
+import io.relaygate.spi.Destination;
+import io.relaygate.spi.TunnelOutcome;
+import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One authenticated link on the remote, owner of its {@link LinkSession}: registered as the user's idle link
+ * (capped per user, closed when the user is revoked), and the acceptor of the streams the local opens: the
+ * destination policy and the dial, OPEN_RESULT, then a {@link Relay} between the stream and the destination.
+ * Confined to its loop.
+ */
+final class RemoteLink implements LinkSession.Acceptor, LinkSession.CloseListener {
+
+    private static final Logger log = LoggerFactory.getLogger("io.relaygate.link");
+    /** An idle link hears a PING every 15 s from a live local; three missed ones mean the local is gone (F7). */
+    private static final long SILENT_LINK_NANOS = 45_000_000_000L;
+    /** How long a new link may stay idle before it counts against its user's cap of idle links. */
+    private static final long SETTLE_NANOS = 2_000_000_000L;
+
+    private final EventLoop loop;
+    private final LinkServices services;
+    private final RelayServices relay;
+    private final UserSessions sessions;
+    private final InetSocketAddress client;
+    private final ConnectionLimits.Permit permit;
+    private final String user;
+    private LinkSession session;
+    private Dialer.Dial dial;
+    /** Whether this link sits in the user's registry as idle, which every way out must undo. */
+    private boolean registered;
+
+    RemoteLink(EventLoop loop, LinkServices services, InetSocketAddress client, ConnectionLimits.Permit permit,
+               String user) {
+        this.loop = loop;
+        this.services = services;
+        this.relay = services.relay();
+        this.sessions = relay.sessions();
+        this.client = client;
+        this.permit = permit;
+        this.user = user;
+    }
+
+    /** Takes over the authenticated connection. Loop only. */
+    void start(Port port, ByteBuffer unsent, ByteBuffer leftover) {
+        long idleLink = services.timeouts().idleLink().toNanos();
+        long handshake = services.timeouts().handshake().toNanos();
+        session = new LinkSession(loop, port, relay.pool(), new LinkSession.Settings(false, 0, 0,
+                SILENT_LINK_NANOS, idleLink, handshake), leftover, this, this);
+        // An idle authenticated link of a user disabled meanwhile must not open anything.
+        sessions.registerLink(user, this, loop, () -> session.close("user revoked"));
+        registered = true;
+        // One user's idle links are capped, so that they cannot fill the gateway's connection cap for everyone
+        // else; a link counts once it has stayed idle past the grace time (a tunnel's link opens at once).
+        loop.schedule(Math.min(SETTLE_NANOS, handshake), this::settle);
+        session.start(unsent);
+    }
+
+    private void settle() {
+        if (!registered || session.isClosed()) {
+            return;
+        }
+        int max = services.limits().maxIdleLinksPerUser();
+        if (!sessions.settleLink(user, this, max)) {
+            relay.stats().handshakeFailed("link: too many idle links");
+            long dropped = services.damper().logAllowance();
+            if (dropped >= 0) {
+                log.info("link from {}: user {} already holds {} idle links, this one closed{}",
+                        LogText.address(client), LogText.escape(user), max, LogBudget.note(dropped));
+            }
+            session.closeWithError(Frames.ERROR_OVERLOADED, "too many idle links for this user (at most " + max
+                    + ")");
+        }
+    }
+
+    @Override
+    public void open(LinkSession link, int stream, Destination destination) {
+        unregister();
+        TunnelRecord record = new TunnelRecord(client, null, System.nanoTime());
+        record.protocol("link");
+        record.user(user);
+        record.destination(destination.toString());
+        dial = services.dialer().dial(loop, destination, new Dialer.Callback() {
+            @Override
+            public void connected(SocketPort upstream) {
+                dial = null;
+                if (link.isClosed()) {
+                    upstream.close();
+                    return;
+                }
+                InetSocketAddress bound = upstream.localAddress();
+                if (bound == null) {
+                    upstream.close();
+                    failed(TunnelOutcome.GENERAL_FAILURE, "the socket has no local address");
+                    return;
+                }
+                LinkStream linkStream = link.accept(stream, bound);
+                new Relay(loop, relay, record, linkStream, upstream, null, null).start();
+            }
+
+            @Override
+            public void failed(TunnelOutcome outcome, String reason) {
+                dial = null;
+                relay.stats().tunnelFailed(outcome.name());
+                relay.debug("{}: open failed: {}", record, reason);
+                record.failed(outcome.name());
+                relay.accessLog(record);
+                link.refuse(stream, outcome);
+            }
+        });
+    }
+
+    @Override
+    public void closed(LinkSession link, String reason) {
+        unregister();
+        if (dial != null) {
+            dial.cancel();
+            dial = null;
+        }
+        permit.release();
+        relay.debug("link from {} closed: {}", LogText.address(client), reason);
+    }
+
+    private void unregister() {
+        if (registered) {
+            registered = false;
+            sessions.unregister(user, this);
+        }
+    }
+}

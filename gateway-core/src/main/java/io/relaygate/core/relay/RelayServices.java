@@ -1,0 +1,46 @@
+package io.relaygate.core.relay;
+
+import io.relaygate.core.accounts.UserSessions;
+import io.relaygate.core.policy.LogText;
+import io.relaygate.core.reactor.BufferPool;
+import io.relaygate.core.shaping.Shaping;
+import io.relaygate.core.stats.GatewayStats;
+import java.time.Duration;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * What every tunnel's relay shares. Immutable; every part is thread-safe.
+ *
+ * @param pool       relay buffers
+ * @param stats      counters
+ * @param shaping    rate limits and per-principal meters
+ * @param sessions   the remote's tunnels by user, or null on the local role
+ * @param idle       a tunnel with no traffic either way for this long is closed
+ * @param halfClosed a tunnel with one direction ended for this long is closed
+ */
+public record RelayServices(BufferPool pool, GatewayStats stats, Shaping shaping, UserSessions sessions,
+                            Duration idle, Duration halfClosed) {
+
+    private static final Logger log = LoggerFactory.getLogger("io.relaygate.tunnel");
+    /** One line per tunnel at close; its own logger so it can be routed or turned off. */
+    private static final Logger access = LoggerFactory.getLogger("io.relaygate.access");
+
+    /** Logs at DEBUG on the tunnel logger, formatting nothing when it is off. */
+    public void debug(String format, Object a, Object b) {
+        if (log.isDebugEnabled()) {
+            log.debug(format, a, b);
+        }
+    }
+
+    /** Writes the tunnel's access log line. */
+    public void accessLog(TunnelRecord r) {
+        if (access.isInfoEnabled()) {
+            long ms = (System.nanoTime() - r.startNanos) / 1_000_000;
+            access.info("{} user={} client={} destination={} up={} down={} ms={} outcome={}", r.protocol,
+                    r.user == null ? "-" : LogText.escape(r.user), LogText.address(r.client),
+                    r.destination == null ? "-" : LogText.escape(r.destination), r.bytesUp, r.bytesDown, ms,
+                    r.outcome);
+        }
+    }
+}

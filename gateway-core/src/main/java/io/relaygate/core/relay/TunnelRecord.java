@@ -1,0 +1,76 @@
+package io.relaygate.core.relay;
+
+import io.relaygate.core.policy.ConnectionLimits;
+import java.net.InetSocketAddress;
+
+/**
+ * What the access log says about one tunnel: filled in by the connection that sets the tunnel up (protocol, user,
+ * destination), then by its relay (bytes, outcome). Confined to the tunnel's loop.
+ */
+public final class TunnelRecord {
+    final InetSocketAddress client;
+    /**
+     * The connection's hold on the caps, released at close by whoever closes last; null for a stream of a link,
+     * whose link holds the permit of its socket.
+     */
+    final ConnectionLimits.Permit permit;
+    final long startNanos;
+    String protocol = "-";
+    String user;
+    String destination;
+    long bytesUp;
+    long bytesDown;
+    String outcome;
+
+    public TunnelRecord(InetSocketAddress client, ConnectionLimits.Permit permit, long startNanos) {
+        this.client = client;
+        this.permit = permit;
+        this.startNanos = startNanos;
+    }
+
+    public InetSocketAddress client() {
+        return client;
+    }
+
+    public ConnectionLimits.Permit permit() {
+        return permit;
+    }
+
+    public String protocol() {
+        return protocol;
+    }
+
+    public void protocol(String name) {
+        this.protocol = name;
+    }
+
+    /** {@return the authenticated user the tunnel is charged to, or null} */
+    public String user() {
+        return user;
+    }
+
+    public void user(String name) {
+        this.user = name;
+    }
+
+    public void destination(String target) {
+        this.destination = target;
+    }
+
+    /** Records a tunnel that never reached a relay. */
+    public void failed(String outcomeName) {
+        this.outcome = outcomeName;
+    }
+
+    /** Gives back the connection's place in the caps. Idempotent. */
+    public void releasePermit() {
+        if (permit != null) {
+            permit.release();
+        }
+    }
+
+    @Override
+    public String toString() {
+        return protocol + " " + client + " => " + destination;
+    }
+}

@@ -1,0 +1,40 @@
+package io.relaygate.core.inbound;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.relaygate.spi.AuthResult;
+import io.relaygate.testkit.MemoryAccounts;
+import org.junit.jupiter.api.Test;
+
+/** Plaintext password checks: one key derivation per verified pair a minute, never a cached refusal. */
+class PasswordVerifierTest {
+
+    @Test
+    void aVerifiedPasswordIsRememberedButNotAWrongOneNorAChangedCredential() {
+        MemoryAccounts accounts = new MemoryAccounts().put("alice", "secret", true);
+        PasswordVerifier verifier = new PasswordVerifier(accounts, (user, rate) -> { });
+        assertThat(verifier.verify("alice", "secret".getBytes())).isEqualTo(AuthResult.OK);
+        assertThat(verifier.verify("alice", "secret".getBytes())).isEqualTo(AuthResult.OK);
+        assertThat(verifier.derivations()).as("the second login skipped the derivation").isEqualTo(1);
+
+        assertThat(verifier.verify("alice", "wrong".getBytes())).isEqualTo(AuthResult.REJECTED);
+        assertThat(verifier.verify("alice", "wrong".getBytes())).isEqualTo(AuthResult.REJECTED);
+        assertThat(verifier.derivations()).as("refusals always pay").isEqualTo(3);
+
+        accounts.put("alice", "new", true);                   // a new credential invalidates the memory
+        assertThat(verifier.verify("alice", "secret".getBytes())).isEqualTo(AuthResult.REJECTED);
+        assertThat(verifier.verify("alice", "new".getBytes())).isEqualTo(AuthResult.OK);
+
+        accounts.disable("alice");
+        assertThat(verifier.verify("alice", "new".getBytes())).as("disabled").isEqualTo(AuthResult.REJECTED);
+        assertThat(verifier.verify("nobody", "new".getBytes())).isEqualTo(AuthResult.REJECTED);
+    }
+
+    @Test
+    void thePasswordArrayIsWipedAfterUse() {
+        PasswordVerifier verifier = new PasswordVerifier(new MemoryAccounts().put("alice", "secret", true), (user, rate) -> { });
+        byte[] password = "secret".getBytes();
+        verifier.verify("alice", password);
+        assertThat(password).containsOnly(0);
+    }
+}
