@@ -25,16 +25,19 @@ public final class ConsolePlugin implements GatewayPlugin {
 
     @Override
     public List<ConsoleFactory> consoles() {
-        return List.of(new ConsoleFactory() {
-            @Override
-            public String name() {
-                return "console";
-            }
+        return List.of(new Factory());
+    }
 
-            @Override
-            public Console start(PluginConfig config, AdminApi admin, InetSocketAddress bind) {
-                return ConsoleServer.start(ConsoleSettings.from(config), admin, bind);
-            }
-        });
+    /** The web console, configured by {@code plugins.console}. */
+    private static final class Factory implements ConsoleFactory {
+        @Override
+        public String name() {
+            return "console";
+        }
+
+        @Override
+        public Console start(PluginConfig config, AdminApi admin, InetSocketAddress bind) {
+            return ConsoleServer.start(ConsoleSettings.from(config), admin, bind);
+        }
     }
 }

@@ -33,7 +33,6 @@ record ConsoleSettings(String token, List<String> allowedOrigins, long maxBodySi
         }
         long maxBody = config.getSize("maxBodySize", 64 * 1024, 1024, 16L << 20);
         long wsMaxQueued = config.getSize("wsMaxQueued", 256 * 1024, 1024, 64L << 20);
-        config.requireAllConsumed();
         return new ConsoleSettings(token, List.copyOf(origins), maxBody, wsMaxQueued);
     }
 

@@ -3,7 +3,10 @@ package io.relaygate.spi;
 import java.time.Duration;
 
 /**
- * One plugin's configuration section: an immutable set of keys with typed accessors. Thread-safe.
+ * One part's configuration section ({@code plugins.<name>}, named like the part the configuration selects, e.g.
+ * {@code plugins.sqlite} for {@code accountStore: sqlite}): an immutable set of keys with typed accessors.
+ * Thread-safe. The gateway notes which keys the part read and, once the factory returns, fails on any key nobody
+ * read, so a misspelt key is an error instead of a silently ignored setting.
  * <p>
  * Sizes accept plain bytes or a unit ({@code 8192}, {@code 8KiB}, {@code 1MiB}, {@code 10MB}); durations accept
  * {@code ms}, {@code s}, {@code m} and {@code h} ({@code 500ms}, {@code 10s}, {@code 15m}). Every accessor throws
@@ -28,12 +31,4 @@ public interface PluginConfig {
 
     /** {@return the duration at {@code key} within {@code [min, max]}, or {@code defaultValue} when absent} */
     Duration getDuration(String key, Duration defaultValue, Duration min, Duration max);
-
-    /**
-     * Fails if the section holds a key that none of the accessors above asked for, so a misspelt key is an error
-     * instead of a silently ignored setting.
-     *
-     * @throws ConfigException naming the first unknown key
-     */
-    void requireAllConsumed();
 }

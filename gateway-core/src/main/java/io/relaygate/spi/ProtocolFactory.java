@@ -14,8 +14,8 @@ public interface ProtocolFactory {
     /**
      * Creates the endpoint for one listener.
      *
-     * @param config  this protocol's configuration section; read every key you accept, then call
-     *                {@link PluginConfig#requireAllConsumed()}
+     * @param config  this protocol's configuration section; read every key you accept (any other key fails the
+     *                start)
      * @param context what the gateway lends to the plugin
      * @return a new endpoint
      * @throws ConfigException if the configuration is invalid; the gateway reports it with file and line, and exits 2

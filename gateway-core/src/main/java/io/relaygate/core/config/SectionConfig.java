@@ -7,6 +7,7 @@ import java.util.HashSet;
 import java.util.Locale;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * A section of the {@link Settings} (the whole tree for the core, {@code plugins.<name>} for a plugin) with typed,
@@ -17,22 +18,29 @@ public final class SectionConfig implements PluginConfig {
     private final Settings settings;
     private final String path;
     private final String prefix;
-    private final Set<String> consumed = new HashSet<>();
-    private final Set<String> excluded = new HashSet<>();
+    /** The keys read so far: bookkeeping of the unknown-key check, safe from any thread; the values never change. */
+    private final Set<String> consumed = ConcurrentHashMap.newKeySet();
+    private final Set<String> excluded;
 
     /**
      * @param path the section's path, e.g. {@code plugins.socks5}; empty for the root
      */
     public SectionConfig(Settings settings, String path) {
+        this(settings, path, Set.of());
+    }
+
+    private SectionConfig(Settings settings, String path, Set<String> excluded) {
         this.settings = settings;
         this.path = path;
         this.prefix = path.isEmpty() ? "" : path + ".";
+        this.excluded = excluded;
     }
 
-    /** Leaves the keys under {@code subPrefix} (e.g. {@code plugins.}) to another section's check. */
+    /** {@return this section without the keys under {@code subPrefix} (e.g. {@code plugins.}), left to another check} */
     public SectionConfig excluding(String subPrefix) {
-        excluded.add(prefix + subPrefix);
-        return this;
+        Set<String> more = new HashSet<>(excluded);
+        more.add(prefix + subPrefix);
+        return new SectionConfig(settings, path, Set.copyOf(more));
     }
 
     @Override
@@ -115,7 +123,11 @@ public final class SectionConfig implements PluginConfig {
         return parsed;
     }
 
-    @Override
+    /**
+     * Fails if the section holds a key that none of the accessors asked for.
+     *
+     * @throws ConfigException naming the first unknown key
+     */
     public void requireAllConsumed() {
         for (String key : settings.keysUnder(prefix)) {
             if (!consumed.contains(key) && excluded.stream().noneMatch(key::startsWith)) {

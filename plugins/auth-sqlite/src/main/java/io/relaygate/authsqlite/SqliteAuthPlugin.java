@@ -21,17 +21,19 @@ public final class SqliteAuthPlugin implements GatewayPlugin {
 
     @Override
     public List<AccountStoreFactory> accountStores() {
-        return List.of(new AccountStoreFactory() {
-            @Override
-            public String name() {
-                return "sqlite";
-            }
+        return List.of(new Factory());
+    }
 
-            @Override
-            public AccountStore create(PluginConfig config, GatewayContext context) {
-                SqliteConfig sqlite = SqliteConfig.from(config, context.dataDir());
-                return SqliteAccountStore.open(sqlite);
-            }
-        });
+    /** {@code accountStore: sqlite}, configured by {@code plugins.sqlite}. */
+    private static final class Factory implements AccountStoreFactory {
+        @Override
+        public String name() {
+            return "sqlite";
+        }
+
+        @Override
+        public AccountStore create(PluginConfig config, GatewayContext context) {
+            return SqliteAccountStore.open(SqliteConfig.from(config, context.dataDir()));
+        }
     }
 }

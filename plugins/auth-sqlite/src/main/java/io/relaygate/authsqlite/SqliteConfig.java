@@ -20,7 +20,6 @@ record SqliteConfig(Path file, Duration busyTimeout, int poolSize, Duration poll
         int pool = (int) c.getLong("poolSize", 4, 1, 64);
         Duration poll = c.getDuration("pollInterval", Duration.ofMillis(250), Duration.ofMillis(10),
                 Duration.ofSeconds(10));
-        c.requireAllConsumed();
         return new SqliteConfig(file, busy, pool, poll);
     }
 }

@@ -30,7 +30,6 @@ record HttpConnectConfig(int maxRequestLine, int maxHeaderBytes, int maxHeaderFi
         int maxRequestLine = (int) c.getSize("maxRequestLine", DEFAULTS.maxRequestLine, 256, maxHeaderBytes);
         int maxHeaderFields = (int) c.getLong("maxHeaderFields", DEFAULTS.maxHeaderFields, 1, 1000);
         String realm = c.getString("realm", DEFAULTS.realm);
-        c.requireAllConsumed();
         try {
             return new HttpConnectConfig(maxRequestLine, maxHeaderBytes, maxHeaderFields, realm);
         } catch (IllegalArgumentException e) {

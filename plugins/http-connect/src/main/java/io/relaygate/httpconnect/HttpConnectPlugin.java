@@ -24,6 +24,7 @@ public final class HttpConnectPlugin implements GatewayPlugin {
         return List.of(new Factory());
     }
 
+    /** The HTTP CONNECT protocol, configured by {@code plugins.httpConnect}. */
     private static final class Factory implements ProtocolFactory {
         @Override
         public String name() {

@@ -26,21 +26,23 @@ public final class TokenBucketPlugin implements GatewayPlugin {
 
     @Override
     public List<RateLimiterFactory> rateLimiters() {
-        return List.of(new RateLimiterFactory() {
-            @Override
-            public String name() {
-                return "tokenBucket";
-            }
+        return List.of(new Factory());
+    }
 
-            @Override
-            public RateLimiter create(PluginConfig config, GatewayContext context) {
-                Duration burst = config.getDuration("burst", Duration.ofMillis(200), Duration.ofMillis(1),
-                        Duration.ofSeconds(60));
-                long minBurst = config.getSize("minBurst", 64 * 1024, 1, 1L << 30);
-                config.requireAllConsumed();
-                return new Limiter(burst.toNanos() / 1e9, minBurst);
-            }
-        });
+    /** {@code rateLimiter: tokenBucket}, configured by {@code plugins.tokenBucket}. */
+    private static final class Factory implements RateLimiterFactory {
+        @Override
+        public String name() {
+            return "tokenBucket";
+        }
+
+        @Override
+        public RateLimiter create(PluginConfig config, GatewayContext context) {
+            Duration burst = config.getDuration("burst", Duration.ofMillis(200), Duration.ofMillis(1),
+                    Duration.ofSeconds(60));
+            long minBurst = config.getSize("minBurst", 64 * 1024, 1, 1L << 30);
+            return new Limiter(burst.toNanos() / 1e9, minBurst);
+        }
     }
 
     /** One bucket per principal, created on first use. Thread-safe. */

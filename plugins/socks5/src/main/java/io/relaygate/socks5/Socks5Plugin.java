@@ -8,7 +8,7 @@ import io.relaygate.spi.ProtocolFactory;
 import java.util.List;
 
 /** Serves SOCKS5 on the mixed port. Its configuration section, {@code plugins.socks5}, has no keys yet. */
-public final class Socks5Plugin implements GatewayPlugin, ProtocolFactory {
+public final class Socks5Plugin implements GatewayPlugin {
 
     /** Required by {@link java.util.ServiceLoader}. */
     public Socks5Plugin() {
@@ -21,12 +21,19 @@ public final class Socks5Plugin implements GatewayPlugin, ProtocolFactory {
 
     @Override
     public List<ProtocolFactory> protocols() {
-        return List.of(this);
+        return List.of(new Factory());
     }
 
-    @Override
-    public ProtocolEndpoint create(PluginConfig config, GatewayContext context) {
-        config.requireAllConsumed();
-        return new Socks5Endpoint();
+    /** SOCKS5 has no settings: its section, {@code plugins.socks5}, must be empty. */
+    private static final class Factory implements ProtocolFactory {
+        @Override
+        public String name() {
+            return "socks5";
+        }
+
+        @Override
+        public ProtocolEndpoint create(PluginConfig config, GatewayContext context) {
+            return new Socks5Endpoint();
+        }
     }
 }

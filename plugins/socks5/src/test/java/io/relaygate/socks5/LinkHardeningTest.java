@@ -3,7 +3,7 @@ package io.relaygate.socks5;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.relaygate.core.Gateway;
-import io.relaygate.core.link.Frames;
+import io.relaygate.core.wire.Frames;
 import io.relaygate.ratelimit.TokenBucketPlugin;
 import io.relaygate.testkit.Await;
 import io.relaygate.testkit.Closer;
@@ -170,7 +170,7 @@ class LinkHardeningTest {
         });
         breakages.put("gone after hello", c -> {
             c.preamble();
-            c.send(Frames.CLIENT_HELLO, 0, new io.relaygate.core.link.ScramClient("alice", secret,
+            c.send(Frames.CLIENT_HELLO, 0, new io.relaygate.core.wire.ScramClient("alice", secret,
                     new java.security.SecureRandom()).hello());
             c.read();
         });
