@@ -124,7 +124,9 @@ public final class InboundConnection extends HandshakeConnection implements Hand
 
     @Override
     protected void onFailure(Throwable cause) {
-        fail(cause instanceof Shutdown ? "gateway stopping" : "error: " + cause);
+        // The reason becomes a metric label: a fixed word, the exception only in the debug log.
+        relay.debug("{}: failed: {}", record, cause);
+        fail(cause instanceof Shutdown ? "gateway stopping" : "connection error");
     }
 
     @Override

@@ -89,6 +89,8 @@ public final class LinkSession implements Port.Handler {
 
     // input: read mode between events; null while empty
     private ByteBuffer in;
+    /** Whether the input buffer is the pool's: not when the pool's buffers are too small for a control frame. */
+    private final boolean inputPooled;
     private LinkStream dataStream;
     private int dataRemaining;
     private boolean decoding;
@@ -127,8 +129,9 @@ public final class LinkSession implements Port.Handler {
         this.settings = settings;
         this.acceptor = acceptor;
         this.listener = listener;
+        this.inputPooled = pool.bufferSize() >= Frames.CONTROL_BUFFER_BYTES;
         if (leftover != null && leftover.hasRemaining()) {
-            in = pool.acquire();
+            in = acquireInput();
             in.put(leftover).flip();
         }
     }
@@ -189,14 +192,17 @@ public final class LinkSession implements Port.Handler {
         sendControl(Frames.frame(Frames.OPEN, id, LinkMessages.open(destination)));
     }
 
-    /** Accepts a stream the peer opened: OPEN_RESULT ok, then its bytes. {@return the stream} Loop only. */
+    /**
+     * Accepts a stream the peer opened: OPEN_RESULT ok, then its bytes. Loop only.
+     *
+     * @return the stream, or null if the link is closing meanwhile (the acceptor closes what it opened for it)
+     */
     public LinkStream accept(int id, InetSocketAddress bound) {
-        LinkStream stream = new LinkStream(this, id);
         accepting--;
         if (closed || closing) {
-            stream.closed = true;
-            return stream;          // its relay fails on the first write and closes what it holds
+            return null;
         }
+        LinkStream stream = new LinkStream(this, id);
         streams.put(id, stream);
         sendControl(Frames.frame(Frames.OPEN_RESULT, id, LinkMessages.openResult(TunnelOutcome.OK, bound)));
         return stream;
@@ -218,7 +224,7 @@ public final class LinkSession implements Port.Handler {
     public void readable() throws IOException {
         for (int reads = 0; reads < 16 && !closed && !stalled && !closing; reads++) {
             if (in == null) {
-                in = pool.acquire().flip();
+                in = acquireInput().flip();
             }
             in.compact();
             int n;
@@ -604,11 +610,21 @@ public final class LinkSession implements Port.Handler {
         port.interest(reading, writing);
     }
 
+    private ByteBuffer acquireInput() {
+        return inputPooled ? pool.acquire() : ByteBuffer.allocate(Frames.CONTROL_BUFFER_BYTES);
+    }
+
     private void releaseInputIfEmpty() {
         if (in != null && !in.hasRemaining()) {
-            pool.release(in);
-            in = null;
+            releaseInput();
         }
+    }
+
+    private void releaseInput() {
+        if (inputPooled) {
+            pool.release(in);
+        }
+        in = null;
     }
 
     // ---- streams ending ----
@@ -824,8 +840,7 @@ public final class LinkSession implements Port.Handler {
         releaseSpill();
         control.take();
         if (in != null) {
-            pool.release(in);
-            in = null;
+            releaseInput();
         }
         listener.closed(this, closeReason == null ? "closed" : closeReason);
     }

@@ -99,10 +99,6 @@ final class RemoteLink implements LinkSession.Acceptor, LinkSession.CloseListene
             @Override
             public void connected(SocketPort upstream) {
                 dial = null;
-                if (link.isClosed()) {
-                    upstream.close();
-                    return;
-                }
                 InetSocketAddress bound = upstream.localAddress();
                 if (bound == null) {
                     upstream.close();
@@ -110,6 +106,10 @@ final class RemoteLink implements LinkSession.Acceptor, LinkSession.CloseListene
                     return;
                 }
                 LinkStream linkStream = link.accept(stream, bound);
+                if (linkStream == null) {
+                    upstream.close();       // the link went away while the destination answered
+                    return;
+                }
                 new Relay(loop, relay, record, linkStream, upstream, null, null).start();
             }
 

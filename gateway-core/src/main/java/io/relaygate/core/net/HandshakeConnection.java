@@ -61,7 +61,7 @@ public abstract class HandshakeConnection implements Port.Handler {
 
     /** The port or a hook failed; by default the connection resets. Not called once handed over or closed. */
     protected void onFailure(Throwable cause) {
-        fail(cause instanceof Shutdown ? "gateway stopping" : "error: " + cause);
+        fail(cause instanceof Shutdown ? "gateway stopping" : "connection error");
     }
 
     /**
