@@ -2,27 +2,17 @@ package io.relaygate.core;
 
 import io.relaygate.core.accounts.UserSessions;
 import io.relaygate.core.admin.GatewayAdmin;
-import io.relaygate.core.admin.LocalLinks;
-import io.relaygate.core.admin.LocalProxy;
 import io.relaygate.core.config.ConfigError;
 import io.relaygate.core.config.GatewayConfig;
 import io.relaygate.core.inbound.InboundConnection;
-import io.relaygate.core.inbound.InboundServices;
-import io.relaygate.core.inbound.PasswordVerifier;
 import io.relaygate.core.link.LinkSecret;
 import io.relaygate.core.link.LinkServerHandshake;
 import io.relaygate.core.link.LinkServices;
 import io.relaygate.core.net.Listener;
 import io.relaygate.core.net.Shutdown;
-import io.relaygate.core.outbound.Connector;
-import io.relaygate.core.outbound.Dialer;
 import io.relaygate.core.plugin.LoadedPlugin;
-import io.relaygate.core.policy.AuthDamper;
-import io.relaygate.core.policy.ConnectionLimits;
-import io.relaygate.core.policy.DestinationPolicy;
 import io.relaygate.core.reactor.BufferPool;
 import io.relaygate.core.reactor.EventLoop;
-import io.relaygate.core.relay.RelayServices;
 import io.relaygate.core.shaping.Shaping;
 import io.relaygate.core.stats.GatewayStats;
 import io.relaygate.core.wire.DecoyIterations;
@@ -68,18 +58,7 @@ public final class Gateway implements AutoCloseable {
     private final boolean remoteRole;
     private final GatewayContext context;
     private final PluginParts parts;
-    private final GatewayStats stats = new GatewayStats();
-    private final ConnectionLimits limits;
-    private final BufferPool pool;
-    private final Dialer dialer;
-    private final Shaping shaping;
-    private final UserSessions sessions;
-    private final AuthDamper damper;
-    private final RelayServices relay;
-    private final InboundServices inbound;
-    /** The local role's link settings and client listener; null on the remote. */
-    private final LocalLinks links;
-    private final LocalProxy localProxy;
+    private final Services services;
     private final Components components = new Components();
     private final List<EventLoop> loops = new ArrayList<>();
     private final List<Listener> listeners = new CopyOnWriteArrayList<>();
@@ -114,27 +93,7 @@ public final class Gateway implements AutoCloseable {
             components.close();
             throw e;
         }
-        GatewayConfig.Limits caps = config.limits();
-        this.limits = new ConnectionLimits(caps.maxConnections(), caps.maxHandshakesPerSource(),
-                caps.maxIdleLinksPerUser(), stats);
-        this.damper = new AuthDamper(caps.authFailuresBeforeDelay(), caps.authFailuresBeforeRefusal());
-        this.pool = new BufferPool(config.reactor().bufferSize(), config.reactor().maxPooledBuffers());
-        GatewayConfig.Timeouts timeouts = config.timeouts();
-        this.dialer = new Dialer(parts.resolver(), blocking, timeouts.dns(), timeouts.connect(),
-                remoteRole ? DestinationPolicy.restrictive(config.remoteRole().allowDestinations())
-                        : DestinationPolicy.OPEN);
-        Connector direct = Connector.direct(dialer);
-        this.links = remoteRole ? null : new LocalLinks(config, new Dialer(parts.resolver(), blocking,
-                timeouts.dns(), timeouts.connect()), blocking, pool, direct, builder.linkPassword);
-        this.sessions = remoteRole ? new UserSessions() : null;
-        this.shaping = remoteRole ? Shaping.perUser(parts.limiter())
-                : parts.limiter() != null ? Shaping.overall(parts.limiter(), config.local().rateLimit())
-                : Shaping.none();
-        this.relay = new RelayServices(pool, stats, shaping, sessions, timeouts.idle(), timeouts.halfClosed());
-        this.inbound = new InboundServices(relay, parts.protocols(), links != null ? links.connector() : direct,
-                new PasswordVerifier(parts.store(), shaping::loggedIn), damper, blocking, timeouts.handshake());
-        this.localProxy = remoteRole ? null : new LocalProxy(config.listen().toSocketAddress(), loops, limits, stats,
-                InboundConnection.factory(inbound, parts.store() != null), listeners);
+        this.services = Services.assemble(config, parts, blocking, builder.linkPassword, loops, listeners);
     }
 
     /** Opens every part in order; on a failure closes what was opened and rethrows. */
@@ -146,12 +105,12 @@ public final class Gateway implements AutoCloseable {
                 return t;
             });
             components.add("housekeeping", housekeeping::shutdownNow);
-            housekeeping.scheduleWithFixedDelay(() -> damper.reportIfDue(System.nanoTime()), 1, 1, TimeUnit.MINUTES);
+            housekeeping.scheduleWithFixedDelay(() -> services.damper().reportIfDue(System.nanoTime()), 1, 1, TimeUnit.MINUTES);
             byte[] secret = remoteRole ? linkSecret() : null;
             DecoyIterations decoys = remoteRole ? new DecoyIterations(secret, config.passwordIterations(),
                     parts.store()::iterationCounts) : null;
             if (remoteRole) {
-                components.add("account follower", new AccountFollower(parts.store(), sessions, shaping, decoys,
+                components.add("account follower", new AccountFollower(parts.store(), services.sessions(), services.shaping(), decoys,
                         housekeeping));
             }
             components.add("event loops", this::stopLoops);
@@ -160,9 +119,9 @@ public final class Gateway implements AutoCloseable {
             }
             components.add("listeners", () -> listeners.forEach(Listener::close));
             openListeners(secret, decoys);
-            if (links != null) {
-                links.warm(loops);
-                components.add("local proxy", localProxy::close);
+            if (services.links() != null) {
+                services.links().warm(loops);
+                components.add("local proxy", services.localProxy()::close);
             }
             startConsole();
         } catch (RuntimeException e) {
@@ -199,19 +158,19 @@ public final class Gateway implements AutoCloseable {
             if (remoteRole) {
                 SecureRandom random = new SecureRandom();
                 var accounts = parts.store();
-                LinkServices linkServices = new LinkServices(relay, dialer,
-                        () -> new ScramServer(secret, decoys, accounts::find, random), damper, limits,
-                        config.timeouts(), context.blockingExecutor());
-                listeners.add(new Listener("link", binding.toSocketAddress(), loops, limits, stats,
-                        LinkServerHandshake.factory(linkServices)));
+                LinkServices linkServices = new LinkServices(services.relay(), services.dialer(),
+                        () -> new ScramServer(secret, decoys, accounts::find, random), services.damper(),
+                        services.limits(), config.timeouts(), context.blockingExecutor());
+                listeners.add(new Listener("link", binding.toSocketAddress(), loops, services.limits(),
+                        services.stats(), LinkServerHandshake.factory(linkServices)));
                 if (config.remoteRole().directListen() != null) {
                     binding = config.remoteRole().directListen();
-                    listeners.add(new Listener("direct", binding.toSocketAddress(), loops, limits, stats,
-                            InboundConnection.factory(inbound, true)));
+                    listeners.add(new Listener("direct", binding.toSocketAddress(), loops, services.limits(),
+                            services.stats(), InboundConnection.factory(services.inbound(), true)));
                 }
                 Exposure.warnIfPlaintextLinkIsExposed(listeners);
             } else {
-                localProxy.bind();
+                services.localProxy().bind();
             }
             updateOwnListeners();
             for (Listener listener : listeners) {
@@ -231,8 +190,9 @@ public final class Gateway implements AutoCloseable {
             log.info("no console plugin installed: the web console is off");
             return;
         }
-        GatewayAdmin admin = new GatewayAdmin(new GatewayAdmin.Parts(config, context, stats, shaping, sessions,
-                parts.store(), this::listeners, links, localProxy));
+        GatewayAdmin admin = new GatewayAdmin(new GatewayAdmin.Parts(config, context, services.stats(),
+                services.shaping(), services.sessions(), parts.store(), this::listeners, services.links(),
+                services.localProxy()));
         try {
             ConsoleFactory factory = parts.console();
             console = PluginParts.configure(config, factory.name(), new TreeSet<>(),
@@ -252,7 +212,7 @@ public final class Gateway implements AutoCloseable {
         if (console != null) {
             own.add(console.address());
         }
-        dialer.ownListeners(own);
+        services.dialer().ownListeners(own);
     }
 
     private void stopLoops() {
@@ -290,17 +250,17 @@ public final class Gateway implements AutoCloseable {
 
     /** {@return the remote's live tunnels and idle links by user, or null on the local role} */
     public UserSessions sessions() {
-        return sessions;
+        return services.sessions();
     }
 
     /** {@return the gateway's counters} */
     public GatewayStats stats() {
-        return stats;
+        return services.stats();
     }
 
     /** {@return the relay buffer pool, whose {@link BufferPool#inUse()} tells the buffered memory} */
     public BufferPool bufferPool() {
-        return pool;
+        return services.pool();
     }
 
     /** {@return the configuration it runs with} */
@@ -310,7 +270,7 @@ public final class Gateway implements AutoCloseable {
 
     /** {@return the per-principal traffic and shaping} */
     public Shaping shaping() {
-        return shaping;
+        return services.shaping();
     }
 
     // ---- stopping ----
@@ -323,26 +283,26 @@ public final class Gateway implements AutoCloseable {
         if (stopped) {
             return;
         }
-        if (localProxy != null) {
-            localProxy.close();
+        if (services.localProxy() != null) {
+            services.localProxy().close();
         }
         listeners.forEach(Listener::close);
-        if (sessions != null) {
-            sessions.closeIdleLinks();
+        if (services.sessions() != null) {
+            services.sessions().closeIdleLinks();
         }
-        int open = stats.openConnections();
+        int open = services.stats().openConnections();
         if (open > 0) {
             log.info("stopped accepting; draining {} connections for up to {} s", open, drain.toSeconds());
         }
         boolean drained;
         try {
-            drained = limits.awaitNoConnections(drain.toMillis());
+            drained = services.limits().awaitNoConnections(drain.toMillis());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             drained = false;
         }
         if (!drained) {
-            log.info("drain deadline passed; closing {} connections", stats.openConnections());
+            log.info("drain deadline passed; closing {} connections", services.stats().openConnections());
         }
         close();
     }

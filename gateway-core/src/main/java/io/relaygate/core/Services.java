@@ -1,0 +1,71 @@
+package io.relaygate.core;
+
+import io.relaygate.core.accounts.UserSessions;
+import io.relaygate.core.admin.LocalLinks;
+import io.relaygate.core.admin.LocalProxy;
+import io.relaygate.core.config.GatewayConfig;
+import io.relaygate.core.inbound.InboundConnection;
+import io.relaygate.core.inbound.InboundServices;
+import io.relaygate.core.inbound.PasswordVerifier;
+import io.relaygate.core.net.Listener;
+import io.relaygate.core.outbound.Connector;
+import io.relaygate.core.outbound.Dialer;
+import io.relaygate.core.policy.AuthDamper;
+import io.relaygate.core.policy.ConnectionLimits;
+import io.relaygate.core.policy.DestinationPolicy;
+import io.relaygate.core.reactor.BufferPool;
+import io.relaygate.core.reactor.EventLoop;
+import io.relaygate.core.relay.RelayServices;
+import io.relaygate.core.shaping.Shaping;
+import io.relaygate.core.stats.GatewayStats;
+import io.relaygate.spi.GatewayContext;
+import java.util.List;
+import java.util.concurrent.Executor;
+
+/**
+ * What one gateway's connections share, assembled from its configuration and its plugins' parts before anything
+ * runs: no thread, no socket. Immutable; every part is thread-safe.
+ *
+ * @param sessions   the remote's users while it runs; null on the local role
+ * @param links      the local's link settings; null on the remote role
+ * @param localProxy the local's client listener; null on the remote role
+ */
+record Services(GatewayStats stats, ConnectionLimits limits, AuthDamper damper, BufferPool pool, Dialer dialer,
+                Shaping shaping, UserSessions sessions, RelayServices relay, InboundServices inbound,
+                LocalLinks links, LocalProxy localProxy) {
+
+    /**
+     * @param loops     the event loops, filled in when the gateway starts
+     * @param listeners the gateway's listeners, shared with the local proxy
+     */
+    static Services assemble(GatewayConfig config, PluginParts parts, Executor blocking, byte[] linkPassword,
+                             List<EventLoop> loops, List<Listener> listeners) {
+        boolean remote = config.role() == GatewayContext.Role.REMOTE;
+        GatewayStats stats = new GatewayStats();
+        GatewayConfig.Limits caps = config.limits();
+        ConnectionLimits limits = new ConnectionLimits(caps.maxConnections(), caps.maxHandshakesPerSource(),
+                caps.maxIdleLinksPerUser(), stats);
+        AuthDamper damper = new AuthDamper(caps.authFailuresBeforeDelay(), caps.authFailuresBeforeRefusal());
+        BufferPool pool = new BufferPool(config.reactor().bufferSize(), config.reactor().maxPooledBuffers());
+        GatewayConfig.Timeouts timeouts = config.timeouts();
+        Dialer dialer = new Dialer(parts.resolver(), blocking, timeouts.dns(), timeouts.connect(),
+                remote ? DestinationPolicy.restrictive(config.remoteRole().allowDestinations())
+                        : DestinationPolicy.OPEN);
+        Connector direct = Connector.direct(dialer);
+        LocalLinks links = remote ? null : new LocalLinks(config, new Dialer(parts.resolver(), blocking,
+                timeouts.dns(), timeouts.connect()), blocking, pool, direct, linkPassword);
+        UserSessions sessions = remote ? new UserSessions() : null;
+        Shaping shaping = remote ? Shaping.perUser(parts.limiter())
+                : parts.limiter() != null ? Shaping.overall(parts.limiter(), config.local().rateLimit())
+                : Shaping.none();
+        RelayServices relay = new RelayServices(pool, stats, shaping, sessions, timeouts.idle(),
+                timeouts.halfClosed());
+        InboundServices inbound = new InboundServices(relay, parts.protocols(),
+                links != null ? links.connector() : direct, new PasswordVerifier(parts.store(), shaping::loggedIn),
+                damper, blocking, timeouts.handshake());
+        LocalProxy localProxy = remote ? null : new LocalProxy(config.listen().toSocketAddress(), loops, limits,
+                stats, InboundConnection.factory(inbound, parts.store() != null), listeners);
+        return new Services(stats, limits, damper, pool, dialer, shaping, sessions, relay, inbound, links,
+                localProxy);
+    }
+}
