@@ -72,6 +72,7 @@ class ArchitectureIT {
             "shaping", List.of("reactor", "spi"),
             "accounts", List.of("reactor"),
             "wire", List.of("spi"),
+            "tls", List.of("org.bouncycastle.."),
             "net", List.of("reactor", "policy", "stats"),
             "outbound", List.of("net", "reactor", "policy", "spi"),
             "relay", List.of("net", "reactor", "shaping", "stats", "accounts", "policy"),

@@ -110,6 +110,24 @@ class CliIT {
     }
 
     @Test
+    void linkFingerprintMakesTheCertificateOnceAndPrintsTheSameLineEachTime() throws Exception {
+        Path data = work.resolve("remote-data");
+        String first;
+        try (GatewayProcess fingerprint = run("link", "fingerprint", "--data-dir=" + data)) {
+            assertThat(fingerprint.awaitExit(30)).isZero();
+            first = String.join("\n", fingerprint.stdout()).trim();
+        }
+        assertThat(first).matches("sha256:[0-9a-f]{64}");
+        assertThat(java.nio.file.Files.getPosixFilePermissions(data.resolve("link-key.pem")))
+                .containsExactlyInAnyOrder(java.nio.file.attribute.PosixFilePermission.OWNER_READ,
+                        java.nio.file.attribute.PosixFilePermission.OWNER_WRITE);
+        try (GatewayProcess again = run("link", "fingerprint", "--data-dir=" + data)) {
+            assertThat(again.awaitExit(30)).isZero();
+            assertThat(String.join("\n", again.stdout()).trim()).isEqualTo(first);
+        }
+    }
+
+    @Test
     void pluginsListsEachPluginWithKindVersionAndJar() throws Exception {
         try (GatewayProcess plugins = run("plugins")) {
             assertThat(plugins.awaitExit(30)).isZero();

@@ -116,6 +116,8 @@ public final class LinkSession implements Port.Handler {
     private Timer linger;
     private boolean closing;
     private boolean closed;
+    /** Why the session ended or is ending, for the close listener and the streams. */
+    private String closeReason;
 
     /**
      * @param leftover link bytes the handshake read past its last frame (read mode), or null
@@ -153,8 +155,7 @@ public final class LinkSession implements Port.Handler {
         try {
             flushOutput();
         } catch (IOException e) {
-            fail(new PortException("reset", "link write failed"), TunnelOutcome.GENERAL_FAILURE,
-                    "link write failed: " + e.getMessage(), true);
+            writeFailed(e);
             return;
         }
         if (in != null) {
@@ -254,7 +255,7 @@ public final class LinkSession implements Port.Handler {
         }
         if (flushOutput()) {
             if (closing) {
-                finish(false, null);
+                finish(false);
                 return;
             }
             wakeWriters();
@@ -538,8 +539,7 @@ public final class LinkSession implements Port.Handler {
         try {
             flushOutput();
         } catch (IOException e) {
-            fail(new PortException("reset", "link write failed"), TunnelOutcome.GENERAL_FAILURE,
-                    "link write failed: " + e.getMessage(), true);
+            writeFailed(e);
             return;
         }
         updateInterest();
@@ -580,8 +580,7 @@ public final class LinkSession implements Port.Handler {
             try {
                 wakeWriters();
             } catch (IOException e) {
-                fail(new PortException("reset", "link write failed"), TunnelOutcome.GENERAL_FAILURE,
-                        "link write failed: " + e.getMessage(), true);
+                writeFailed(e);
             }
         }
     }
@@ -655,7 +654,7 @@ public final class LinkSession implements Port.Handler {
         if (streams.isEmpty() && accepting == 0 && opening.isEmpty()) {
             if (reset) {
                 closeReason = "stream reset";
-                finish(true, null);
+                finish(true);
             } else {
                 closeAfterFlush("stream ended");
             }
@@ -766,22 +765,25 @@ public final class LinkSession implements Port.Handler {
         try {
             drained = flushOutput();
         } catch (IOException e) {
-            finish(true, null);
+            finish(true);
             return;
         }
         if (drained) {
-            finish(false, null);
+            finish(false);
         } else {
-            linger = loop.schedule(settings.lingerNanos(), () -> finish(true, null));
+            linger = loop.schedule(settings.lingerNanos(), () -> finish(true));
             updateInterest();
         }
     }
 
-    private String closeReason;
-
     /** Ends the session at once, cleanly: streams are told by a {@link PortException}. Loop only. */
     public void close(String reason) {
         fail(new PortException("link closed", reason), TunnelOutcome.GENERAL_FAILURE, reason, false);
+    }
+
+    private void writeFailed(IOException e) {
+        fail(new PortException("reset", "link write failed"), TunnelOutcome.GENERAL_FAILURE,
+                "link write failed: " + e.getMessage(), true);
     }
 
     private void fail(Throwable streamCause, TunnelOutcome openOutcome, String reason, boolean reset) {
@@ -791,7 +793,7 @@ public final class LinkSession implements Port.Handler {
         closeReason = reason;
         failStreams(streamCause);
         failOpening(openOutcome, reason);
-        finish(reset, null);
+        finish(reset);
     }
 
     private void failStreams(Throwable cause) {
@@ -819,7 +821,7 @@ public final class LinkSession implements Port.Handler {
         }
     }
 
-    private void finish(boolean reset, Throwable ignored) {
+    private void finish(boolean reset) {
         if (closed) {
             return;
         }

@@ -1,0 +1,438 @@
+package io.relaygate.core.net;
+
+import io.relaygate.core.reactor.EventLoop;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
+import javax.net.ssl.SSLEngine;
+import javax.net.ssl.SSLEngineResult;
+import javax.net.ssl.SSLEngineResult.HandshakeStatus;
+import javax.net.ssl.SSLException;
+import javax.net.ssl.SSLSession;
+
+/**
+ * TLS over another port (a socket), as a port: what the handler reads is the peer's plaintext, what it writes is
+ * sent encrypted. The JDK's {@link SSLEngine} runs inside the event loop; its delegated handshake tasks (key
+ * generation, certificate checks) run on the bounded executor, never on the loop. Confined to its loop.
+ * <p>
+ * The handshake runs on its own as soon as the port starts; the handler hears {@code readable} once plaintext can
+ * arrive and {@code writable} once it can be sent, so the layers above never see the handshake. At most one TLS
+ * record waits in each direction: a write the transport cannot take is kept encrypted and the port takes nothing
+ * more until it is out (backpressure as for a socket).
+ */
+public final class TlsPort implements Port, Port.Handler {
+
+    private final EventLoop loop;
+    private final Port transport;
+    private final SSLEngine engine;
+    private final Executor delegated;
+    /** Ciphertext from the transport, read mode between events. */
+    private ByteBuffer netIn;
+    /** Ciphertext for the transport, read mode; empty when nothing waits. */
+    private ByteBuffer netOut;
+    /** Plaintext unwrapped but not yet read by the handler, read mode. */
+    private ByteBuffer appIn;
+    private Handler handler;
+    private boolean wantRead;
+    private boolean wantWrite;
+    private boolean handshakeDone;
+    private boolean taskRunning;
+    private boolean inboundDone;
+    private boolean closed;
+    private boolean callbackQueued;
+
+    /**
+     * @param engine    an engine set to client or server mode, with its protocols (TLS 1.3) and checks
+     * @param delegated where the engine's delegated tasks run
+     */
+    public TlsPort(EventLoop loop, Port transport, SSLEngine engine, Executor delegated) {
+        this.loop = loop;
+        this.transport = transport;
+        this.engine = engine;
+        this.delegated = delegated;
+        SSLSession session = engine.getSession();
+        this.netIn = ByteBuffer.allocate(session.getPacketBufferSize()).flip();
+        this.netOut = ByteBuffer.allocate(session.getPacketBufferSize()).flip();
+        this.appIn = ByteBuffer.allocate(session.getApplicationBufferSize()).flip();
+    }
+
+    /** Takes over the transport and starts the handshake; a failure reaches the handler. Loop only. */
+    public void start() {
+        transport.handler(this);
+        try {
+            engine.beginHandshake();
+            progress();
+        } catch (IOException | RuntimeException e) {
+            failed(e);
+        }
+    }
+
+    /** {@return the TLS session, with the peer's certificates once the handshake is done} */
+    public SSLSession session() {
+        return engine.getSession();
+    }
+
+    /** {@return whether the handshake has completed} */
+    public boolean handshakeDone() {
+        return handshakeDone;
+    }
+
+    @Override
+    public void handler(Handler handler) {
+        this.handler = handler;
+    }
+
+    // ---- the port the layers above see ----
+
+    @Override
+    public int read(ByteBuffer dst) throws IOException {
+        if (closed) {
+            throw new PortException("reset", "the TLS port is closed");
+        }
+        if (!appIn.hasRemaining() && handshakeDone) {
+            fill();
+        }
+        if (appIn.hasRemaining()) {
+            int n = Math.min(dst.remaining(), appIn.remaining());
+            int limit = appIn.limit();
+            appIn.limit(appIn.position() + n);
+            dst.put(appIn);
+            appIn.limit(limit);
+            return n;
+        }
+        return inboundDone ? -1 : 0;
+    }
+
+    @Override
+    public int write(ByteBuffer src) throws IOException {
+        if (closed) {
+            throw new PortException("reset", "the TLS port is closed");
+        }
+        if (!handshakeDone || !flushNetOut()) {
+            return 0;
+        }
+        int before = src.position();
+        netOut.compact();
+        SSLEngineResult result;
+        try {
+            result = engine.wrap(src, netOut);
+        } finally {
+            netOut.flip();
+        }
+        if (result.getStatus() == SSLEngineResult.Status.CLOSED) {
+            throw new PortException("reset", "TLS output closed");
+        }
+        flushNetOut();
+        return src.position() - before;
+    }
+
+    @Override
+    public void shutdownOutput() throws IOException {
+        engine.closeOutbound();
+        wrapHandshake();
+        flushNetOut();
+        if (!netOut.hasRemaining()) {
+            transport.shutdownOutput();
+        }
+    }
+
+    @Override
+    public void interest(boolean read, boolean write) {
+        wantRead = read;
+        wantWrite = write;
+        if (closed) {
+            return;
+        }
+        if (handshakeDone && ((read && (appIn.hasRemaining() || netIn.hasRemaining() || inboundDone))
+                || (write && !netOut.hasRemaining()))) {
+            queueCallback();        // ready now: the transport would not say so
+        }
+        updateTransportInterest();
+    }
+
+    @Override
+    public void close() {
+        if (!closed) {
+            try {
+                engine.closeOutbound();
+                wrapHandshake();
+                flushNetOut();      // close_notify, best effort
+            } catch (IOException | RuntimeException e) {
+                // closing anyway
+            }
+            closed = true;
+            transport.close();
+        }
+    }
+
+    @Override
+    public void reset() {
+        if (!closed) {
+            closed = true;
+            transport.reset();
+        }
+    }
+
+    // ---- the transport's readiness ----
+
+    @Override
+    public void readable() throws IOException {
+        if (closed) {
+            return;
+        }
+        if (!handshakeDone) {
+            progress();
+            return;
+        }
+        if (wantRead && handler != null) {
+            handler.readable();
+        }
+    }
+
+    @Override
+    public void writable() throws IOException {
+        if (closed) {
+            return;
+        }
+        if (!flushNetOut()) {
+            updateTransportInterest();
+            return;
+        }
+        if (!handshakeDone) {
+            progress();
+            return;
+        }
+        updateTransportInterest();
+        if (wantWrite && handler != null) {
+            handler.writable();
+        }
+    }
+
+    @Override
+    public void failed(Throwable cause) {
+        if (handler != null) {
+            handler.failed(cause);
+        } else {
+            reset();
+        }
+    }
+
+    // ---- the handshake ----
+
+    /** Drives the handshake as far as it goes now; once done, tells the handler it may read and write. */
+    private void progress() throws IOException {
+        try {
+            advance();
+        } catch (SSLException e) {
+            // The engine has an alert for the peer: send it if the socket takes it, so the peer learns why.
+            try {
+                wrapHandshake();
+                flushNetOut();
+            } catch (IOException | RuntimeException ignored) {
+                // the failure below says it all
+            }
+            throw e;
+        }
+    }
+
+    private void advance() throws IOException {
+        while (!closed && !taskRunning) {
+            HandshakeStatus status = engine.getHandshakeStatus();
+            switch (status) {
+                case NEED_TASK -> {
+                    runDelegatedTasks();
+                    return;
+                }
+                case NEED_WRAP -> {
+                    wrapHandshake();
+                    if (!flushNetOut()) {
+                        updateTransportInterest();
+                        return;
+                    }
+                }
+                case NEED_UNWRAP, NEED_UNWRAP_AGAIN -> {
+                    if (!unwrapOnce()) {
+                        updateTransportInterest();
+                        return;
+                    }
+                }
+                case FINISHED, NOT_HANDSHAKING -> {
+                    if (!handshakeDone && (engine.isOutboundDone() || engine.isInboundDone())) {
+                        // The engine gave up (its alert is out, or could not be sent): never a finished handshake.
+                        flushNetOut();
+                        throw new SSLException("the TLS handshake failed");
+                    }
+                    if (!handshakeDone) {
+                        handshakeDone = true;
+                        updateTransportInterest();
+                        if (handler != null && (wantRead || wantWrite)) {
+                            queueCallback();
+                        }
+                    }
+                    return;
+                }
+                default -> throw new SSLException("unexpected handshake status " + status);
+            }
+        }
+    }
+
+    private void runDelegatedTasks() {
+        Runnable task = engine.getDelegatedTask();
+        if (task == null) {
+            return;
+        }
+        taskRunning = true;
+        updateTransportInterest();
+        try {
+            delegated.execute(() -> {
+                for (Runnable next = task; next != null; next = engine.getDelegatedTask()) {
+                    next.run();
+                }
+                loop.execute(this::taskDone);
+            });
+        } catch (RejectedExecutionException e) {
+            taskRunning = false;
+            failed(new SSLException("overloaded: the TLS handshake cannot run now"));
+        }
+    }
+
+    private void taskDone() {
+        taskRunning = false;
+        if (closed) {
+            return;
+        }
+        try {
+            progress();
+            if (handshakeDone && handler != null && (wantRead || wantWrite)) {
+                queueCallback();        // a post-handshake task held the reads up
+            }
+        } catch (IOException | RuntimeException e) {
+            failed(e);
+        }
+    }
+
+    private void wrapHandshake() throws IOException {
+        netOut.compact();
+        try {
+            SSLEngineResult result = engine.wrap(ByteBuffer.allocate(0), netOut);
+            if (result.getStatus() == SSLEngineResult.Status.BUFFER_OVERFLOW) {
+                throw new SSLException("TLS output record larger than the packet buffer");
+            }
+        } finally {
+            netOut.flip();
+        }
+    }
+
+    /**
+     * Unwraps one record, reading the transport first if no whole record is buffered.
+     *
+     * @return whether anything moved (a record consumed, bytes read, the end reached); false when the transport
+     *         has nothing now
+     */
+    private boolean unwrapOnce() throws IOException {
+        if (netIn.hasRemaining()) {
+            appIn.compact();
+            SSLEngineResult result;
+            try {
+                result = engine.unwrap(netIn, appIn);
+            } finally {
+                appIn.flip();
+            }
+            switch (result.getStatus()) {
+                case OK -> {
+                    return true;
+                }
+                case CLOSED -> {
+                    inboundDone = true;
+                    return true;
+                }
+                case BUFFER_OVERFLOW -> {
+                    return false;       // plaintext waits to be read first
+                }
+                case BUFFER_UNDERFLOW -> {
+                    // a partial record: read more below
+                }
+                default -> throw new SSLException("unexpected unwrap status " + result.getStatus());
+            }
+        }
+        if (!netIn.hasRemaining() || netIn.limit() < netIn.capacity() || netIn.position() > 0) {
+            netIn.compact();
+            int n;
+            try {
+                n = transport.read(netIn);
+            } finally {
+                netIn.flip();
+            }
+            if (n < 0) {
+                if (!handshakeDone) {
+                    throw new SSLException("the peer closed the connection during the TLS handshake");
+                }
+                inboundDone = true;     // closed without close_notify: the end of stream all the same
+                return true;
+            }
+            return n > 0;
+        }
+        throw new SSLException("a TLS record larger than the packet buffer");
+    }
+
+    /** Unwraps until there is plaintext, the end, or nothing more now; post-handshake messages pass on the way. */
+    private void fill() throws IOException {
+        while (!appIn.hasRemaining() && !inboundDone && !closed && !taskRunning) {
+            HandshakeStatus status = engine.getHandshakeStatus();
+            if (status == HandshakeStatus.NEED_TASK) {
+                runDelegatedTasks();
+                return;
+            }
+            if (status == HandshakeStatus.NEED_WRAP) {
+                wrapHandshake();
+                flushNetOut();
+                continue;
+            }
+            if (!unwrapOnce()) {
+                return;
+            }
+        }
+    }
+
+    /** {@return whether no ciphertext waits for the transport} */
+    private boolean flushNetOut() throws IOException {
+        if (netOut.hasRemaining()) {
+            transport.write(netOut);
+        }
+        return !netOut.hasRemaining();
+    }
+
+    private void updateTransportInterest() {
+        if (closed) {
+            return;
+        }
+        boolean reading = !taskRunning && (!handshakeDone ? engine.getHandshakeStatus() != HandshakeStatus.NEED_WRAP
+                : wantRead && !appIn.hasRemaining() && !inboundDone);
+        transport.interest(reading, netOut.hasRemaining());
+    }
+
+    /** Calls the handler from a task: state changed without transport readiness (buffered plaintext, the end). */
+    private void queueCallback() {
+        if (callbackQueued) {
+            return;
+        }
+        callbackQueued = true;
+        loop.execute(() -> {
+            callbackQueued = false;
+            if (closed || handler == null) {
+                return;
+            }
+            try {
+                if (wantWrite && !netOut.hasRemaining()) {
+                    handler.writable();
+                }
+                if (!closed && wantRead && (appIn.hasRemaining() || netIn.hasRemaining() || inboundDone)) {
+                    handler.readable();
+                }
+            } catch (IOException | RuntimeException e) {
+                handler.failed(e);
+            }
+        });
+    }
+}
