@@ -15,6 +15,8 @@ import io.relaygate.core.reactor.BufferPool;
 import io.relaygate.core.reactor.EventLoop;
 import io.relaygate.core.shaping.Shaping;
 import io.relaygate.core.stats.GatewayStats;
+import io.relaygate.core.tls.LinkCertificate;
+import io.relaygate.core.tls.LinkTls;
 import io.relaygate.core.wire.DecoyIterations;
 import io.relaygate.core.wire.ScramServer;
 import io.relaygate.spi.ConsoleFactory;
@@ -63,6 +65,7 @@ public final class Gateway implements AutoCloseable {
     private final List<EventLoop> loops = new ArrayList<>();
     private final List<Listener> listeners = new CopyOnWriteArrayList<>();
     private volatile ConsoleFactory.Console console;
+    private volatile String linkFingerprint;
     private boolean started;
     private boolean stopped;
 
@@ -143,6 +146,31 @@ public final class Gateway implements AutoCloseable {
         return this;
     }
 
+    /** The remote's link TLS, or null when the link is plaintext; records the fingerprint it presents. */
+    private LinkTls linkTls() {
+        GatewayConfig.RemoteConfig remote = config.remoteRole();
+        if (!remote.linkTls()) {
+            return null;
+        }
+        try {
+            LinkCertificate certificate = remote.linkCertificate() != null
+                    ? LinkCertificate.load(remote.linkCertificate(), remote.linkKey())
+                    : LinkCertificate.loadOrCreate(config.dataDir());
+            linkFingerprint = certificate.fingerprint();
+            log.info("link fingerprint {} (a local pins it with --remote-fingerprint)", linkFingerprint);
+            return LinkTls.server(certificate);
+        } catch (IOException e) {
+            throw new StartException("link certificate: " + e.getMessage(), e);
+        } catch (java.security.GeneralSecurityException e) {
+            throw new StartException("link TLS: " + e.getMessage(), e);
+        }
+    }
+
+    /** {@return the fingerprint of the certificate the remote's link presents, or null for a plaintext link} */
+    public String linkFingerprint() {
+        return linkFingerprint;
+    }
+
     private byte[] linkSecret() {
         try {
             return LinkSecret.load(config.dataDir());
@@ -160,7 +188,7 @@ public final class Gateway implements AutoCloseable {
                 var accounts = parts.store();
                 LinkServices linkServices = new LinkServices(services.relay(), services.dialer(),
                         () -> new ScramServer(secret, decoys, accounts::find, random), services.damper(),
-                        services.limits(), config.timeouts(), context.blockingExecutor());
+                        services.limits(), config.timeouts(), context.blockingExecutor(), linkTls());
                 listeners.add(new Listener("link", binding.toSocketAddress(), loops, services.limits(),
                         services.stats(), LinkServerHandshake.factory(linkServices)));
                 if (config.remoteRole().directListen() != null) {
@@ -168,7 +196,9 @@ public final class Gateway implements AutoCloseable {
                     listeners.add(new Listener("direct", binding.toSocketAddress(), loops, services.limits(),
                             services.stats(), InboundConnection.factory(services.inbound(), true)));
                 }
-                Exposure.warnIfPlaintextLinkIsExposed(listeners);
+                if (linkFingerprint == null) {
+                    Exposure.warnIfPlaintextLinkIsExposed(listeners);
+                }
             } else {
                 services.localProxy().bind();
             }

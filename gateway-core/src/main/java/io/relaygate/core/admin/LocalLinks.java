@@ -5,6 +5,7 @@ import io.relaygate.core.config.GatewayConfig;
 import io.relaygate.core.config.HostPort;
 import io.relaygate.core.link.LinkConnector;
 import io.relaygate.core.reactor.BufferPool;
+import io.relaygate.core.tls.LinkTls;
 import io.relaygate.core.wire.LinkCredentials;
 import io.relaygate.core.reactor.EventLoop;
 import io.relaygate.core.outbound.Connector;
@@ -15,6 +16,7 @@ import io.relaygate.spi.AdminApi;
 import io.relaygate.spi.Destination;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.security.GeneralSecurityException;
 import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.Executor;
@@ -33,6 +35,8 @@ public final class LocalLinks {
     private final Dialer toRemote;
     private final Executor blocking;
     private final BufferPool buffers;
+    /** The link's TLS, pinned to the configured remote fingerprint; null for a plaintext link. */
+    private final LinkTls tls;
     private final Connector direct;
     private final SwitchingConnector connector;
     private List<EventLoop> loops = List.of();
@@ -45,6 +49,12 @@ public final class LocalLinks {
     public LocalLinks(GatewayConfig config, Dialer toRemote, Executor blocking, BufferPool buffers, Connector direct,
                       byte[] password) {
         this.buffers = buffers;
+        String fingerprint = config.local().remoteFingerprint();
+        try {
+            this.tls = fingerprint == null ? null : LinkTls.pinned(fingerprint);
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException("this JDK has no TLS 1.3: " + e.getMessage(), e);
+        }
         this.config = config;
         this.toRemote = toRemote;
         this.blocking = blocking;
@@ -109,10 +119,14 @@ public final class LocalLinks {
                 : "uses remote " + newRemote + " as " + LogText.escape(newUser));
     }
 
+    /**
+     * A connector to {@code target}; over TLS pinned to the configured fingerprint when there is one (the console
+     * changes the remote and the account, not the fingerprint).
+     */
     private LinkConnector newLink(HostPort target, String account, byte[] secret) {
         int loopCount = config.reactor().eventLoops();
         return new LinkConnector(Destination.parse(target.host(), target.port()), toRemote,
-                new LinkCredentials(account, secret), blocking, buffers, config.timeouts().handshake(),
+                new LinkCredentials(account, secret), blocking, buffers, tls, config.timeouts().handshake(),
                 (config.local().linkPool() + loopCount - 1) / loopCount);
     }
 }

@@ -52,6 +52,14 @@ public final class Main implements Callable<Integer> {
     @Option(names = "--user", paramLabel = "NAME", description = "local: the account on the remote gateway")
     String user;
 
+    @Option(names = "--remote-fingerprint", paramLabel = "sha256:HEX", description = "local: run the link over TLS"
+            + " 1.3 to the remote whose certificate has this fingerprint (`gateway link fingerprint` on the remote)")
+    String remoteFingerprint;
+
+    @Option(names = "--link-tls", description = "remote: the link listener speaks TLS 1.3 (the certificate: made in"
+            + " the data directory, or linkCertificate/linkKey)")
+    boolean linkTls;
+
     @Option(names = "--direct-listen", paramLabel = "HOST:PORT", description = "remote: also serve SOCKS5 and HTTP"
             + " CONNECT here, authenticated against the accounts (default: off)")
     String directListen;
@@ -161,6 +169,9 @@ public final class Main implements Callable<Integer> {
         List<LoadedPlugin> plugins = PluginLoader.load(config.pluginsDir());
         Gateway gateway = Gateway.builder(config).loadedPlugins(plugins).linkPassword(linkPassword(config, saved))
                 .start();
+        if (gateway.linkFingerprint() != null) {
+            System.out.println("link fingerprint " + gateway.linkFingerprint());
+        }
         for (var listener : gateway.listeners()) {
             System.out.println("listening " + listener.name() + " " + format(listener.address()));
         }
@@ -182,6 +193,8 @@ public final class Main implements Callable<Integer> {
         settings = flag(settings, "user", "--user", user);
         settings = flag(settings, "console", "--console", console);
         settings = flag(settings, "directListen", "--direct-listen", directListen);
+        settings = flag(settings, "remoteFingerprint", "--remote-fingerprint", remoteFingerprint);
+        settings = flag(settings, "linkTls", "--link-tls", linkTls ? "true" : null);
         if (allowDestinations != null && !allowDestinations.isEmpty()) {
             for (String entry : allowDestinations) {
                 if (entry.contains(",")) {

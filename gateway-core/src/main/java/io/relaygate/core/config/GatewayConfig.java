@@ -47,9 +47,11 @@ public record GatewayConfig(HostPort listen, HostPort console, Path dataDir, Pat
      * @param passwordFile the file holding the link password, or {@code null} (GATEWAY_PASSWORD then)
      * @param linkPool     authenticated idle links kept ready for new tunnels (0 for none)
      * @param rateLimit    bytes per second for the whole proxy over both directions, 0 for unlimited
+     * @param remoteFingerprint the remote's link certificate, {@code sha256:<hex>}: the link then runs over TLS
+     *                          1.3 to exactly that certificate; {@code null} for a plaintext link
      */
-    public record LocalConfig(HostPort remote, String user, Path passwordFile, int linkPool, long rateLimit)
-            implements RoleConfig {
+    public record LocalConfig(HostPort remote, String user, Path passwordFile, int linkPool, long rateLimit,
+                              String remoteFingerprint) implements RoleConfig {
     }
 
     /**
@@ -57,9 +59,13 @@ public record GatewayConfig(HostPort listen, HostPort console, Path dataDir, Pat
      *
      * @param directListen      the optional authenticated mixed listener for clients without a local gateway
      * @param allowDestinations what the destination policy lets through despite its default refusals
+     * @param linkTls           whether the link listener speaks TLS 1.3
+     * @param linkCertificate   the link certificate chain (PEM), or {@code null} for the one made in the data
+     *                          directory
+     * @param linkKey           its private key (PEM), with {@code linkCertificate}
      */
-    public record RemoteConfig(HostPort directListen, List<DestinationPolicy.Rule> allowDestinations)
-            implements RoleConfig {
+    public record RemoteConfig(HostPort directListen, List<DestinationPolicy.Rule> allowDestinations,
+                               boolean linkTls, Path linkCertificate, Path linkKey) implements RoleConfig {
         public RemoteConfig {
             allowDestinations = List.copyOf(allowDestinations);
         }
@@ -153,6 +159,31 @@ public record GatewayConfig(HostPort listen, HostPort console, Path dataDir, Pat
         Path passwordFile = passwordFileText == null ? null : home.resolve(passwordFileText);
         HostPort directListen = hostPort(c, "directListen", null);
         int linkPool = (int) c.getLong("linkPool", 4, 0, 1024);
+        String remoteFingerprint = c.getString("remoteFingerprint", null);
+        if (remoteFingerprint != null) {
+            remoteFingerprint = remoteFingerprint.toLowerCase(Locale.ROOT);
+            if (!remoteFingerprint.matches("sha256:[0-9a-f]{64}")) {
+                throw new ConfigException("remoteFingerprint", "\"" + remoteFingerprint + "\" (expected: sha256:"
+                        + " and 64 hex digits, as `gateway link fingerprint` prints on the remote)");
+            }
+            if (role != Role.LOCAL || remote == null) {
+                throw new ConfigException("remoteFingerprint", "only for a local with --remote");
+            }
+        }
+        boolean linkTls = c.getBoolean("linkTls", false);
+        String certificateText = c.getString("linkCertificate", null);
+        String keyText = c.getString("linkKey", null);
+        if ((certificateText == null) != (keyText == null)) {
+            throw new ConfigException(certificateText == null ? "linkCertificate" : "linkKey",
+                    "missing (expected: linkCertificate and linkKey together, PEM files)");
+        }
+        if (certificateText != null && (role != Role.REMOTE || !linkTls)) {
+            throw new ConfigException("linkCertificate", "only for a remote with linkTls: true");
+        }
+        if (linkTls && role != Role.REMOTE) {
+            throw new ConfigException("linkTls", "only for the remote role (a local uses TLS when it is given"
+                    + " --remote-fingerprint)");
+        }
         List<DestinationPolicy.Rule> allowDestinations = new ArrayList<>();
         String allowText = c.getString("allowDestination", "");
         for (String entry : allowText.split(",")) {
@@ -217,8 +248,11 @@ public record GatewayConfig(HostPort listen, HostPort console, Path dataDir, Pat
                 (int) c.getLong("reactor.blockingThreads", 16, 1, 1024),
                 (int) c.getLong("reactor.blockingQueue", 1024, 1, 1_000_000));
         c.requireAllConsumed();
-        RoleConfig roleConfig = role == Role.LOCAL ? new LocalConfig(remote, user, passwordFile, linkPool, rateLimit)
-                : new RemoteConfig(directListen, allowDestinations);
+        RoleConfig roleConfig = role == Role.LOCAL
+                ? new LocalConfig(remote, user, passwordFile, linkPool, rateLimit, remoteFingerprint)
+                : new RemoteConfig(directListen, allowDestinations, linkTls,
+                        certificateText == null ? null : home.resolve(certificateText),
+                        keyText == null ? null : home.resolve(keyText));
         return new GatewayConfig(listen, console, dataDir, pluginsDir, allowOpenProxy,
                 "none".equals(accountStore) ? null : accountStore, resolver,
                 "none".equals(rateLimiter) ? null : rateLimiter, iterations, timeouts, limits, reactor, roleConfig,

@@ -12,7 +12,9 @@ import io.relaygate.core.wire.ScramClient;
 import io.relaygate.spi.TunnelOutcome;
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.security.cert.CertificateException;
 import java.util.concurrent.Executor;
+import javax.net.ssl.SSLHandshakeException;
 
 /**
  * The local's side of a link's handshake: the preamble and CLIENT_HELLO, the proof (the key derivation off the
@@ -32,6 +34,9 @@ final class LinkClientHandshake extends HandshakeConnection {
         /** @param refused whether the remote refused the credentials */
         void failed(TunnelOutcome outcome, String reason, boolean refused);
     }
+
+    /** How a refused certificate's reason starts, for the connector's log. */
+    static final String CERTIFICATE_REFUSED = "the remote gateway's certificate was refused: ";
 
     private enum Step { CHALLENGE, PROVING, OUTCOME }
 
@@ -146,8 +151,23 @@ final class LinkClientHandshake extends HandshakeConnection {
 
     @Override
     protected void onFailure(Throwable cause) {
+        CertificateException refused = cause instanceof SSLHandshakeException ? certificateRefusal(cause) : null;
+        if (refused != null) {
+            // Not the remote we were told to trust: as final as refused credentials, and as loud.
+            failWith(TunnelOutcome.LINK_AUTH_FAILED, CERTIFICATE_REFUSED + refused.getMessage(), true);
+            return;
+        }
         failWith(TunnelOutcome.GENERAL_FAILURE, cause instanceof Shutdown ? "gateway stopping"
                 : "link failed: " + cause.getMessage(), false);
+    }
+
+    private static CertificateException certificateRefusal(Throwable cause) {
+        for (Throwable t = cause; t != null; t = t.getCause()) {
+            if (t instanceof CertificateException refusal) {
+                return refusal;
+            }
+        }
+        return null;
     }
 
     private void failWith(TunnelOutcome result, String reason, boolean refused) {

@@ -2,12 +2,14 @@ package io.relaygate.core.link;
 
 import io.relaygate.core.net.Port;
 import io.relaygate.core.net.SocketPort;
+import io.relaygate.core.net.TlsPort;
 import io.relaygate.core.outbound.Connector;
 import io.relaygate.core.outbound.Dialer;
 import io.relaygate.core.policy.LogText;
 import io.relaygate.core.reactor.BufferPool;
 import io.relaygate.core.reactor.EventLoop;
 import io.relaygate.core.reactor.Timer;
+import io.relaygate.core.tls.LinkTls;
 import io.relaygate.core.wire.LinkCredentials;
 import io.relaygate.core.wire.ScramClient;
 import io.relaygate.spi.Destination;
@@ -54,6 +56,7 @@ public final class LinkConnector implements Connector {
     private final LinkCredentials credentials;
     private final Executor blocking;
     private final BufferPool buffers;
+    private final LinkTls tls;
     private final long handshakeNanos;
     private final LinkSession.Settings settings;
     private final int idlePerLoop;
@@ -66,11 +69,13 @@ public final class LinkConnector implements Connector {
     private volatile boolean retired;
 
     /**
+     * @param tls         the link's TLS, the remote pinned; null for a plaintext link
      * @param idlePerLoop authenticated idle links each event loop keeps ready, so a new tunnel skips the
      *                    authentication round trips; 0 for none
      */
     public LinkConnector(Destination remote, Dialer dialer, LinkCredentials credentials, Executor blocking,
-                         BufferPool buffers, Duration handshakeTimeout, int idlePerLoop) {
+                         BufferPool buffers, LinkTls tls, Duration handshakeTimeout, int idlePerLoop) {
+        this.tls = tls;
         this.remote = remote;
         this.dialer = dialer;
         this.credentials = credentials;
@@ -263,11 +268,16 @@ public final class LinkConnector implements Connector {
             holdsSlot = true;
             dial = dialer.dial(loop, remote, new Dialer.Callback() {
                 @Override
-                public void connected(SocketPort port) {
+                public void connected(SocketPort socket) {
                     dial = null;
-                    handshake = new LinkClientHandshake(loop, port, new ScramClient(credentials, random), blocking,
-                            LinkAttempt.this);
+                    TlsPort secured = tls == null ? null
+                            : new TlsPort(loop, socket, tls.engine(remote.host(), remote.port()), blocking);
+                    handshake = new LinkClientHandshake(loop, secured != null ? secured : socket,
+                            new ScramClient(credentials, random), blocking, LinkAttempt.this);
                     handshake.start(handshakeNanos);
+                    if (secured != null) {
+                        secured.start();
+                    }
                 }
 
                 @Override
@@ -333,8 +343,13 @@ public final class LinkConnector implements Connector {
                 long now = System.nanoTime();
                 long last = lastRefusalLog.get();
                 if (now - last > Duration.ofMinutes(1).toNanos() && lastRefusalLog.compareAndSet(last, now)) {
-                    log.warn("the remote gateway {} refused the credentials of user {}: tunnels fail until they are"
-                            + " fixed", remote, LogText.escape(credentials.user()));
+                    if (reason.startsWith(LinkClientHandshake.CERTIFICATE_REFUSED)) {
+                        log.warn("the link to {} was refused: {}; tunnels fail until this is fixed", remote,
+                                reason.substring(LinkClientHandshake.CERTIFICATE_REFUSED.length()));
+                    } else {
+                        log.warn("the remote gateway {} refused the credentials of user {}: tunnels fail until they"
+                                + " are fixed", remote, LogText.escape(credentials.user()));
+                    }
                 }
             }
             cancel();

@@ -2,7 +2,8 @@ package io.relaygate.core.link;
 
 import io.relaygate.core.net.HandshakeConnection;
 import io.relaygate.core.net.Listener;
-import io.relaygate.core.net.SocketPort;
+import io.relaygate.core.net.Port;
+import io.relaygate.core.net.TlsPort;
 import io.relaygate.core.policy.AuthDamper;
 import io.relaygate.core.policy.ConnectionLimits;
 import io.relaygate.core.policy.LogBudget;
@@ -40,7 +41,7 @@ public final class LinkServerHandshake extends HandshakeConnection {
     private final ByteBuffer in = ByteBuffer.allocate(Frames.CONTROL_BUFFER_BYTES);
     private Step step = Step.PREAMBLE;
 
-    private LinkServerHandshake(EventLoop loop, SocketPort port, LinkServices services, InetSocketAddress client,
+    private LinkServerHandshake(EventLoop loop, Port port, LinkServices services, InetSocketAddress client,
                                 ConnectionLimits.Permit permit) {
         super(loop, port, permit);
         this.services = services;
@@ -51,8 +52,18 @@ public final class LinkServerHandshake extends HandshakeConnection {
 
     /** {@return the listener's factory of link connections from local gateways} */
     public static Listener.ConnectionFactory factory(LinkServices services) {
-        return (loop, port, client, permit) -> new LinkServerHandshake(loop, port, services, client, permit)
-                .start(services.timeouts().handshake().toNanos());
+        return (loop, socket, client, permit) -> {
+            long deadline = services.timeouts().handshake().toNanos();
+            if (services.tls() == null) {
+                new LinkServerHandshake(loop, socket, services, client, permit).start(deadline);
+                return;
+            }
+            // TLS from byte 0: the link's handshake runs on the plaintext once TLS has completed, all within the
+            // one deadline.
+            TlsPort tls = new TlsPort(loop, socket, services.tls().engine(null, 0), services.blocking());
+            new LinkServerHandshake(loop, tls, services, client, permit).start(deadline);
+            tls.start();
+        };
     }
 
     @Override

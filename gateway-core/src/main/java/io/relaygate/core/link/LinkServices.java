@@ -5,6 +5,7 @@ import io.relaygate.core.outbound.Dialer;
 import io.relaygate.core.policy.AuthDamper;
 import io.relaygate.core.policy.ConnectionLimits;
 import io.relaygate.core.relay.RelayServices;
+import io.relaygate.core.tls.LinkTls;
 import io.relaygate.core.wire.ScramServer;
 import java.util.concurrent.Executor;
 import java.util.function.Supplier;
@@ -18,10 +19,11 @@ import java.util.function.Supplier;
  * @param damper   brute-force damping of failed logins
  * @param limits   the caps, among them idle links per user
  * @param timeouts the handshake deadline and the idle-link time
- * @param blocking the bounded executor for account lookups
+ * @param blocking the bounded executor for account lookups and TLS handshake tasks
+ * @param tls      the link's TLS, or null for a plaintext link
  */
 public record LinkServices(RelayServices relay, Dialer dialer, Supplier<ScramServer> scram, AuthDamper damper,
-                           ConnectionLimits limits, Timeouts timeouts, Executor blocking) {
+                           ConnectionLimits limits, Timeouts timeouts, Executor blocking, LinkTls tls) {
 
     public LinkServices {
         if (relay.sessions() == null) {
