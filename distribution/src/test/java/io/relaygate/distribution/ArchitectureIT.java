@@ -77,10 +77,10 @@ class ArchitectureIT {
             "outbound", List.of("net", "reactor", "policy", "spi"),
             "relay", List.of("net", "reactor", "shaping", "stats", "accounts", "policy"),
             "inbound", List.of("net", "outbound", "relay", "reactor", "policy", "stats", "spi"),
-            "link", List.of("wire", "net", "outbound", "relay", "reactor", "policy", "stats", "accounts", "shaping",
-                    "config", "spi"),
-            "admin", List.of("link", "net", "outbound", "reactor", "stats", "shaping", "accounts", "policy", "config",
-                    "wire", "spi"));
+            "link", List.of("wire", "tls", "net", "outbound", "relay", "reactor", "policy", "stats", "accounts",
+                    "shaping", "config", "spi"),
+            "admin", List.of("link", "tls", "net", "outbound", "reactor", "stats", "shaping", "accounts", "policy",
+                    "config", "wire", "spi"));
 
     @Test
     void eachLayerUsesOnlyTheLayersBelowIt() {

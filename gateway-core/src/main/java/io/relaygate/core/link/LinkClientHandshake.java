@@ -3,6 +3,8 @@ package io.relaygate.core.link;
 import io.relaygate.core.net.HandshakeConnection;
 import io.relaygate.core.net.Port;
 import io.relaygate.core.net.Shutdown;
+import io.relaygate.core.net.TlsPort;
+import io.relaygate.core.tls.LinkTls;
 import io.relaygate.core.reactor.EventLoop;
 import io.relaygate.core.reactor.Offload;
 import io.relaygate.core.wire.FrameReader;
@@ -15,6 +17,7 @@ import java.nio.ByteBuffer;
 import java.security.cert.CertificateException;
 import java.util.concurrent.Executor;
 import javax.net.ssl.SSLHandshakeException;
+import javax.net.ssl.SSLPeerUnverifiedException;
 
 /**
  * The local's side of a link's handshake: the preamble and CLIENT_HELLO, the proof (the key derivation off the
@@ -109,11 +112,19 @@ final class LinkClientHandshake extends HandshakeConnection {
     private void challenge(ByteBuffer payload) {
         byte[] challenge = new byte[payload.remaining()];
         payload.get(challenge);
+        byte[] channelBinding;
+        try {
+            // The certificate this side saw: a man in the middle's would not match the remote's own.
+            channelBinding = port instanceof TlsPort tls ? LinkTls.clientEndPoint(tls.session()) : null;
+        } catch (SSLPeerUnverifiedException e) {
+            failWith(TunnelOutcome.GENERAL_FAILURE, "the remote's certificate is not known", false);
+            return;
+        }
         step = Step.PROVING;
         reading(false);
         // The first link derives the key (PBKDF2): never on the loop.
         boolean accepted = Offload.submit(blocking, loop, () -> {
-            byte[] proof = scram.proof(ByteBuffer.wrap(challenge));
+            byte[] proof = scram.proof(ByteBuffer.wrap(challenge), channelBinding);
             return () -> {
                 if (isOpen()) {
                     step = Step.OUTCOME;

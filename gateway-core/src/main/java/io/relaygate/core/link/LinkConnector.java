@@ -273,7 +273,7 @@ public final class LinkConnector implements Connector {
                     TlsPort secured = tls == null ? null
                             : new TlsPort(loop, socket, tls.engine(remote.host(), remote.port()), blocking);
                     handshake = new LinkClientHandshake(loop, secured != null ? secured : socket,
-                            new ScramClient(credentials, random), blocking, LinkAttempt.this);
+                            new ScramClient(credentials, random, tls != null), blocking, LinkAttempt.this);
                     handshake.start(handshakeNanos);
                     if (secured != null) {
                         secured.start();

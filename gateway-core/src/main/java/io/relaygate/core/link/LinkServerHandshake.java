@@ -139,7 +139,8 @@ public final class LinkServerHandshake extends HandshakeConnection {
         }
         // The account lookup is JDBC: off the loop.
         boolean accepted = Offload.submit(services.blocking(), loop, () -> {
-            byte[] challenge = scram.challenge(ByteBuffer.wrap(hello));
+            byte[] challenge = scram.challenge(ByteBuffer.wrap(hello),
+                    services.tls() == null ? null : services.tls().serverEndPoint());
             AuthDamper.Verdict verdict = damper.check(client.getAddress(), scram.user());
             return () -> {
                 if (!isOpen()) {

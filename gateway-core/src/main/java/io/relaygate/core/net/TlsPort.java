@@ -41,6 +41,7 @@ public final class TlsPort implements Port, Port.Handler {
     private boolean inboundDone;
     private boolean closed;
     private boolean callbackQueued;
+    private final ByteBuffer[] single = new ByteBuffer[1];
 
     /**
      * @param engine    an engine set to client or server mode, with its protocols (TLS 1.3) and checks
@@ -90,41 +91,75 @@ public final class TlsPort implements Port, Port.Handler {
         if (closed) {
             throw new PortException("reset", "the TLS port is closed");
         }
-        if (!appIn.hasRemaining() && handshakeDone) {
-            fill();
-        }
-        if (appIn.hasRemaining()) {
-            int n = Math.min(dst.remaining(), appIn.remaining());
+        int n = 0;
+        // As many records as the transport holds now, so a relay's read is as large as a socket's would be.
+        while (dst.hasRemaining() && handshakeDone) {
+            if (!appIn.hasRemaining()) {
+                fill();
+                if (!appIn.hasRemaining()) {
+                    break;
+                }
+            }
+            int chunk = Math.min(dst.remaining(), appIn.remaining());
             int limit = appIn.limit();
-            appIn.limit(appIn.position() + n);
+            appIn.limit(appIn.position() + chunk);
             dst.put(appIn);
             appIn.limit(limit);
-            return n;
+            n += chunk;
         }
-        return inboundDone ? -1 : 0;
+        return n == 0 && inboundDone && !appIn.hasRemaining() ? -1 : n;
     }
 
     @Override
     public int write(ByteBuffer src) throws IOException {
+        single[0] = src;
+        try {
+            return (int) write(single);
+        } finally {
+            single[0] = null;
+        }
+    }
+
+    /**
+     * Encrypts what the transport takes now, record after record, as one stream of plaintext: a frame header and its
+     * payload become one record, not two.
+     */
+    @Override
+    public long write(ByteBuffer[] srcs) throws IOException {
         if (closed) {
             throw new PortException("reset", "the TLS port is closed");
         }
-        if (!handshakeDone || !flushNetOut()) {
+        if (!handshakeDone) {
             return 0;
         }
-        int before = src.position();
-        netOut.compact();
-        SSLEngineResult result;
-        try {
-            result = engine.wrap(src, netOut);
-        } finally {
-            netOut.flip();
-        }
-        if (result.getStatus() == SSLEngineResult.Status.CLOSED) {
-            throw new PortException("reset", "TLS output closed");
+        long taken = 0;
+        while (remaining(srcs) && flushNetOut()) {
+            netOut.compact();
+            SSLEngineResult result;
+            try {
+                result = engine.wrap(srcs, netOut);
+            } finally {
+                netOut.flip();
+            }
+            if (result.getStatus() == SSLEngineResult.Status.CLOSED) {
+                throw new PortException("reset", "TLS output closed");
+            }
+            if (result.bytesConsumed() == 0) {
+                break;
+            }
+            taken += result.bytesConsumed();
         }
         flushNetOut();
-        return src.position() - before;
+        return taken;
+    }
+
+    private static boolean remaining(ByteBuffer[] buffers) {
+        for (ByteBuffer buffer : buffers) {
+            if (buffer.hasRemaining()) {
+                return true;
+            }
+        }
+        return false;
     }
 
     @Override

@@ -187,6 +187,21 @@ public final class LinkCertificate {
         return fingerprint(chain.get(0));
     }
 
+    /**
+     * {@return the {@code tls-server-end-point} channel binding of {@code certificate} (RFC 5929 §4.1): its DER
+     * hashed with the hash of its signature algorithm, SHA-256 for MD5, SHA-1 or anything else}
+     */
+    public static byte[] endPointHash(X509Certificate certificate) {
+        String algorithm = certificate.getSigAlgName().toUpperCase(java.util.Locale.ROOT);
+        String hash = algorithm.startsWith("SHA384") ? "SHA-384" : algorithm.startsWith("SHA512") ? "SHA-512"
+                : "SHA-256";
+        try {
+            return MessageDigest.getInstance(hash).digest(certificate.getEncoded());
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException("a certificate that was parsed encodes again", e);
+        }
+    }
+
     /** {@return {@code certificate}'s fingerprint, {@code sha256:<64 hex digits>}} */
     public static String fingerprint(X509Certificate certificate) {
         try {

@@ -8,6 +8,8 @@ import java.security.cert.X509Certificate;
 import javax.net.ssl.KeyManagerFactory;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLEngine;
+import javax.net.ssl.SSLPeerUnverifiedException;
+import javax.net.ssl.SSLSession;
 import javax.net.ssl.TrustManager;
 import javax.net.ssl.X509ExtendedTrustManager;
 
@@ -21,10 +23,27 @@ public final class LinkTls {
 
     private final SSLContext context;
     private final boolean server;
+    /** The server's own channel binding; null on the client, which takes it from each session. */
+    private final byte[] serverEndPoint;
 
-    private LinkTls(SSLContext context, boolean server) {
+    private LinkTls(SSLContext context, boolean server, byte[] serverEndPoint) {
         this.context = context;
         this.server = server;
+        this.serverEndPoint = serverEndPoint;
+    }
+
+    /** {@return the server's {@code tls-server-end-point} channel binding, the same for every link} */
+    public byte[] serverEndPoint() {
+        return serverEndPoint.clone();
+    }
+
+    /**
+     * {@return the {@code tls-server-end-point} channel binding of the certificate the client saw in {@code session}}
+     *
+     * @throws SSLPeerUnverifiedException if the session has no verified peer certificate
+     */
+    public static byte[] clientEndPoint(SSLSession session) throws SSLPeerUnverifiedException {
+        return LinkCertificate.endPointHash((X509Certificate) session.getPeerCertificates()[0]);
     }
 
     /** {@return the remote's side, presenting {@code certificate}} */
@@ -41,14 +60,14 @@ public final class LinkTls {
         keys.init(store, password);
         SSLContext context = SSLContext.getInstance("TLSv1.3");
         context.init(keys.getKeyManagers(), null, null);
-        return new LinkTls(context, true);
+        return new LinkTls(context, true, LinkCertificate.endPointHash(certificate.chain().get(0)));
     }
 
     /** {@return the local's side, accepting exactly the remote whose leaf certificate has {@code fingerprint}} */
     public static LinkTls pinned(String fingerprint) throws GeneralSecurityException {
         SSLContext context = SSLContext.getInstance("TLSv1.3");
         context.init(null, new TrustManager[] {new PinnedTrust(fingerprint)}, null);
-        return new LinkTls(context, false);
+        return new LinkTls(context, false, null);
     }
 
     /** {@return a new engine for one connection; {@code peerHost} names the remote for a client, or is null} */

@@ -49,4 +49,19 @@ final class Scram {
         System.arraycopy(b, 0, out, a.length, b.length);
         return out;
     }
+
+    /** The CLIENT_HELLO's channel-binding type: none (a plaintext link). */
+    static final int BINDING_NONE = 0;
+    /** The CLIENT_HELLO's channel-binding type: {@code tls-server-end-point} (RFC 5929 §4.1). */
+    static final int BINDING_TLS_SERVER_END_POINT = 1;
+
+    /**
+     * {@return the AuthMessage both proofs cover: the hello and the challenge, and over TLS the hash of the
+     * certificate the local saw (RFC 5802 §6 channel binding), so a proof made through a man in the middle that
+     * presented another certificate does not verify at the remote}
+     */
+    static byte[] authMessage(byte[] hello, byte[] challenge, byte[] channelBinding) {
+        byte[] message = concat(hello, challenge);
+        return channelBinding == null ? message : concat(message, channelBinding);
+    }
 }

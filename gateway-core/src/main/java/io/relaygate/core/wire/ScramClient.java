@@ -16,6 +16,7 @@ import java.util.Arrays;
 public final class ScramClient {
 
     private final LinkCredentials credentials;
+    private final boolean channelBound;
     private final byte[] hello;
     private byte[] authMessage;
     private byte[] serverKey;
@@ -25,9 +26,19 @@ public final class ScramClient {
         this(new LinkCredentials(user, password), random);
     }
 
-    /** A client for one exchange that shares the derived keys of {@code credentials}. */
+    /** A client for one exchange over a plaintext link that shares the derived keys of {@code credentials}. */
     public ScramClient(LinkCredentials credentials, SecureRandom random) {
+        this(credentials, random, false);
+    }
+
+    /**
+     * A client for one exchange that shares the derived keys of {@code credentials}.
+     *
+     * @param channelBound whether the link runs over TLS: the proofs then cover the remote's certificate
+     */
+    public ScramClient(LinkCredentials credentials, SecureRandom random, boolean channelBound) {
         this.credentials = credentials;
+        this.channelBound = channelBound;
         byte[] user = credentials.user().getBytes(StandardCharsets.UTF_8);
         if (user.length < 1) {
             throw new IllegalArgumentException("user name: 1 to 255 bytes");
@@ -35,7 +46,8 @@ public final class ScramClient {
         byte[] nonce = new byte[Scram.NONCE_BYTES];
         random.nextBytes(nonce);
         this.hello = ByteBuffer.allocate(1 + user.length + Scram.NONCE_BYTES + 1).put((byte) user.length)
-                .put(user).put(nonce).put((byte) 0).array();
+                .put(user).put(nonce).put((byte) (channelBound ? Scram.BINDING_TLS_SERVER_END_POINT
+                        : Scram.BINDING_NONE)).array();
     }
 
     /** {@return the CLIENT_HELLO payload} */
@@ -50,6 +62,22 @@ public final class ScramClient {
      * @throws LinkProtocolException if the challenge is malformed
      */
     public byte[] proof(ByteBuffer challenge) throws LinkProtocolException {
+        return proof(challenge, null);
+    }
+
+    /**
+     * Answers the SERVER_CHALLENGE of a link that runs over TLS.
+     *
+     * @param channelBinding the {@code tls-server-end-point} hash of the certificate the remote presented; null
+     *                       for a plaintext link
+     * @return the CLIENT_PROOF payload
+     * @throws LinkProtocolException if the challenge is malformed
+     */
+    public byte[] proof(ByteBuffer challenge, byte[] channelBinding) throws LinkProtocolException {
+        if (channelBound != (channelBinding != null)) {
+            throw new IllegalStateException("channel binding " + (channelBound ? "announced but missing"
+                    : "given to an unbound exchange"));
+        }
         byte[] challengeBytes = new byte[challenge.remaining()];
         challenge.duplicate().get(challengeBytes);
         byte[] salt;
@@ -66,7 +94,7 @@ public final class ScramClient {
         if (challenge.hasRemaining() || salt.length < ScramCredential.MIN_SALT_BYTES || iterations < 1) {
             throw new LinkProtocolException(Frames.ERROR_PROTOCOL, "malformed SERVER_CHALLENGE");
         }
-        authMessage = Scram.concat(hello, challengeBytes);
+        authMessage = Scram.authMessage(hello, challengeBytes, channelBinding);
         LinkCredentials.Keys keys = credentials.keys(salt, iterations);
         serverKey = keys.serverKey();
         byte[] signature = Scram.hmac(keys.storedKey(), authMessage);

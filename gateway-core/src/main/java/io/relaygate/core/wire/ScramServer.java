@@ -51,6 +51,19 @@ public final class ScramServer {
      * @throws LinkProtocolException if the hello is malformed
      */
     public byte[] challenge(ByteBuffer hello) throws LinkProtocolException {
+        return challenge(hello, null);
+    }
+
+    /**
+     * Reads the CLIENT_HELLO and answers it.
+     *
+     * @param channelBinding over TLS, the {@code tls-server-end-point} hash of this remote's certificate: the local
+     *                       must announce binding and its proof must cover it; null on a plaintext link, where it
+     *                       must announce none
+     * @return the SERVER_CHALLENGE payload
+     * @throws LinkProtocolException if the hello is malformed or announces the wrong binding
+     */
+    public byte[] challenge(ByteBuffer hello, byte[] channelBinding) throws LinkProtocolException {
         byte[] helloBytes = new byte[hello.remaining()];
         hello.duplicate().get(helloBytes);
         byte[] name;
@@ -62,9 +75,16 @@ public final class ScramServer {
             name = new byte[length];
             hello.get(name);
             hello.get(new byte[Scram.NONCE_BYTES]);
-            int channelBinding = hello.get() & 0xFF;
-            if (channelBinding != 0 || hello.hasRemaining()) {
+            int bindingType = hello.get() & 0xFF;
+            if (hello.hasRemaining()) {
                 throw new LinkProtocolException(Frames.ERROR_PROTOCOL, "malformed CLIENT_HELLO");
+            }
+            int expected = channelBinding == null ? Scram.BINDING_NONE : Scram.BINDING_TLS_SERVER_END_POINT;
+            if (bindingType != expected) {
+                // Over TLS a local that does not bind would let a man in the middle relay its proof.
+                throw new LinkProtocolException(Frames.ERROR_PROTOCOL, "channel binding type " + bindingType
+                        + " (expected: " + expected + (expected == 0 ? ", none on a plaintext link)"
+                        : ", tls-server-end-point over TLS)"));
             }
         } catch (BufferUnderflowException e) {
             throw new LinkProtocolException(Frames.ERROR_PROTOCOL, "truncated CLIENT_HELLO");
@@ -94,7 +114,7 @@ public final class ScramServer {
         random.nextBytes(nonce);
         byte[] challenge = ByteBuffer.allocate(1 + salt.length + 4 + Scram.NONCE_BYTES).put((byte) salt.length)
                 .put(salt).putInt(iterations).put(nonce).array();
-        authMessage = Scram.concat(helloBytes, challenge);
+        authMessage = Scram.authMessage(helloBytes, challenge, channelBinding);
         return challenge;
     }
 

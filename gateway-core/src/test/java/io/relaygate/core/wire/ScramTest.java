@@ -1,6 +1,7 @@
 package io.relaygate.core.wire;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.relaygate.spi.Account;
 import io.relaygate.spi.ScramCredential;
@@ -123,6 +124,31 @@ class ScramTest {
         replayed.challenge(ByteBuffer.wrap(hello));
         replayed.verify(ByteBuffer.wrap(proof));
         assertThat(replayed.accepted()).isFalse();
+    }
+
+    /** One exchange over TLS, the local having seen {@code localView}, the remote binding {@code remoteOwn}. */
+    private static boolean boundExchange(byte[] localView, byte[] remoteOwn) throws LinkProtocolException {
+        ScramClient client = new ScramClient(new LinkCredentials("alice", "secret".getBytes()), RANDOM, true);
+        ScramServer server = server();
+        byte[] challenge = server.challenge(ByteBuffer.wrap(client.hello()), remoteOwn);
+        byte[] outcome = server.verify(ByteBuffer.wrap(client.proof(ByteBuffer.wrap(challenge), localView)));
+        return server.accepted() && client.accepted(ByteBuffer.wrap(outcome));
+    }
+
+    @Test
+    void overTlsTheProofsCoverTheCertificateEachSideSaw() throws Exception {
+        byte[] remoteCertificate = Scram.sha256("the remote's certificate".getBytes());
+        byte[] mitmCertificate = Scram.sha256("a man in the middle's certificate".getBytes());
+        assertThat(boundExchange(remoteCertificate, remoteCertificate)).isTrue();
+        assertThat(boundExchange(mitmCertificate, remoteCertificate)).as("relayed through another certificate")
+                .isFalse();
+        // Announcing binding on a plaintext link, or none over TLS, is refused at the hello.
+        ScramClient bound = new ScramClient(new LinkCredentials("alice", "secret".getBytes()), RANDOM, true);
+        assertThatThrownBy(() -> server().challenge(ByteBuffer.wrap(bound.hello()), null))
+                .isInstanceOf(LinkProtocolException.class).hasMessageContaining("channel binding");
+        ScramClient unbound = new ScramClient(new LinkCredentials("alice", "secret".getBytes()), RANDOM);
+        assertThatThrownBy(() -> server().challenge(ByteBuffer.wrap(unbound.hello()), remoteCertificate))
+                .isInstanceOf(LinkProtocolException.class).hasMessageContaining("tls-server-end-point");
     }
 
     @Test

@@ -3,6 +3,8 @@ package io.relaygate.socks5;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.relaygate.core.Gateway;
+import io.relaygate.core.tls.LinkCertificate;
+import io.relaygate.core.tls.LinkTls;
 import io.relaygate.ratelimit.TokenBucketPlugin;
 import io.relaygate.testkit.Await;
 import io.relaygate.testkit.Bytes;
@@ -27,6 +29,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import javax.net.ssl.SSLServerSocket;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -83,6 +86,11 @@ class TlsLinkTest {
         }
 
         private void pump(Socket from, Socket to) {
+            pump(from, to, seen);
+        }
+
+        /** Copies {@code from} to {@code to} on a thread of its own, keeping a copy in {@code seen}. */
+        static void pump(Socket from, Socket to, ByteArrayOutputStream seen) {
             Thread thread = new Thread(() -> {
                 byte[] buffer = new byte[16 * 1024];
                 try (InputStream in = from.getInputStream(); OutputStream out = to.getOutputStream()) {
@@ -178,6 +186,46 @@ class TlsLinkTest {
         byte[] seen = tunnelThroughWiretap(false, payload);
         assertThat(containsAnySample(seen, payload)).isTrue();
         assertThat(indexOf(seen, "alice".getBytes(StandardCharsets.UTF_8))).isNotNegative();
+    }
+
+    @Test
+    void aManInTheMiddleTheLocalTrustsCannotRelayTheLogin() throws Exception {
+        Gateway remote = remote(true);
+        // It terminates the local's TLS with its own certificate, which the local was told to pin, and opens its
+        // own TLS to the real remote: only the channel binding in the proofs can tell.
+        Path mitmData = java.nio.file.Files.createDirectories(data.resolve("mitm"));
+        LinkCertificate mitmCertificate = LinkCertificate.loadOrCreate(mitmData);
+        SSLServerSocket listening = (SSLServerSocket) LinkTls.server(mitmCertificate).context()
+                .getServerSocketFactory().createServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress());
+        closer.track(listening);
+        javax.net.ssl.SSLSocketFactory toRemote = LinkTls.pinned(remote.linkFingerprint()).context()
+                .getSocketFactory();
+        Thread mitm = new Thread(() -> {
+            while (!listening.isClosed()) {
+                try {
+                    Socket in = listening.accept();
+                    Socket out = toRemote.createSocket("127.0.0.1", remote.address("link").getPort());
+                    Wiretap.pump(in, out, new ByteArrayOutputStream());
+                    Wiretap.pump(out, in, new ByteArrayOutputStream());
+                } catch (IOException e) {
+                    return;
+                }
+            }
+        }, "mitm");
+        mitm.setDaemon(true);
+        mitm.start();
+        try (LogCapture linkLog = LogCapture.of("io.relaygate.link")) {
+            Gateway local = chain().local(remote, "alice", "secret", "remote", "127.0.0.1:"
+                    + listening.getLocalPort(), "remoteFingerprint", mitmCertificate.fingerprint(), "linkPool", "0");
+            try (Socket socket = Socks5Client.open(local.address("mixed"))) {
+                socket.getOutputStream().write(Socks5Client.greetingAndRequest("127.0.0.1", 9));
+                new DataInputStream(socket.getInputStream()).readFully(new byte[2]);
+                assertThat(Socks5Client.readReply(socket).code()).as("refused like bad credentials").isEqualTo(2);
+            }
+            Await.until("the remote refused the proof", Duration.ofSeconds(5),
+                    () -> !linkLog.linesContaining("authentication failed for user alice").isEmpty());
+        }
+        assertThat(remote.sessions().size()).as("no link logged in").isZero();
     }
 
     @Test
