@@ -18,7 +18,6 @@ import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.security.SecureRandom;
 import java.time.Duration;
-import java.util.ArrayDeque;
 import java.util.List;
 import java.util.Map;
 import java.util.Queue;
@@ -47,9 +46,6 @@ public final class LinkConnector implements Connector {
     private static final int MAX_HANDSHAKES = 16;
     private static final long PING_INTERVAL_NANOS = Duration.ofSeconds(15).toNanos();
     private static final long PONG_TIMEOUT_NANOS = Duration.ofSeconds(10).toNanos();
-    private static final long MIN_BACKOFF_NANOS = Duration.ofMillis(100).toNanos();
-    private static final long MAX_BACKOFF_NANOS = Duration.ofSeconds(10).toNanos();
-    private static final long AUTH_REFUSED_BACKOFF_NANOS = Duration.ofSeconds(60).toNanos();
 
     private final Destination remote;
     private final Dialer dialer;
@@ -65,8 +61,7 @@ public final class LinkConnector implements Connector {
     private final AtomicLong lastRefusalLog = new AtomicLong(System.nanoTime() - Duration.ofHours(1).toNanos());
     private final AtomicInteger handshaking = new AtomicInteger();
     private final Queue<LinkAttempt> waiting = new ConcurrentLinkedQueue<>();
-    private final Map<EventLoop, LoopPool> pools = new ConcurrentHashMap<>();
-    private volatile boolean retired;
+    private final Map<EventLoop, LinkPool> pools = new ConcurrentHashMap<>();
 
     /**
      * @param tls         the link's TLS, the remote pinned; null for a plaintext link
@@ -98,18 +93,18 @@ public final class LinkConnector implements Connector {
      * carried go on. Thread-safe.
      */
     public void retire(List<EventLoop> loops) {
-        retired = true;
-        loops.forEach(loop -> loop.execute(() -> pool(loop).drain()));
+        loops.forEach(loop -> loop.execute(() -> pool(loop).retire()));
     }
 
-    private LoopPool pool(EventLoop loop) {
-        return pools.computeIfAbsent(loop, LoopPool::new);
+    private LinkPool pool(EventLoop loop) {
+        return pools.computeIfAbsent(loop, l -> new LinkPool(l, idlePerLoop, remote,
+                () -> new LinkAttempt(l, null, null).begin()));
     }
 
     @Override
     public Attempt connect(EventLoop loop, Destination destination, Callback callback) {
         if (idlePerLoop > 0) {
-            LoopPool pool = pool(loop);
+            LinkPool pool = pool(loop);
             LinkSession ready = pool.take();
             pool.refill();
             if (ready != null) {
@@ -119,88 +114,6 @@ public final class LinkConnector implements Connector {
         LinkAttempt attempt = new LinkAttempt(loop, destination, callback);
         attempt.begin();
         return attempt;
-    }
-
-    /**
-     * One loop's idle links: authenticated, pinged by their sessions while they wait, replaced when they die;
-     * refills back off exponentially with jitter while the remote is unreachable. Confined to its loop.
-     */
-    private final class LoopPool implements LinkSession.CloseListener {
-        private final EventLoop loop;
-        private final ArrayDeque<LinkSession> idle = new ArrayDeque<>();
-        private int dialing;
-        private int failures;
-        private Timer retry;
-
-        LoopPool(EventLoop loop) {
-            this.loop = loop;
-        }
-
-        LinkSession take() {
-            for (LinkSession session; (session = idle.poll()) != null; ) {
-                if (session.canOpen()) {
-                    return session;
-                }
-            }
-            return null;
-        }
-
-        void refill() {
-            if (retry != null || retired) {
-                return;         // backing off, or replaced by new settings
-            }
-            while (idle.size() + dialing < idlePerLoop) {
-                dialing++;
-                new LinkAttempt(loop, null, null).begin();
-            }
-        }
-
-        void ready(LinkSession session) {
-            dialing--;
-            failures = 0;
-            if (retired) {
-                session.close("the link settings changed");
-                return;
-            }
-            idle.add(session);
-        }
-
-        void drain() {
-            for (LinkSession session; (session = idle.poll()) != null; ) {
-                session.close("the link settings changed");
-            }
-            if (retry != null) {
-                retry.cancel();
-                retry = null;
-            }
-        }
-
-        /** A session of this loop closed: if it was waiting here, replace it. */
-        @Override
-        public void closed(LinkSession session, String reason) {
-            if (idle.remove(session)) {
-                debugLink("idle link to {} lost: {}", remote, reason);
-                refill();
-            }
-        }
-
-        /**
-         * @param refused the remote refused our credentials: retrying sooner than its damping window would only
-         *                get this address damped, for every user behind it
-         */
-        void dialFailed(boolean refused) {
-            dialing--;
-            failures++;
-            long backoff = refused ? AUTH_REFUSED_BACKOFF_NANOS
-                    : Math.min(MAX_BACKOFF_NANOS, MIN_BACKOFF_NANOS << Math.min(failures, 20));
-            long jittered = backoff / 2 + (long) (random.nextDouble() * backoff / 2);
-            if (retry == null) {
-                retry = loop.schedule(jittered, () -> {
-                    retry = null;
-                    refill();
-                });
-            }
-        }
     }
 
     /** Hands free handshake slots to waiting attempts, each started on its own loop. */
