@@ -5,6 +5,8 @@ import io.relaygate.core.config.GatewayConfig;
 import io.relaygate.core.config.HostPort;
 import io.relaygate.core.link.LinkConnector;
 import io.relaygate.core.reactor.BufferPool;
+import io.relaygate.core.config.ConfigError;
+import io.relaygate.core.tls.KnownRemotes;
 import io.relaygate.core.tls.LinkTls;
 import io.relaygate.core.wire.LinkCredentials;
 import io.relaygate.core.reactor.EventLoop;
@@ -35,8 +37,7 @@ public final class LocalLinks {
     private final Dialer toRemote;
     private final Executor blocking;
     private final BufferPool buffers;
-    /** The link's TLS, pinned to the configured remote fingerprint; null for a plaintext link. */
-    private final LinkTls tls;
+
     private final Connector direct;
     private final SwitchingConnector connector;
     private List<EventLoop> loops = List.of();
@@ -49,12 +50,7 @@ public final class LocalLinks {
     public LocalLinks(GatewayConfig config, Dialer toRemote, Executor blocking, BufferPool buffers, Connector direct,
                       byte[] password) {
         this.buffers = buffers;
-        String fingerprint = config.local().remoteFingerprint();
-        try {
-            this.tls = fingerprint == null ? null : LinkTls.pinned(fingerprint);
-        } catch (GeneralSecurityException e) {
-            throw new IllegalStateException("this JDK has no TLS 1.3: " + e.getMessage(), e);
-        }
+
         this.config = config;
         this.toRemote = toRemote;
         this.blocking = blocking;
@@ -119,6 +115,25 @@ public final class LocalLinks {
                 : "uses remote " + newRemote + " as " + LogText.escape(newUser));
     }
 
+    /** {@return how the link to {@code target} trusts the remote, or null for a plaintext link} */
+    private LinkTls tlsFor(HostPort target) {
+        GatewayConfig.LocalConfig local = config.local();
+        try {
+            if (local.remoteCa() != null) {
+                return LinkTls.certificateAuthority(local.remoteCa());
+            }
+            if ("first-use".equals(local.remoteFingerprint())) {
+                return LinkTls.firstUse(new KnownRemotes(config.dataDir().resolve(KnownRemotes.FILE)),
+                        target.toString());
+            }
+            return local.remoteFingerprint() == null ? null : LinkTls.pinned(local.remoteFingerprint());
+        } catch (IOException e) {
+            throw new ConfigError("remoteCa: " + e.getMessage());
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException("TLS 1.3 is not available: " + e.getMessage(), e);
+        }
+    }
+
     /**
      * A connector to {@code target}; over TLS pinned to the configured fingerprint when there is one (the console
      * changes the remote and the account, not the fingerprint).
@@ -126,7 +141,8 @@ public final class LocalLinks {
     private LinkConnector newLink(HostPort target, String account, byte[] secret) {
         int loopCount = config.reactor().eventLoops();
         return new LinkConnector(Destination.parse(target.host(), target.port()), toRemote,
-                new LinkCredentials(account, secret), blocking, buffers, tls, config.timeouts().handshake(),
+                new LinkCredentials(account, secret), blocking, buffers, tlsFor(target),
+                config.timeouts().handshake(),
                 (config.local().linkPool() + loopCount - 1) / loopCount);
     }
 }

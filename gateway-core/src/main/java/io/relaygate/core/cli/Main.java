@@ -56,6 +56,10 @@ public final class Main implements Callable<Integer> {
             + " 1.3 to the remote whose certificate has this fingerprint (`gateway link fingerprint` on the remote)")
     String remoteFingerprint;
 
+    @Option(names = "--remote-ca", paramLabel = "FILE", description = "local: run the link over TLS 1.3 to a remote"
+            + " whose certificate chains to one of these CAs (PEM) and names the --remote host")
+    Path remoteCa;
+
     @Option(names = "--link-tls", description = "remote: the link listener speaks TLS 1.3 (the certificate: made in"
             + " the data directory, or linkCertificate/linkKey)")
     boolean linkTls;
@@ -195,6 +199,8 @@ public final class Main implements Callable<Integer> {
         settings = flag(settings, "directListen", "--direct-listen", directListen);
         settings = flag(settings, "remoteFingerprint", "--remote-fingerprint", remoteFingerprint);
         settings = flag(settings, "linkTls", "--link-tls", linkTls ? "true" : null);
+        settings = flag(settings, "remoteCa", "--remote-ca", remoteCa == null ? null : remoteCa.toAbsolutePath()
+                .toString());
         if (allowDestinations != null && !allowDestinations.isEmpty()) {
             for (String entry : allowDestinations) {
                 if (entry.contains(",")) {

@@ -47,11 +47,19 @@ public record GatewayConfig(HostPort listen, HostPort console, Path dataDir, Pat
      * @param passwordFile the file holding the link password, or {@code null} (GATEWAY_PASSWORD then)
      * @param linkPool     authenticated idle links kept ready for new tunnels (0 for none)
      * @param rateLimit    bytes per second for the whole proxy over both directions, 0 for unlimited
-     * @param remoteFingerprint the remote's link certificate, {@code sha256:<hex>}: the link then runs over TLS
-     *                          1.3 to exactly that certificate; {@code null} for a plaintext link
+     * @param remoteFingerprint the remote's link certificate, {@code sha256:<hex>}, or {@code first-use}: the link
+     *                          then runs over TLS 1.3 to exactly that certificate (the first one seen, for
+     *                          {@code first-use}); {@code null} otherwise
+     * @param remoteCa          a PEM file of certificate authorities: the link then runs over TLS 1.3 to a remote
+     *                          whose certificate chains to one of them and names the remote's host; or {@code null}
      */
     public record LocalConfig(HostPort remote, String user, Path passwordFile, int linkPool, long rateLimit,
-                              String remoteFingerprint) implements RoleConfig {
+                              String remoteFingerprint, Path remoteCa) implements RoleConfig {
+
+        /** {@return whether the link runs over TLS} */
+        public boolean linkTls() {
+            return remoteFingerprint != null || remoteCa != null;
+        }
     }
 
     /**
@@ -162,13 +170,19 @@ public record GatewayConfig(HostPort listen, HostPort console, Path dataDir, Pat
         String remoteFingerprint = c.getString("remoteFingerprint", null);
         if (remoteFingerprint != null) {
             remoteFingerprint = remoteFingerprint.toLowerCase(Locale.ROOT);
-            if (!remoteFingerprint.matches("sha256:[0-9a-f]{64}")) {
+            if (!remoteFingerprint.matches("sha256:[0-9a-f]{64}") && !remoteFingerprint.equals("first-use")) {
                 throw new ConfigException("remoteFingerprint", "\"" + remoteFingerprint + "\" (expected: sha256:"
-                        + " and 64 hex digits, as `gateway link fingerprint` prints on the remote)");
+                        + " and 64 hex digits, as `gateway link fingerprint` prints on the remote, or first-use)");
             }
             if (role != Role.LOCAL || remote == null) {
                 throw new ConfigException("remoteFingerprint", "only for a local with --remote");
             }
+        }
+        String remoteCaText = c.getString("remoteCa", null);
+        if (remoteCaText != null && (role != Role.LOCAL || remote == null || remoteFingerprint != null)) {
+            throw new ConfigException("remoteCa", remoteFingerprint != null
+                    ? "with remoteFingerprint (expected: one way to trust the remote, not both)"
+                    : "only for a local with --remote");
         }
         boolean linkTls = c.getBoolean("linkTls", false);
         String certificateText = c.getString("linkCertificate", null);
@@ -249,7 +263,8 @@ public record GatewayConfig(HostPort listen, HostPort console, Path dataDir, Pat
                 (int) c.getLong("reactor.blockingQueue", 1024, 1, 1_000_000));
         c.requireAllConsumed();
         RoleConfig roleConfig = role == Role.LOCAL
-                ? new LocalConfig(remote, user, passwordFile, linkPool, rateLimit, remoteFingerprint)
+                ? new LocalConfig(remote, user, passwordFile, linkPool, rateLimit, remoteFingerprint,
+                        remoteCaText == null ? null : home.resolve(remoteCaText))
                 : new RemoteConfig(directListen, allowDestinations, linkTls,
                         certificateText == null ? null : home.resolve(certificateText),
                         keyText == null ? null : home.resolve(keyText));

@@ -86,21 +86,7 @@ public final class LinkCertificate {
      * @throws IOException naming the file that cannot be read or holds no certificate or key
      */
     public static LinkCertificate load(Path certificateFile, Path keyFile) throws IOException {
-        List<X509Certificate> chain = new ArrayList<>();
-        try (Reader reader = Files.newBufferedReader(certificateFile, StandardCharsets.US_ASCII);
-             PEMParser parser = new PEMParser(reader)) {
-            JcaX509CertificateConverter converter = new JcaX509CertificateConverter();
-            for (Object item; (item = parser.readObject()) != null; ) {
-                if (item instanceof X509CertificateHolder holder) {
-                    chain.add(converter.getCertificate(holder));
-                }
-            }
-        } catch (GeneralSecurityException | IOException | RuntimeException e) {
-            throw new IOException(certificateFile + ": not a PEM certificate (" + e.getMessage() + ")", e);
-        }
-        if (chain.isEmpty()) {
-            throw new IOException(certificateFile + ": no certificate in it (expected: PEM, BEGIN CERTIFICATE)");
-        }
+        List<X509Certificate> chain = readCertificates(certificateFile);
         PrivateKey key = null;
         try (Reader reader = Files.newBufferedReader(keyFile, StandardCharsets.US_ASCII);
              PEMParser parser = new PEMParser(reader)) {
@@ -119,6 +105,30 @@ public final class LinkCertificate {
             throw new IOException(keyFile + ": no private key in it (expected: PEM, BEGIN PRIVATE KEY)");
         }
         return new LinkCertificate(chain, key);
+    }
+
+    /**
+     * {@return the certificates of a PEM file, in order}
+     *
+     * @throws IOException naming the file if it cannot be read or holds none
+     */
+    public static List<X509Certificate> readCertificates(Path certificateFile) throws IOException {
+        List<X509Certificate> chain = new ArrayList<>();
+        try (Reader reader = Files.newBufferedReader(certificateFile, StandardCharsets.US_ASCII);
+             PEMParser parser = new PEMParser(reader)) {
+            JcaX509CertificateConverter converter = new JcaX509CertificateConverter();
+            for (Object item; (item = parser.readObject()) != null; ) {
+                if (item instanceof X509CertificateHolder holder) {
+                    chain.add(converter.getCertificate(holder));
+                }
+            }
+        } catch (GeneralSecurityException | IOException | RuntimeException e) {
+            throw new IOException(certificateFile + ": not a PEM certificate (" + e.getMessage() + ")", e);
+        }
+        if (chain.isEmpty()) {
+            throw new IOException(certificateFile + ": no certificate in it (expected: PEM, BEGIN CERTIFICATE)");
+        }
+        return chain;
     }
 
     private static void generate(Path certificateFile, Path keyFile) throws IOException {

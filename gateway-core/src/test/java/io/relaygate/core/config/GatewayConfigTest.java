@@ -123,6 +123,27 @@ class GatewayConfigTest {
     }
 
     @Test
+    void theLinksTlsSettingsAreCheckedTogether() throws IOException {
+        String local = "remote: server.example:7080\nuser: alice\n";
+        String pin = "sha256:" + "0a".repeat(32);
+        assertThat(load(local + "remoteFingerprint: " + pin.toUpperCase(java.util.Locale.ROOT) + "\n").local()
+                .remoteFingerprint()).as("read in lower case").isEqualTo(pin);
+        assertThat(load(local + "remoteFingerprint: first-use\n").local().linkTls()).isTrue();
+        assertThat(load(local).local().linkTls()).isFalse();
+        assertThatThrownBy(() -> load(local + "remoteFingerprint: sha256:abc\n"))
+                .hasMessageStartingWith("gateway.yaml:3: remoteFingerprint: \"sha256:abc\" (expected: sha256:");
+        assertThatThrownBy(() -> load(local + "remoteFingerprint: first-use\nremoteCa: ca.pem\n"))
+                .hasMessageStartingWith("gateway.yaml:4: remoteCa: with remoteFingerprint");
+        assertThatThrownBy(() -> load("remoteFingerprint: " + pin + "\n"))
+                .hasMessageStartingWith("gateway.yaml:1: remoteFingerprint: only for a local with --remote");
+        assertThatThrownBy(() -> load("linkTls: true\n"))
+                .hasMessageStartingWith("gateway.yaml:1: linkTls: only for the remote role");
+        assertThatThrownBy(() -> load("role: remote\nlinkTls: true\nlinkCertificate: cert.pem\n"))
+                .hasMessageContaining("linkKey: missing");
+        assertThat(load("role: remote\nlinkTls: true\n").remoteRole().linkTls()).isTrue();
+    }
+
+    @Test
     void errorsNameTheFileTheLineTheKeyAndTheExpectation() {
         assertThatThrownBy(() -> load("role: local\ntimeouts:\n  handshake: 10x\n"))
                 .isInstanceOf(ConfigError.class)

@@ -229,6 +229,24 @@ class TlsLinkTest {
     }
 
     @Test
+    void aLocalTrustingOnFirstUseRecordsTheRemoteAndTunnels() throws Exception {
+        TestOrigin echo = closer.track(TestOrigin.start(TestOrigin.echo()));
+        Gateway remote = remote(true);
+        Path localData = java.nio.file.Files.createDirectories(data.resolve("local"));
+        Gateway local = chain().local(remote, "alice", "secret", "remoteFingerprint", "first-use", "dataDir",
+                localData.toString(), "linkPool", "0");
+        byte[] payload = Bytes.deterministic(100_000, 13);
+        try (Socket socket = Socks5Client.connect(local.address("mixed"), "127.0.0.1", echo.port())) {
+            socket.getOutputStream().write(payload);
+            socket.shutdownOutput();
+            assertThat(Sockets.readToEnd(socket)).isEqualTo(payload);
+        }
+        String recorded = java.nio.file.Files.readString(localData.resolve("known-remotes"));
+        assertThat(recorded).contains("127.0.0.1:" + remote.address("link").getPort() + " "
+                + remote.linkFingerprint());
+    }
+
+    @Test
     void aLocalPinnedToAnotherCertificateIsRefusedBeforeAnyLogin() throws Exception {
         Gateway remote = remote(true);
         String wrong = "sha256:" + "ab".repeat(32);
