@@ -103,7 +103,12 @@ final class GatewayProcess implements AutoCloseable {
         }
     }
 
+    /** {@return the address of the listener called {@code name}, waiting for its line: they come one by one} */
     InetSocketAddress address(String name) {
+        if (!listeners.containsKey(name)) {
+            io.relaygate.testkit.Await.until("listener " + name, java.time.Duration.ofSeconds(30),
+                    () -> listeners.containsKey(name) || !process.isAlive());
+        }
         InetSocketAddress address = listeners.get(name);
         if (address == null) {
             throw new AssertionError("no listener " + name + " in " + stdout);
