@@ -41,6 +41,8 @@ public final class TlsPort implements Port, Port.Handler {
     private boolean inboundDone;
     private boolean closed;
     private boolean callbackQueued;
+    /** Output was shut down while ciphertext still waited: the transport's FIN follows once it is out. */
+    private boolean shutdownPending;
     private final ByteBuffer[] single = new ByteBuffer[1];
 
     /**
@@ -166,8 +168,17 @@ public final class TlsPort implements Port, Port.Handler {
     public void shutdownOutput() throws IOException {
         engine.closeOutbound();
         wrapHandshake();
-        flushNetOut();
-        if (!netOut.hasRemaining()) {
+        shutdownPending = true;
+        if (flushNetOut()) {
+            finishShutdown();
+        } else {
+            updateTransportInterest();      // the close_notify goes out first, then the FIN
+        }
+    }
+
+    private void finishShutdown() throws IOException {
+        if (shutdownPending) {
+            shutdownPending = false;
             transport.shutdownOutput();
         }
     }
@@ -234,6 +245,7 @@ public final class TlsPort implements Port, Port.Handler {
             updateTransportInterest();
             return;
         }
+        finishShutdown();
         if (!handshakeDone) {
             progress();
             return;
