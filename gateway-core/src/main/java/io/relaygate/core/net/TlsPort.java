@@ -43,6 +43,8 @@ public final class TlsPort implements Port, Port.Handler {
     private boolean callbackQueued;
     /** Output was shut down while ciphertext still waited: the transport's FIN follows once it is out. */
     private boolean shutdownPending;
+    /** What {@code netIn} holds is the start of a record whose rest has not arrived. */
+    private boolean partialRecord;
     private final ByteBuffer[] single = new ByteBuffer[1];
 
     /**
@@ -190,8 +192,7 @@ public final class TlsPort implements Port, Port.Handler {
         if (closed) {
             return;
         }
-        if (handshakeDone && ((read && (appIn.hasRemaining() || netIn.hasRemaining() || inboundDone))
-                || (write && !netOut.hasRemaining()))) {
+        if (handshakeDone && ((read && readableNow()) || (write && !netOut.hasRemaining()))) {
             queueCallback();        // ready now: the transport would not say so
         }
         updateTransportInterest();
@@ -388,6 +389,7 @@ public final class TlsPort implements Port, Port.Handler {
             }
             switch (result.getStatus()) {
                 case OK -> {
+                    partialRecord = false;
                     return true;
                 }
                 case CLOSED -> {
@@ -397,9 +399,7 @@ public final class TlsPort implements Port, Port.Handler {
                 case BUFFER_OVERFLOW -> {
                     return false;       // plaintext waits to be read first
                 }
-                case BUFFER_UNDERFLOW -> {
-                    // a partial record: read more below
-                }
+                case BUFFER_UNDERFLOW -> partialRecord = true;     // the rest of the record: read below
                 default -> throw new SSLException("unexpected unwrap status " + result.getStatus());
             }
         }
@@ -410,6 +410,9 @@ public final class TlsPort implements Port, Port.Handler {
                 n = transport.read(netIn);
             } finally {
                 netIn.flip();
+            }
+            if (n > 0) {
+                partialRecord = false;      // the record may be whole now
             }
             if (n < 0) {
                 if (!handshakeDone) {
@@ -459,6 +462,14 @@ public final class TlsPort implements Port, Port.Handler {
         transport.interest(reading, netOut.hasRemaining());
     }
 
+    /**
+     * {@return whether a read would find something without the transport: plaintext, the end, or ciphertext that is
+     * not just the start of a record still arriving (waiting on that would spin)}
+     */
+    private boolean readableNow() {
+        return appIn.hasRemaining() || inboundDone || (netIn.hasRemaining() && !partialRecord);
+    }
+
     /** Calls the handler from a task: state changed without transport readiness (buffered plaintext, the end). */
     private void queueCallback() {
         if (callbackQueued) {
@@ -474,7 +485,7 @@ public final class TlsPort implements Port, Port.Handler {
                 if (wantWrite && !netOut.hasRemaining()) {
                     handler.writable();
                 }
-                if (!closed && wantRead && (appIn.hasRemaining() || netIn.hasRemaining() || inboundDone)) {
+                if (!closed && wantRead && readableNow()) {
                     handler.readable();
                 }
             } catch (IOException | RuntimeException e) {
