@@ -34,12 +34,12 @@ final class LinkClientHandshake extends HandshakeConnection {
          */
         void authenticated(Port port, ByteBuffer unsent, ByteBuffer leftover);
 
-        /** @param refused whether the remote refused the credentials */
-        void failed(TunnelOutcome outcome, String reason, boolean refused);
+        /** @param refusal why the remote cannot be used until the settings change, or {@code NONE} */
+        void failed(TunnelOutcome outcome, String reason, Refusal refusal);
     }
 
-    /** How a refused certificate's reason starts, for the connector's log. */
-    static final String CERTIFICATE_REFUSED = "the remote gateway's certificate was refused: ";
+    /** A failure no retry will mend: the remote refused our credentials, or it is not the remote we trust. */
+    enum Refusal { NONE, CREDENTIALS, CERTIFICATE }
 
     private enum Step { CHALLENGE, PROVING, OUTCOME }
 
@@ -69,7 +69,7 @@ final class LinkClientHandshake extends HandshakeConnection {
     protected void onReadable() throws IOException {
         int n = port.read(in);
         if (n < 0) {
-            failWith(TunnelOutcome.GENERAL_FAILURE, "the remote gateway closed the link", false);
+            failWith(TunnelOutcome.GENERAL_FAILURE, "the remote gateway closed the link", Refusal.NONE);
             return;
         }
         in.flip();
@@ -82,7 +82,7 @@ final class LinkClientHandshake extends HandshakeConnection {
                 frame(reader.type(), payload);
             }
         } catch (LinkProtocolException e) {
-            failWith(TunnelOutcome.GENERAL_FAILURE, "link protocol: " + e.getMessage(), false);
+            failWith(TunnelOutcome.GENERAL_FAILURE, "link protocol: " + e.getMessage(), Refusal.NONE);
         } finally {
             if (isOpen()) {
                 in.compact();
@@ -95,7 +95,7 @@ final class LinkClientHandshake extends HandshakeConnection {
             int code = payload.remaining() >= 2 ? payload.getShort() & 0xFFFF : 0;
             boolean refused = code == Frames.ERROR_AUTHENTICATION;
             failWith(refused ? TunnelOutcome.LINK_AUTH_FAILED : TunnelOutcome.GENERAL_FAILURE,
-                    "the remote gateway sent ERROR " + code, refused);
+                    "the remote gateway sent ERROR " + code, refused ? Refusal.CREDENTIALS : Refusal.NONE);
             return;
         }
         int expected = step == Step.CHALLENGE ? Frames.SERVER_CHALLENGE : Frames.SERVER_OUTCOME;
@@ -117,7 +117,7 @@ final class LinkClientHandshake extends HandshakeConnection {
             // The certificate this side saw: a man in the middle's would not match the remote's own.
             channelBinding = port instanceof TlsPort tls ? LinkTls.clientEndPoint(tls.session()) : null;
         } catch (SSLPeerUnverifiedException e) {
-            failWith(TunnelOutcome.GENERAL_FAILURE, "the remote's certificate is not known", false);
+            failWith(TunnelOutcome.GENERAL_FAILURE, "the remote's certificate is not known", Refusal.NONE);
             return;
         }
         step = Step.PROVING;
@@ -132,15 +132,16 @@ final class LinkClientHandshake extends HandshakeConnection {
                     reading(true);
                 }
             };
-        }, e -> failWith(TunnelOutcome.GENERAL_FAILURE, e.getMessage(), false));
+        }, e -> failWith(TunnelOutcome.GENERAL_FAILURE, e.getMessage(), Refusal.NONE));
         if (!accepted) {
-            failWith(TunnelOutcome.GENERAL_FAILURE, "overloaded", false);
+            failWith(TunnelOutcome.GENERAL_FAILURE, "overloaded", Refusal.NONE);
         }
     }
 
     private void outcome(ByteBuffer payload) {
         if (!scram.accepted(payload)) {
-            failWith(TunnelOutcome.LINK_AUTH_FAILED, "the remote gateway refused the link credentials", true);
+            failWith(TunnelOutcome.LINK_AUTH_FAILED, "the remote gateway refused the link credentials",
+                    Refusal.CREDENTIALS);
             return;
         }
         reported = true;
@@ -157,7 +158,7 @@ final class LinkClientHandshake extends HandshakeConnection {
     @Override
     protected void deadlinePassed() {
         failWith(TunnelOutcome.GENERAL_FAILURE, "the remote gateway did not complete the link handshake in time",
-                false);
+                Refusal.NONE);
     }
 
     @Override
@@ -165,11 +166,11 @@ final class LinkClientHandshake extends HandshakeConnection {
         CertificateException refused = cause instanceof SSLHandshakeException ? certificateRefusal(cause) : null;
         if (refused != null) {
             // Not the remote we were told to trust: as final as refused credentials, and as loud.
-            failWith(TunnelOutcome.LINK_AUTH_FAILED, CERTIFICATE_REFUSED + refused.getMessage(), true);
+            failWith(TunnelOutcome.LINK_AUTH_FAILED, refused.getMessage(), Refusal.CERTIFICATE);
             return;
         }
         failWith(TunnelOutcome.GENERAL_FAILURE, cause instanceof Shutdown ? "gateway stopping"
-                : "link failed: " + cause.getMessage(), false);
+                : "link failed: " + cause.getMessage(), Refusal.NONE);
     }
 
     private static CertificateException certificateRefusal(Throwable cause) {
@@ -181,7 +182,7 @@ final class LinkClientHandshake extends HandshakeConnection {
         return null;
     }
 
-    private void failWith(TunnelOutcome result, String reason, boolean refused) {
+    private void failWith(TunnelOutcome result, String reason, Refusal refused) {
         if (!reported) {
             reported = true;
             outcome.failed(result, reason, refused);
@@ -193,7 +194,7 @@ final class LinkClientHandshake extends HandshakeConnection {
     protected void closed(String reason, boolean broken) {
         if (!reported) {
             reported = true;
-            outcome.failed(TunnelOutcome.GENERAL_FAILURE, reason, false);
+            outcome.failed(TunnelOutcome.GENERAL_FAILURE, reason, Refusal.NONE);
         }
     }
 }

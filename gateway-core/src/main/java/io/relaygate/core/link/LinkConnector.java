@@ -197,7 +197,7 @@ public final class LinkConnector implements Connector {
                 public void failed(TunnelOutcome outcome, String reason) {
                     dial = null;
                     LinkAttempt.this.failed(TunnelOutcome.GENERAL_FAILURE, "remote gateway " + remote
-                            + " unreachable: " + reason, false);
+                            + " unreachable: " + reason, LinkClientHandshake.Refusal.NONE);
                 }
             });
         }
@@ -218,7 +218,8 @@ public final class LinkConnector implements Connector {
             LinkSession fresh = new LinkSession(loop, port, buffers, settings, leftover, null, listener);
             fresh.start(unsent);
             if (fresh.isClosed()) {
-                failed(TunnelOutcome.GENERAL_FAILURE, "the link closed at once", false);
+                failed(TunnelOutcome.GENERAL_FAILURE, "the link closed at once",
+                        LinkClientHandshake.Refusal.NONE);
                 return;
             }
             if (pooled) {
@@ -244,21 +245,22 @@ public final class LinkConnector implements Connector {
 
         @Override
         public void failed(TunnelOutcome outcome, String reason) {
-            failed(outcome, reason, outcome == TunnelOutcome.LINK_AUTH_FAILED);
+            failed(outcome, reason, outcome == TunnelOutcome.LINK_AUTH_FAILED
+                    ? LinkClientHandshake.Refusal.CREDENTIALS : LinkClientHandshake.Refusal.NONE);
         }
 
         @Override
-        public void failed(TunnelOutcome outcome, String reason, boolean refused) {
+        public void failed(TunnelOutcome outcome, String reason, LinkClientHandshake.Refusal refusal) {
             if (done) {
                 return;
             }
+            boolean refused = refusal != LinkClientHandshake.Refusal.NONE;
             if (refused) {
                 long now = System.nanoTime();
                 long last = lastRefusalLog.get();
                 if (now - last > Duration.ofMinutes(1).toNanos() && lastRefusalLog.compareAndSet(last, now)) {
-                    if (reason.startsWith(LinkClientHandshake.CERTIFICATE_REFUSED)) {
-                        log.warn("the link to {} was refused: {}; tunnels fail until this is fixed", remote,
-                                reason.substring(LinkClientHandshake.CERTIFICATE_REFUSED.length()));
+                    if (refusal == LinkClientHandshake.Refusal.CERTIFICATE) {
+                        log.warn("the link to {} was refused: {}; tunnels fail until this is fixed", remote, reason);
                     } else {
                         log.warn("the remote gateway {} refused the credentials of user {}: tunnels fail until they"
                                 + " are fixed", remote, LogText.escape(credentials.user()));
@@ -276,7 +278,7 @@ public final class LinkConnector implements Connector {
 
         private void timedOut() {
             failed(TunnelOutcome.GENERAL_FAILURE, "the remote gateway did not complete the link handshake in time",
-                    false);
+                    LinkClientHandshake.Refusal.NONE);
         }
 
         private void releaseSlot() {

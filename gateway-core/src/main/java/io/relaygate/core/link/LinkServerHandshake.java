@@ -36,7 +36,6 @@ public final class LinkServerHandshake extends HandshakeConnection {
     private final LinkServices services;
     private final ScramServer scram;
     private final InetSocketAddress client;
-    private final ConnectionLimits.Permit permit;
     private final FrameReader reader = new FrameReader();
     private final ByteBuffer in = ByteBuffer.allocate(Frames.CONTROL_BUFFER_BYTES);
     private Step step = Step.PREAMBLE;
@@ -47,7 +46,6 @@ public final class LinkServerHandshake extends HandshakeConnection {
         this.services = services;
         this.scram = services.scram().get();
         this.client = client;
-        this.permit = permit;
     }
 
     /** {@return the listener's factory of link connections from local gateways} */
@@ -210,7 +208,7 @@ public final class LinkServerHandshake extends HandshakeConnection {
                 LogText.escape(scram.user()));
         write(Frames.frame(Frames.SERVER_OUTCOME, 0, outcome));
         ByteBuffer unsent = handOver();
-        new RemoteLink(loop, services, client, permit, scram.user()).start(port, unsent, in);
+        new RemoteLink(loop, services, client, permit(), scram.user()).start(port, unsent, in);
     }
 
     private void refuseDamped() {

@@ -174,11 +174,6 @@ public final class LinkSession implements Port.Handler {
         return !closing && !closed && highestOpened == 0;
     }
 
-    /** {@return the loop the session runs on} */
-    public EventLoop loop() {
-        return loop;
-    }
-
     // ---- opening streams ----
 
     /** Asks the peer to open a stream to {@code destination}. Loop only; requires {@link #canOpen()}. */

@@ -27,11 +27,6 @@ public final class LinkStream implements Port {
         this.id = id;
     }
 
-    /** {@return the stream's number on its link} */
-    public int id() {
-        return id;
-    }
-
     @Override
     public void handler(Handler handler) {
         this.handler = handler;

@@ -127,6 +127,11 @@ public abstract class HandshakeConnection implements Port.Handler {
         }
     }
 
+    /** {@return the connection's place in the caps, or null; the next owner releases it after a hand-over} */
+    protected final ConnectionLimits.Permit permit() {
+        return permit;
+    }
+
     /** The peer may start another handshake while this connection goes on. */
     protected final void endHandshake() {
         if (permit != null) {

@@ -115,11 +115,6 @@ public final class SocketPort implements Port, IoHandler {
         }
     }
 
-    /** {@return whether this port was closed or reset} */
-    public boolean isClosed() {
-        return closed;
-    }
-
     @Override
     public String toString() {
         return "SocketPort" + channel;

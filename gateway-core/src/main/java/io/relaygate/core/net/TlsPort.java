@@ -78,11 +78,6 @@ public final class TlsPort implements Port, Port.Handler {
         return engine.getSession();
     }
 
-    /** {@return whether the handshake has completed} */
-    public boolean handshakeDone() {
-        return handshakeDone;
-    }
-
     @Override
     public void handler(Handler handler) {
         this.handler = handler;
