@@ -3,14 +3,15 @@
 # ../shared/bench/peers.sh (SUT_CMD): the mixed port of the local is LOCAL_PORT; both processes are this
 # script's children, so peers.sh counts both. Stops both on TERM.
 #   usage: chain.sh DISTRIBUTION_DIR LOCAL_PORT REMOTE_PORT [tls]
-# With "tls" the link runs over TLS 1.3, the local pinned to the fingerprint the remote's data directory holds.
+# With "tls" the link runs over TLS 1.3 (the default), the local pinned to the fingerprint the remote's data
+# directory holds; "plain" (the default here) turns TLS off on both sides, as benchmarks of the framing need.
 set -euo pipefail
 dist=$1 local_port=$2 remote_port=$3 mode=${4:-plain}
 work=$(mktemp -d)
-remote_tls=() local_tls=()
+remote_tls=(--link-tls=off) local_tls=(--link-tls=off)
 if [ "$mode" = tls ]; then
     fingerprint=$("$dist/bin/gateway" link fingerprint --data-dir="$work/data")
-    remote_tls=(--link-tls)
+    remote_tls=()
     local_tls=(--remote-fingerprint="$fingerprint")
 fi
 printf 'passwordIterations: 100000\n' > "$work/remote.yaml"

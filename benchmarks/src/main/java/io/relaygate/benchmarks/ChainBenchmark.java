@@ -69,9 +69,10 @@ public class ChainBenchmark {
             MemoryAccounts accounts = new MemoryAccounts(4096).put("bench", "pw", true);
             remote = TestGateway.start(List.<GatewayPlugin>of(new Socks5Plugin(), accounts, new TokenBucketPlugin()),
                     "role", "remote", "accountStore", "memory", "allowDestination", "127.0.0.1/32", "reactor.eventLoops", "0",
-                    "dataDir", Files.createTempDirectory("bench").toString(), "limits.authFailuresBeforeDelay", "0");
+                    "dataDir", Files.createTempDirectory("bench").toString(), "limits.authFailuresBeforeDelay", "0",
+                    "linkTls.mode", "off");
             local = Gateway.builder(TestGateway.config("remote", "127.0.0.1:" + remote.address("link").getPort(),
-                            "user", "bench", "linkPool", path.equals("chain-pool") ? "8" : "0",
+                            "user", "bench", "linkPool", path.equals("chain-pool") ? "8" : "1", "linkTls.mode", "off",
                             "reactor.eventLoops", "0"))
                     .plugins(List.of(new Socks5Plugin())).linkPassword("pw".getBytes(StandardCharsets.UTF_8)).start();
         }

@@ -17,7 +17,8 @@ import org.slf4j.LoggerFactory;
 final class ProxyApi {
 
     private static final Logger log = LoggerFactory.getLogger(ProxyApi.class);
-    private static final Set<String> SETTINGS_FIELDS = Set.of("remoteHost", "remotePort", "user", "password");
+    private static final Set<String> SETTINGS_FIELDS = Set.of("remoteHost", "remotePort", "user", "password",
+            "remoteFingerprint");
 
     private final AdminApi admin;
     private final ObjectMapper json;
@@ -82,9 +83,11 @@ final class ProxyApi {
             port = portNode.intValue();
         }
         String user = Requests.text(body, "user");
+        String fingerprint = Requests.text(body, "remoteFingerprint");
         byte[] password = Requests.password(body);
         try {
-            proxy.apply(new AdminApi.ProxySettings(host, port, user, password != null), password);
+            proxy.apply(new AdminApi.ProxySettings(host, port, user, password != null, fingerprint),
+                    password);
         } catch (IllegalArgumentException e) {
             throw new BadRequestResponse(e.getMessage());
         } catch (IOException e) {
@@ -115,6 +118,7 @@ final class ProxyApi {
         node.put("remotePort", settings.remotePort());
         node.put("user", settings.user());
         node.put("passwordSet", settings.passwordSet());
+        node.put("remoteFingerprint", settings.remoteFingerprint());
         return node;
     }
 

@@ -83,6 +83,10 @@ class LocalProxyControlTest {
             {"{\"remoteHost\":\"not a host\",\"remotePort\":" + linkPort + ",\"user\":\"alice\",\"password\":\"x\"}",
                 "remoteHost"},
             {"{\"proxy\":1}", "unknown field"},
+            {"{\"remoteHost\":\"127.0.0.1\",\"remotePort\":" + linkPort + ",\"user\":\"alice\",\"password\":\"x\"}",
+                "remoteFingerprint: required with a remote"},
+            {"{\"remoteHost\":\"127.0.0.1\",\"remotePort\":" + linkPort + ",\"user\":\"alice\",\"password\":\"x\","
+                + "\"remoteFingerprint\":\"sha256:12\"}", "remoteFingerprint: expected sha256:"},
         };
         for (String[] c : bad) {
             var response = local.send("PUT", "/api/proxy/settings", c[0]);
@@ -92,8 +96,10 @@ class LocalProxyControlTest {
         assertThat(localData.resolve("console-settings.yaml")).doesNotExist();
 
         var applied = local.send("PUT", "/api/proxy/settings", "{\"remoteHost\":\"127.0.0.1\",\"remotePort\":"
-                + linkPort + ",\"user\":\"alice\",\"password\":\"pw-alice\"}");
-        assertThat(applied.statusCode()).isEqualTo(200);
+                + linkPort + ",\"user\":\"alice\",\"password\":\"pw-alice\",\"remoteFingerprint\":\""
+                + remote.gateway.linkFingerprint() + "\"}");
+        assertThat(applied.statusCode()).as(applied.body()).isEqualTo(200);
+        assertThat(applied.body()).contains("\"remoteFingerprint\":\"" + remote.gateway.linkFingerprint() + "\"");
         assertThat(applied.body()).doesNotContain("pw-alice").contains("\"passwordSet\":true");
         long remoteTunnelsBefore = remote.gateway.stats().totalTunnels();
         echoesThrough(local.gateway.address("mixed"), echo);
@@ -102,7 +108,8 @@ class LocalProxyControlTest {
         Path saved = localData.resolve("console-settings.yaml");
         assertThat(Files.getPosixFilePermissions(saved)).containsExactlyInAnyOrder(PosixFilePermission.OWNER_READ,
                 PosixFilePermission.OWNER_WRITE);
-        assertThat(Files.readString(saved)).contains("127.0.0.1:" + linkPort).contains("alice").contains("pw-alice");
+        assertThat(Files.readString(saved)).contains("127.0.0.1:" + linkPort).contains("alice").contains("pw-alice")
+                .contains(remote.gateway.linkFingerprint());
 
         var direct = local.send("PUT", "/api/proxy/settings", "{\"remoteHost\":null}");
         assertThat(direct.statusCode()).isEqualTo(200);

@@ -66,7 +66,8 @@ class ChainIT {
     private GatewayProcess local(GatewayProcess remote, String user, String password) throws IOException {
         ProcessBuilder builder = new ProcessBuilder(GatewayProcess.HOME.resolve("bin/gateway").toString(),
                 "--role=local", "--listen=127.0.0.1:0", "--console=off", "--data-dir=" + work.resolve("local-data"),
-                "--remote=127.0.0.1:" + remote.address("link").getPort(), "--user=" + user);
+                "--remote=127.0.0.1:" + remote.address("link").getPort(), "--user=" + user,
+                remote.fingerprintFlag());
         builder.environment().put("GATEWAY_PASSWORD", password);
         GatewayProcess local = GatewayProcess.start(builder, work);
         processes.add(0, local);

@@ -21,6 +21,8 @@ class ConsoleIT {
     @TempDir
     Path work;
 
+    private static final String PIN = "sha256:" + "ab".repeat(32);
+
     private static HttpResponse<String> get(String url, String token) throws Exception {
         HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(10));
         if (token != null) {
@@ -86,10 +88,16 @@ class ConsoleIT {
         try (GatewayProcess local = GatewayProcess.start(GatewayProcess.HOME, work, args)) {
             local.awaitListener("console");
             String token = Files.readString(data.resolve("admin.token")).trim();
-            HttpResponse<String> saved = put("http://127.0.0.1:" + local.address("console").getPort()
-                    + "/api/proxy/settings", token,
+            String settings = "http://127.0.0.1:" + local.address("console").getPort() + "/api/proxy/settings";
+            HttpResponse<String> untrusted = put(settings, token,
                     "{\"remoteHost\":\"127.0.0.1\",\"remotePort\":7999,\"user\":\"alice\",\"password\":\"pw-a\"}");
+            assertThat(untrusted.statusCode()).as("a remote without a way to trust it").isEqualTo(400);
+            assertThat(untrusted.body()).contains("remoteFingerprint: required with a remote");
+            HttpResponse<String> saved = put(settings, token,
+                    "{\"remoteHost\":\"127.0.0.1\",\"remotePort\":7999,\"user\":\"alice\",\"password\":\"pw-a\","
+                    + "\"remoteFingerprint\":\"" + PIN + "\"}");
             assertThat(saved.statusCode()).as(saved.body()).isEqualTo(200);
+            assertThat(saved.body()).contains("\"remoteFingerprint\":\"" + PIN + "\"");
         }
         assertThat(Files.readString(data.resolve("console-settings.yaml"))).contains("127.0.0.1:7999", "alice");
         try (GatewayProcess again = GatewayProcess.start(GatewayProcess.HOME, work, args)) {
@@ -98,7 +106,7 @@ class ConsoleIT {
             assertThat(again.stderr()).contains("remote 127.0.0.1:7999 as alice").doesNotContain("pw-a");
             assertThat(again.stderr()).as("says which saved settings apply, and from where")
                     .contains("applying settings saved by the console in " + data.resolve("console-settings.yaml")
-                            + ": remote 127.0.0.1:7999, user alice, the link password");
+                            + ": remote 127.0.0.1:7999, user alice, remote fingerprint " + PIN + ", the link password");
         }
         String[] withFlag = {"--listen=127.0.0.1:0", "--console=127.0.0.1:0", "--data-dir=" + data,
             "--remote=127.0.0.1:7998", "--user=bob"};

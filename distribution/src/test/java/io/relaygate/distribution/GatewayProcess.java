@@ -27,6 +27,7 @@ final class GatewayProcess implements AutoCloseable {
     private final Path stderr;
     private final Map<String, InetSocketAddress> listeners = new ConcurrentHashMap<>();
     private final CountDownLatch listening = new CountDownLatch(1);
+    private volatile String fingerprint;
 
     private GatewayProcess(Process process, Path stderr) {
         this.process = process;
@@ -69,6 +70,9 @@ final class GatewayProcess implements AutoCloseable {
             String line;
             while ((line = reader.readLine()) != null) {
                 stdout.add(line);
+                if (line.startsWith("link fingerprint ")) {
+                    fingerprint = line.substring("link fingerprint ".length()).trim();
+                }
                 if (line.startsWith("listening ")) {
                     String[] parts = line.split(" ");
                     String hostPort = parts[2];
@@ -114,6 +118,18 @@ final class GatewayProcess implements AutoCloseable {
             throw new AssertionError("no listener " + name + " in " + stdout);
         }
         return address;
+    }
+
+    /**
+     * {@return the remote's {@code --remote-fingerprint=…} flag, from the {@code link fingerprint} line it prints
+     * before its listeners}
+     */
+    String fingerprintFlag() {
+        awaitListening();
+        if (fingerprint == null) {
+            throw new AssertionError("no link fingerprint line in " + stdout);
+        }
+        return "--remote-fingerprint=" + fingerprint;
     }
 
     /** Sends SIGTERM. */

@@ -85,7 +85,7 @@ class RateIT {
         ProcessBuilder builder = new ProcessBuilder(GatewayProcess.HOME.resolve("bin/gateway").toString(),
                 "--role=local", "--listen=127.0.0.1:0", "--console=off",
                 "--data-dir=" + work.resolve("local-" + user), "--remote=127.0.0.1:" + remote.address("link").getPort(),
-                "--user=" + user);
+                "--user=" + user, remote.fingerprintFlag());
         builder.environment().put("GATEWAY_PASSWORD", user + "-pw");
         GatewayProcess local = GatewayProcess.start(builder, work);
         closing.add(0, local);

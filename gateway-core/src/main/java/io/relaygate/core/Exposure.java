@@ -40,13 +40,13 @@ final class Exposure {
         }
     }
 
-    /** Until TLS exists, the link is plaintext: it belongs on loopback or a private network the operator trusts. */
+    /** A plaintext link (linkTls.mode: off) belongs on loopback or a private network the operator trusts. */
     static void warnIfPlaintextLinkIsExposed(List<Listener> listeners) {
         for (Listener listener : listeners) {
             if (listener.name().equals("link") && !listener.address().getAddress().isLoopbackAddress()) {
                 log.warn("************************************************************************************");
-                log.warn("the link listener {} is not on loopback and the link has no TLS yet: user names and"
-                        + " tunnel contents cross the network in the clear (passwords never do)",
+                log.warn("the link listener {} is not on loopback and linkTls.mode is off: user names and tunnel"
+                        + " contents cross the network in the clear (passwords never do)",
                         listener.address());
                 log.warn("************************************************************************************");
             }

@@ -44,7 +44,7 @@ record Services(GatewayStats stats, ConnectionLimits limits, AuthDamper damper, 
         GatewayStats stats = new GatewayStats();
         GatewayConfig.Limits caps = config.limits();
         ConnectionLimits limits = new ConnectionLimits(caps.maxConnections(), caps.maxHandshakesPerSource(),
-                caps.maxIdleLinksPerUser(), stats);
+                caps.maxLinksPerUser(), stats);
         AuthDamper damper = new AuthDamper(caps.authFailuresBeforeDelay(), caps.authFailuresBeforeRefusal());
         BufferPool pool = new BufferPool(config.reactor().bufferSize(), config.reactor().maxPooledBuffers());
         GatewayConfig.Timeouts timeouts = config.timeouts();

@@ -95,7 +95,11 @@ public interface AdminApi {
      * @param remotePort  its link port (1-65535; ignored without a host)
      * @param user        the account on the remote, or null without a remote
      * @param passwordSet whether a link password is known (reported, never the password)
+     * @param remoteFingerprint how the remote's link certificate is trusted: {@code sha256:<hex>} pinned,
+     *                          {@code first-use}, or null (a CA file from the configuration, or a plaintext link);
+     *                          null in an {@code apply} keeps the current one
      */
-    record ProxySettings(String remoteHost, int remotePort, String user, boolean passwordSet) {
+    record ProxySettings(String remoteHost, int remotePort, String user, boolean passwordSet,
+                         String remoteFingerprint) {
     }
 }

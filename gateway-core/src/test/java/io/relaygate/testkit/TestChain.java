@@ -44,11 +44,23 @@ public final class TestChain {
         return closer.track(TestGateway.start(remotePlugins, all.toArray(String[]::new)));
     }
 
-    /** Starts a local that carries its tunnels to {@code remote} as {@code user}. */
+    /**
+     * Starts a local that carries its tunnels to {@code remote} as {@code user}, over TLS pinned to the remote's
+     * certificate (in the clear to a plaintext remote) unless {@code settings} say how to trust it.
+     */
     public Gateway local(Gateway remote, String user, String password, String... settings) {
         List<String> all = new ArrayList<>(List.of("remote", "127.0.0.1:" + remote.address("link").getPort(),
                 "user", user));
-        all.addAll(List.of(settings));
+        List<String> given = List.of(settings);
+        boolean trustGiven = false;
+        for (int i = 0; i < given.size(); i += 2) {
+            trustGiven |= List.of("remoteFingerprint", "remoteCa", "linkTls.mode").contains(given.get(i));
+        }
+        if (!trustGiven) {
+            all.addAll(remote.linkFingerprint() != null ? List.of("remoteFingerprint", remote.linkFingerprint())
+                    : List.of("linkTls.mode", "off"));
+        }
+        all.addAll(given);
         return closer.track(Gateway.builder(TestGateway.config(all.toArray(String[]::new))).plugins(localPlugins)
                 .linkPassword(password.getBytes(StandardCharsets.UTF_8)).start());
     }

@@ -129,6 +129,7 @@ function showLocal(status) {
   $('remote-port').value = s.remotePort || '';
   $('remote-user').value = s.user || '';
   $('remote-password').placeholder = s.passwordSet ? 'unchanged' : 'required with a remote';
+  $('remote-fingerprint').value = s.remoteFingerprint || '';
 }
 
 async function refreshStatus() {
@@ -150,6 +151,7 @@ $('settings-form').addEventListener('submit', async (event) => {
   const body = { remoteHost: $('remote-host').value.trim() || null, user: $('remote-user').value.trim() || null };
   if (body.remoteHost) body.remotePort = Number($('remote-port').value);
   if ($('remote-password').value) body.password = $('remote-password').value;
+  if ($('remote-fingerprint').value.trim()) body.remoteFingerprint = $('remote-fingerprint').value.trim();
   try {
     await api('PUT', '/api/proxy/settings', body);
     $('remote-password').value = '';

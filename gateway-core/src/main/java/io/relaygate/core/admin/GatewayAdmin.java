@@ -131,7 +131,9 @@ public final class GatewayAdmin implements AdminApi {
                         AccountRules.checkPassword(password);
                     }
                 }
-                parts.links().apply(remote, user, password);
+                String fingerprint = settings.remoteFingerprint() == null || settings.remoteFingerprint().isBlank()
+                        ? null : settings.remoteFingerprint().trim();
+                parts.links().apply(remote, user, password, fingerprint);
             } finally {
                 if (password != null) {
                     java.util.Arrays.fill(password, (byte) 0);

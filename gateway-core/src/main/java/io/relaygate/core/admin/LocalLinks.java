@@ -45,6 +45,8 @@ public final class LocalLinks {
     private HostPort remote;
     private String user;
     private byte[] password;
+    /** {@code sha256:<hex>} or {@code first-use}; null with a CA file or a plaintext link. */
+    private String fingerprint;
 
     /** Starts on the configured remote, if any; {@link #warm} once the loops run. */
     public LocalLinks(GatewayConfig config, Dialer toRemote, Executor blocking, BufferPool buffers, Connector direct,
@@ -56,10 +58,11 @@ public final class LocalLinks {
         this.blocking = blocking;
         this.direct = direct;
         this.password = password.clone();
+        this.fingerprint = config.local().remoteFingerprint();
         if (config.local().remote() != null) {
             remote = config.local().remote();
             user = config.local().user();
-            link = newLink(remote, user, this.password);
+            link = newLink(remote, user, this.password, fingerprint);
         }
         this.connector = new SwitchingConnector(link != null ? link : direct);
     }
@@ -80,24 +83,45 @@ public final class LocalLinks {
     /** {@return the settings now, never the password} */
     synchronized AdminApi.ProxySettings settings() {
         return new AdminApi.ProxySettings(remote == null ? null : remote.host(), remote == null ? 0 : remote.port(),
-                user, password.length > 0);
+                user, password.length > 0, fingerprint);
     }
 
     /**
      * Points new tunnels at {@code newRemote} (null: direct), saves that to {@code console-settings.yaml}, and retires
      * the old link pool; tunnels already carried go on. Nothing changes if the settings cannot be saved.
      *
-     * @param newPassword the password, or null to keep the current one
+     * @param newPassword    the password, or null to keep the current one
+     * @param newFingerprint the remote's certificate ({@code sha256:<hex>} or {@code first-use}), or null to keep
+     *                       the current one
      */
-    synchronized void apply(HostPort newRemote, String newUser, byte[] newPassword) throws IOException {
-        // Direct connections need no password, and none is kept for them.
-        byte[] secret = newRemote == null ? new byte[0] : newPassword != null ? newPassword.clone() : password.clone();
-        if (newRemote != null && secret.length == 0) {
+    synchronized void apply(HostPort newRemote, String newUser, byte[] newPassword, String newFingerprint)
+            throws IOException {
+        String trust = newFingerprint != null ? newFingerprint.toLowerCase(java.util.Locale.ROOT) : fingerprint;
+        if (trust != null && !trust.equals("first-use") && !trust.matches("sha256:[0-9a-f]{64}")) {
+            throw new IllegalArgumentException("remoteFingerprint: expected sha256: and 64 hex digits, as the remote"
+                    + " prints at start, or first-use");
+        }
+        GatewayConfig.LocalConfig local = config.local();
+        if (newFingerprint != null && !local.linkTls()) {
+            throw new IllegalArgumentException("remoteFingerprint: the link is plaintext (linkTls.mode: off)");
+        }
+        if (newFingerprint != null && local.remoteCa() != null) {
+            throw new IllegalArgumentException("remoteFingerprint: the remote is verified by the CA file "
+                    + local.remoteCa() + " of the configuration");
+        }
+        if (newRemote != null && (newPassword != null ? newPassword.length : password.length) == 0) {
             throw new IllegalArgumentException("password: required with a remote (none is saved yet)");
         }
-        LinkConnector next = newRemote == null ? null : newLink(newRemote, newUser, secret);
+        if (newRemote != null && local.linkTls() && trust == null && local.remoteCa() == null) {
+            throw new IllegalArgumentException("remoteFingerprint: required with a remote (the remote prints it at"
+                    + " start as `link fingerprint sha256:…`; `gateway link fingerprint` shows it), or first-use");
+        }
+        // Direct connections need no password, and none is kept for them.
+        byte[] secret = newRemote == null ? new byte[0] : newPassword != null ? newPassword.clone() : password.clone();
+        LinkConnector next = newRemote == null ? null : newLink(newRemote, newUser, secret, trust);
         new ConsoleSettings(newRemote == null ? null : newRemote.toString(), newRemote == null ? null : newUser,
-                newRemote == null ? null : new String(secret, StandardCharsets.UTF_8)).save(config.dataDir());
+                newRemote == null ? null : new String(secret, StandardCharsets.UTF_8), trust).save(config.dataDir());
+        fingerprint = trust;
         LinkConnector old = link;
         Arrays.fill(password, (byte) 0);
         password = secret;
@@ -116,17 +140,20 @@ public final class LocalLinks {
     }
 
     /** {@return how the link to {@code target} trusts the remote, or null for a plaintext link} */
-    private LinkTls tlsFor(HostPort target) {
+    private LinkTls tlsFor(HostPort target, String trust) {
         GatewayConfig.LocalConfig local = config.local();
+        if (!local.linkTls()) {
+            return null;
+        }
         try {
             if (local.remoteCa() != null) {
                 return LinkTls.certificateAuthority(local.remoteCa());
             }
-            if ("first-use".equals(local.remoteFingerprint())) {
+            if ("first-use".equals(trust)) {
                 return LinkTls.firstUse(new KnownRemotes(config.dataDir().resolve(KnownRemotes.FILE)),
                         target.toString());
             }
-            return local.remoteFingerprint() == null ? null : LinkTls.pinned(local.remoteFingerprint());
+            return LinkTls.pinned(trust);
         } catch (IOException e) {
             throw new ConfigError("remoteCa: " + e.getMessage());
         } catch (GeneralSecurityException e) {
@@ -134,14 +161,11 @@ public final class LocalLinks {
         }
     }
 
-    /**
-     * A connector to {@code target}; over TLS pinned to the configured fingerprint when there is one (the console
-     * changes the remote and the account, not the fingerprint).
-     */
-    private LinkConnector newLink(HostPort target, String account, byte[] secret) {
+    /** A connector to {@code target}, over TLS trusting {@code trust} (or the configured CA) unless plaintext. */
+    private LinkConnector newLink(HostPort target, String account, byte[] secret, String trust) {
         int loopCount = config.reactor().eventLoops();
         return new LinkConnector(Destination.parse(target.host(), target.port()), toRemote,
-                new LinkCredentials(account, secret), blocking, buffers, tlsFor(target),
+                new LinkCredentials(account, secret), blocking, buffers, tlsFor(target, trust),
                 config.timeouts().handshake(),
                 (config.local().linkPool() + loopCount - 1) / loopCount);
     }

@@ -42,7 +42,7 @@ public final class Main implements Callable<Integer> {
 
     @Option(names = "--listen", paramLabel = "HOST:PORT",
             description = "local: the mixed SOCKS5 + HTTP CONNECT listener (default 127.0.0.1:1080);"
-                    + " remote: the link listener (default 127.0.0.1:7080)")
+                    + " remote: the link listener, TLS 1.3 (default 0.0.0.0:7080)")
     String listen;
 
     @Option(names = "--remote", paramLabel = "HOST:PORT", description = "local: the remote gateway (default: none,"
@@ -60,9 +60,9 @@ public final class Main implements Callable<Integer> {
             + " whose certificate chains to one of these CAs (PEM) and names the --remote host")
     Path remoteCa;
 
-    @Option(names = "--link-tls", description = "remote: the link listener speaks TLS 1.3 (the certificate: made in"
-            + " the data directory, or linkCertificate/linkKey)")
-    boolean linkTls;
+    @Option(names = "--link-tls", paramLabel = "on|off", description = "both: the link runs over TLS 1.3 (default"
+            + " on); off (plaintext, for loopback tests and benchmarks) must be set on both sides")
+    String linkTls;
 
     @Option(names = "--direct-listen", paramLabel = "HOST:PORT", description = "remote: also serve SOCKS5 and HTTP"
             + " CONNECT here, authenticated against the accounts (default: off)")
@@ -157,6 +157,10 @@ public final class Main implements Callable<Integer> {
                 consoleLayer = consoleLayer.with("user", saved.user(), origin);
                 applied.add(user == null ? "user " + saved.user() : null);
             }
+            if (saved.remoteFingerprint() != null && remoteCa == null && remoteFingerprint == null) {
+                consoleLayer = consoleLayer.with("remoteFingerprint", saved.remoteFingerprint(), origin);
+                applied.add("remote fingerprint " + saved.remoteFingerprint());
+            }
             if (saved.password() != null) {
                 applied.add(passwordFile == null && System.getenv("GATEWAY_PASSWORD") == null ? "the link password"
                         : null);
@@ -198,7 +202,7 @@ public final class Main implements Callable<Integer> {
         settings = flag(settings, "console", "--console", console);
         settings = flag(settings, "directListen", "--direct-listen", directListen);
         settings = flag(settings, "remoteFingerprint", "--remote-fingerprint", remoteFingerprint);
-        settings = flag(settings, "linkTls", "--link-tls", linkTls ? "true" : null);
+        settings = flag(settings, "linkTls.mode", "--link-tls", linkTls);
         settings = flag(settings, "remoteCa", "--remote-ca", remoteCa == null ? null : remoteCa.toAbsolutePath()
                 .toString());
         if (allowDestinations != null && !allowDestinations.isEmpty()) {

@@ -18,18 +18,19 @@ import org.yaml.snakeyaml.error.YAMLException;
 
 /**
  * The local role's link settings as the console saved them, in {@code <data-dir>/console-settings.yaml}: the remote,
- * the user and the link password. Mode 0600, because it holds the password. They rank between the flags and the
+ * the user, the link password and the remote's certificate fingerprint. Mode 0600, because it holds the password. They rank between the flags and the
  * configuration file. Immutable.
  *
  * @param remote   {@code HOST:PORT}, or null for direct connections
  * @param user     the account on the remote, or null
  * @param password the link password (UTF-8), or null
+ * @param remoteFingerprint the remote's link certificate ({@code sha256:<hex>} or {@code first-use}), or null
  */
-public record ConsoleSettings(String remote, String user, String password) {
+public record ConsoleSettings(String remote, String user, String password, String remoteFingerprint) {
 
     /** The file's name in the data directory. */
     public static final String FILE = "console-settings.yaml";
-    private static final Set<String> KEYS = Set.of("remote", "user", "password");
+    private static final Set<String> KEYS = Set.of("remote", "user", "password", "remoteFingerprint");
 
     /**
      * {@return the saved settings, or null when nothing was saved}
@@ -53,7 +54,8 @@ public record ConsoleSettings(String remote, String user, String password) {
         if (!(document instanceof Map<?, ?> map) || !KEYS.containsAll(map.keySet())) {
             throw new ConfigError(file + ": expected a map of " + KEYS);
         }
-        return new ConsoleSettings(text(map.get("remote")), text(map.get("user")), text(map.get("password")));
+        return new ConsoleSettings(text(map.get("remote")), text(map.get("user")), text(map.get("password")),
+                text(map.get("remoteFingerprint")));
     }
 
     private static String text(Object value) {
@@ -67,6 +69,7 @@ public record ConsoleSettings(String remote, String user, String password) {
         map.put("remote", remote);
         map.put("user", user);
         map.put("password", password);
+        map.put("remoteFingerprint", remoteFingerprint);
         DumperOptions options = new DumperOptions();
         options.setDefaultFlowStyle(DumperOptions.FlowStyle.BLOCK);
         String text = "# Saved by the web console; it holds the link password. Flags override it; it overrides"

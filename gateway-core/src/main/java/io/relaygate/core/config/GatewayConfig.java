@@ -45,21 +45,18 @@ public record GatewayConfig(HostPort listen, HostPort console, Path dataDir, Pat
      * @param remote       the remote gateway, or {@code null} for direct connections
      * @param user         the account on the remote, or {@code null} without a remote
      * @param passwordFile the file holding the link password, or {@code null} (GATEWAY_PASSWORD then)
-     * @param linkPool     authenticated idle links kept ready for new tunnels (0 for none)
+     * @param linkPool     authenticated links each event loop keeps to the remote, new streams going on the least
+     *                     loaded (at least 1)
      * @param rateLimit    bytes per second for the whole proxy over both directions, 0 for unlimited
-     * @param remoteFingerprint the remote's link certificate, {@code sha256:<hex>}, or {@code first-use}: the link
-     *                          then runs over TLS 1.3 to exactly that certificate (the first one seen, for
-     *                          {@code first-use}); {@code null} otherwise
-     * @param remoteCa          a PEM file of certificate authorities: the link then runs over TLS 1.3 to a remote
-     *                          whose certificate chains to one of them and names the remote's host; or {@code null}
+     * @param linkTls      whether the link runs over TLS 1.3 ({@code linkTls.mode}); with a remote, one of the two
+     *                     ways to trust it below is then set
+     * @param remoteFingerprint the remote's link certificate, {@code sha256:<hex>}, or {@code first-use} (the first
+     *                          one seen, recorded); {@code null} otherwise
+     * @param remoteCa          a PEM file of certificate authorities: the remote's certificate chains to one of them
+     *                          and names the remote's host; or {@code null}
      */
     public record LocalConfig(HostPort remote, String user, Path passwordFile, int linkPool, long rateLimit,
-                              String remoteFingerprint, Path remoteCa) implements RoleConfig {
-
-        /** {@return whether the link runs over TLS} */
-        public boolean linkTls() {
-            return remoteFingerprint != null || remoteCa != null;
-        }
+                              boolean linkTls, String remoteFingerprint, Path remoteCa) implements RoleConfig {
     }
 
     /**
@@ -119,10 +116,14 @@ public record GatewayConfig(HostPort listen, HostPort console, Path dataDir, Pat
      *                                  (per user: twice as many); 0 turns damping off
      * @param authFailuresBeforeRefusal failed logins per address per minute before attempts are refused unchecked
      *                                  (never per user: see {@code AuthDamper})
-     * @param maxIdleLinksPerUser       remote: authenticated links without a stream one user may hold at once
+     * @param maxLinksPerUser           remote: authenticated links one user may hold at once
+     * @param maxStreamsPerLink         streams one link may carry at once, as this side advertises to its peer
+     * @param streamWindow              bytes a peer may send on one stream before this side grants more: what a
+     *                                  stream whose reader stalls holds at most here
      */
     public record Limits(int maxConnections, int maxHandshakesPerSource, int authFailuresBeforeDelay,
-                         int authFailuresBeforeRefusal, int maxIdleLinksPerUser) {
+                         int authFailuresBeforeRefusal, int maxLinksPerUser, int maxStreamsPerLink,
+                         int streamWindow) {
     }
 
     /**
@@ -157,7 +158,7 @@ public record GatewayConfig(HostPort listen, HostPort console, Path dataDir, Pat
             case "remote" -> Role.REMOTE;
             default -> throw new ConfigException("role", "\"" + c.getString("role", "") + "\" (expected: local or remote)");
         };
-        HostPort listen = hostPort(c, "listen", role == Role.LOCAL ? "127.0.0.1:1080" : "127.0.0.1:7080");
+        HostPort listen = hostPort(c, "listen", role == Role.LOCAL ? "127.0.0.1:1080" : "0.0.0.0:7080");
         HostPort remote = hostPort(c, "remote", null);
         if (remote != null && remote.port() == 0) {
             throw new ConfigException("remote", "\"" + remote + "\" (expected: HOST:PORT with a port from 1 to 65535)");
@@ -166,7 +167,7 @@ public record GatewayConfig(HostPort listen, HostPort console, Path dataDir, Pat
         String passwordFileText = c.getString("passwordFile", null);
         Path passwordFile = passwordFileText == null ? null : home.resolve(passwordFileText);
         HostPort directListen = hostPort(c, "directListen", null);
-        int linkPool = (int) c.getLong("linkPool", 4, 0, 1024);
+        int linkPool = (int) c.getLong("linkPool", 2, 1, 64);
         String remoteFingerprint = c.getString("remoteFingerprint", null);
         if (remoteFingerprint != null) {
             remoteFingerprint = remoteFingerprint.toLowerCase(Locale.ROOT);
@@ -184,19 +185,32 @@ public record GatewayConfig(HostPort listen, HostPort console, Path dataDir, Pat
                     ? "with remoteFingerprint (expected: one way to trust the remote, not both)"
                     : "only for a local with --remote");
         }
-        boolean linkTls = c.getBoolean("linkTls", false);
-        String certificateText = c.getString("linkCertificate", null);
-        String keyText = c.getString("linkKey", null);
+        String modeText = c.getString("linkTls.mode", "on");
+        boolean linkTls = switch (modeText.toLowerCase(Locale.ROOT)) {
+            case "on", "true" -> true;
+            case "off", "false" -> false;
+            default -> throw new ConfigException("linkTls.mode", "\"" + modeText + "\" (expected: on or off)");
+        };
+        if (role == Role.LOCAL && remote != null) {
+            if (linkTls && remoteFingerprint == null && remoteCaText == null) {
+                throw new ConfigException("remoteFingerprint", "missing (expected: how to trust the remote's link"
+                        + " certificate: --remote-fingerprint=sha256:HEX as the remote prints at start in its `link"
+                        + " fingerprint` line and `gateway link fingerprint` shows on it, --remote-fingerprint=first-use,"
+                        + " or --remote-ca=FILE)");
+            }
+            if (!linkTls && (remoteFingerprint != null || remoteCaText != null)) {
+                throw new ConfigException(remoteFingerprint != null ? "remoteFingerprint" : "remoteCa",
+                        "with linkTls.mode: off (expected: TLS on to verify the remote, or neither)");
+            }
+        }
+        String certificateText = c.getString("linkTls.certificate", null);
+        String keyText = c.getString("linkTls.key", null);
         if ((certificateText == null) != (keyText == null)) {
-            throw new ConfigException(certificateText == null ? "linkCertificate" : "linkKey",
-                    "missing (expected: linkCertificate and linkKey together, PEM files)");
+            throw new ConfigException(certificateText == null ? "linkTls.certificate" : "linkTls.key",
+                    "missing (expected: linkTls.certificate and linkTls.key together, PEM files)");
         }
         if (certificateText != null && (role != Role.REMOTE || !linkTls)) {
-            throw new ConfigException("linkCertificate", "only for a remote with linkTls: true");
-        }
-        if (linkTls && role != Role.REMOTE) {
-            throw new ConfigException("linkTls", "only for the remote role (a local uses TLS when it is given"
-                    + " --remote-fingerprint)");
+            throw new ConfigException("linkTls.certificate", "only for a remote with linkTls.mode: on");
         }
         List<DestinationPolicy.Rule> allowDestinations = new ArrayList<>();
         String allowText = c.getString("allowDestination", "");
@@ -252,8 +266,10 @@ public record GatewayConfig(HostPort listen, HostPort console, Path dataDir, Pat
                 (int) c.getLong("limits.maxHandshakesPerSource", role == Role.LOCAL ? 256 : 32, 1, 1_000_000),
                 (int) c.getLong("limits.authFailuresBeforeDelay", 5, 0, 1_000_000),
                 (int) c.getLong("limits.authFailuresBeforeRefusal", 20, 1, 1_000_000),
-                // Two locals' warm pools (4 links each) and their replacements in flight fit with room to spare.
-                (int) c.getLong("limits.maxIdleLinksPerUser", 16, 1, 1_000_000));
+                // Several locals of one user, each with linkPool links per event loop, fit with room to spare.
+                (int) c.getLong("limits.maxLinksPerUser", 64, 1, 1_000_000),
+                (int) c.getLong("limits.maxStreamsPerLink", 1024, 1, 1 << 20),
+                (int) c.getSize("limits.streamWindow", 256 * 1024, 16 * 1024, 1 << 30));
         int cores = Runtime.getRuntime().availableProcessors();
         int loops = (int) c.getLong("reactor.eventLoops", 0, 0, 256);
         Reactor reactor = new Reactor(loops == 0 ? cores : loops,
@@ -263,7 +279,7 @@ public record GatewayConfig(HostPort listen, HostPort console, Path dataDir, Pat
                 (int) c.getLong("reactor.blockingQueue", 1024, 1, 1_000_000));
         c.requireAllConsumed();
         RoleConfig roleConfig = role == Role.LOCAL
-                ? new LocalConfig(remote, user, passwordFile, linkPool, rateLimit, remoteFingerprint,
+                ? new LocalConfig(remote, user, passwordFile, linkPool, rateLimit, linkTls, remoteFingerprint,
                         remoteCaText == null ? null : home.resolve(remoteCaText))
                 : new RemoteConfig(directListen, allowDestinations, linkTls,
                         certificateText == null ? null : home.resolve(certificateText),

@@ -35,7 +35,7 @@ class GatewayConfigTest {
         assertThat(remote.roleConfig()).isInstanceOf(GatewayConfig.RemoteConfig.class);
         assertThat(remote.remoteRole().allowDestinations()).hasSize(1);
         assertThatThrownBy(remote::local).isInstanceOf(IllegalStateException.class);
-        GatewayConfig local = load("remote: 127.0.0.1:7080\nuser: alice\nlinkPool: 2\n");
+        GatewayConfig local = load("remote: 127.0.0.1:7080\nuser: alice\nlinkPool: 2\nlinkTls:\n  mode: off\n");
         assertThat(local.role()).isEqualTo(Role.LOCAL);
         assertThat(local.local().linkPool()).isEqualTo(2);
         assertThat(local.local().remote()).isEqualTo(new HostPort("127.0.0.1", 7080));
@@ -65,7 +65,11 @@ class GatewayConfigTest {
         assertThat(config.timeouts().halfClosed()).isEqualTo(Duration.ofSeconds(60));
         assertThat(config.timeouts().drain()).isEqualTo(Duration.ofSeconds(30));
         assertThat(config.timeouts().idleLink()).isEqualTo(Duration.ofMinutes(10));
-        assertThat(config.limits().maxIdleLinksPerUser()).isEqualTo(16);
+        assertThat(config.limits().maxLinksPerUser()).isEqualTo(64);
+        assertThat(config.limits().maxStreamsPerLink()).isEqualTo(1024);
+        assertThat(config.limits().streamWindow()).isEqualTo(256 * 1024);
+        assertThat(config.local().linkPool()).isEqualTo(2);
+        assertThat(config.local().linkTls()).as("TLS is the default").isTrue();
         assertThat(config.limits().maxHandshakesPerSource()).isEqualTo(256);
         assertThat(config.limits().maxConnections()).isBetween(64, 8192);
         assertThat(config.reactor().eventLoops()).isEqualTo(Runtime.getRuntime().availableProcessors());
@@ -74,7 +78,7 @@ class GatewayConfigTest {
     @Test
     void remoteRoleDefaultsToTheLinkPort() {
         GatewayConfig config = GatewayConfig.from(Settings.empty().with("role", "remote", "--role"), dir);
-        assertThat(config.listen()).isEqualTo(new HostPort("127.0.0.1", 7080));
+        assertThat(config.listen()).isEqualTo(new HostPort("0.0.0.0", 7080));
         assertThat(config.console()).isEqualTo(new HostPort("127.0.0.1", 8080));
         assertThat(config.limits().maxHandshakesPerSource()).isEqualTo(32);
         assertThat(config.accountStore()).isEqualTo("sqlite");
@@ -129,18 +133,29 @@ class GatewayConfigTest {
         assertThat(load(local + "remoteFingerprint: " + pin.toUpperCase(java.util.Locale.ROOT) + "\n").local()
                 .remoteFingerprint()).as("read in lower case").isEqualTo(pin);
         assertThat(load(local + "remoteFingerprint: first-use\n").local().linkTls()).isTrue();
-        assertThat(load(local).local().linkTls()).isFalse();
+        assertThatThrownBy(() -> load(local)).as("TLS by default: the local must know whom to trust")
+                .isInstanceOf(ConfigError.class)
+                .hasMessageContaining("remoteFingerprint: missing (expected: how to trust the remote's link certificate:"
+                        + " --remote-fingerprint=sha256:HEX as the remote prints at start in its `link fingerprint`"
+                        + " line");
+        assertThat(load(local + "linkTls:\n  mode: off\n").local().linkTls()).as("plaintext, explicitly").isFalse();
+        assertThatThrownBy(() -> load(local + "linkTls:\n  mode: off\nremoteFingerprint: " + pin + "\n"))
+                .hasMessageStartingWith("gateway.yaml:5: remoteFingerprint: with linkTls.mode: off");
+        assertThatThrownBy(() -> load(local + "linkTls:\n  mode: maybe\n"))
+                .hasMessageStartingWith("gateway.yaml:4: linkTls.mode: \"maybe\" (expected: on or off)");
         assertThatThrownBy(() -> load(local + "remoteFingerprint: sha256:abc\n"))
                 .hasMessageStartingWith("gateway.yaml:3: remoteFingerprint: \"sha256:abc\" (expected: sha256:");
         assertThatThrownBy(() -> load(local + "remoteFingerprint: first-use\nremoteCa: ca.pem\n"))
                 .hasMessageStartingWith("gateway.yaml:4: remoteCa: with remoteFingerprint");
         assertThatThrownBy(() -> load("remoteFingerprint: " + pin + "\n"))
                 .hasMessageStartingWith("gateway.yaml:1: remoteFingerprint: only for a local with --remote");
-        assertThatThrownBy(() -> load("linkTls: true\n"))
-                .hasMessageStartingWith("gateway.yaml:1: linkTls: only for the remote role");
-        assertThatThrownBy(() -> load("role: remote\nlinkTls: true\nlinkCertificate: cert.pem\n"))
-                .hasMessageContaining("linkKey: missing");
-        assertThat(load("role: remote\nlinkTls: true\n").remoteRole().linkTls()).isTrue();
+        assertThatThrownBy(() -> load("linkTls:\n  certificate: cert.pem\n  key: key.pem\n"))
+                .hasMessageStartingWith("gateway.yaml:2: linkTls.certificate: only for a remote");
+        assertThatThrownBy(() -> load("role: remote\nlinkTls:\n  certificate: cert.pem\n"))
+                .hasMessageContaining("linkTls.key: missing");
+        assertThat(load("role: remote\n").remoteRole().linkTls()).as("TLS is the default").isTrue();
+        assertThat(load("role: remote\n").listen()).isEqualTo(new HostPort("0.0.0.0", 7080));
+        assertThat(load("role: remote\nlinkTls:\n  mode: off\n").remoteRole().linkTls()).isFalse();
     }
 
     @Test

@@ -58,7 +58,7 @@ class ShapingTest {
 
     private Gateway local(Gateway remote) {
         return closer.track(Gateway.builder(TestGateway.config("remote", "127.0.0.1:"
-                        + remote.address("link").getPort(), "user", "alice"))
+                        + remote.address("link").getPort(), "user", "alice", "remoteFingerprint", remote.linkFingerprint()))
                 .plugins(List.of(new Socks5Plugin())).linkPassword("secret".getBytes(StandardCharsets.UTF_8))
                 .start());
     }

@@ -56,8 +56,8 @@ class TlsLinkTest {
     private Gateway remote(boolean tls) {
         List<String> settings = new ArrayList<>(List.of("plugins.memory.users", "alice:secret",
                 "allowDestination", "127.0.0.1/32"));
-        if (tls) {
-            settings.addAll(List.of("linkTls", "true"));
+        if (!tls) {
+            settings.addAll(List.of("linkTls.mode", "off"));
         }
         return chain().remote(settings.toArray(String[]::new));
     }
@@ -130,11 +130,9 @@ class TlsLinkTest {
         TestOrigin echo = closer.track(TestOrigin.start(TestOrigin.echo()));
         Gateway remote = remote(tls);
         Wiretap tap = closer.track(new Wiretap(remote.address("link")));
-        List<String> localSettings = new ArrayList<>(List.of("remote", "127.0.0.1:" + tap.port(), "user", "alice",
-                "linkPool", "0"));
-        if (tls) {
-            localSettings.addAll(List.of("remoteFingerprint", remote.linkFingerprint()));
-        }
+        List<String> localSettings = new ArrayList<>(List.of("remote", "127.0.0.1:" + tap.port(), "user", "alice"));
+        localSettings.addAll(tls ? List.of("remoteFingerprint", remote.linkFingerprint())
+                : List.of("linkTls.mode", "off"));
         Gateway local = closer.track(Gateway.builder(io.relaygate.testkit.TestGateway.config(
                 localSettings.toArray(String[]::new))).plugins(List.of(new Socks5Plugin()))
                 .linkPassword("secret".getBytes(StandardCharsets.UTF_8)).start());
@@ -216,7 +214,7 @@ class TlsLinkTest {
         mitm.start();
         try (LogCapture linkLog = LogCapture.of("io.relaygate.link")) {
             Gateway local = chain().local(remote, "alice", "secret", "remote", "127.0.0.1:"
-                    + listening.getLocalPort(), "remoteFingerprint", mitmCertificate.fingerprint(), "linkPool", "0");
+                    + listening.getLocalPort(), "remoteFingerprint", mitmCertificate.fingerprint());
             try (Socket socket = Socks5Client.open(local.address("mixed"))) {
                 socket.getOutputStream().write(Socks5Client.greetingAndRequest("127.0.0.1", 9));
                 new DataInputStream(socket.getInputStream()).readFully(new byte[2]);
@@ -234,7 +232,7 @@ class TlsLinkTest {
         Gateway remote = remote(true);
         Path localData = java.nio.file.Files.createDirectories(data.resolve("local"));
         Gateway local = chain().local(remote, "alice", "secret", "remoteFingerprint", "first-use", "dataDir",
-                localData.toString(), "linkPool", "0");
+                localData.toString());
         byte[] payload = Bytes.deterministic(100_000, 13);
         try (Socket socket = Socks5Client.connect(local.address("mixed"), "127.0.0.1", echo.port())) {
             socket.getOutputStream().write(payload);
@@ -251,7 +249,7 @@ class TlsLinkTest {
         Gateway remote = remote(true);
         String wrong = "sha256:" + "ab".repeat(32);
         try (LogCapture log = LogCapture.of("io.relaygate.core.link.LinkConnector")) {
-            Gateway local = chain().local(remote, "alice", "secret", "remoteFingerprint", wrong, "linkPool", "0");
+            Gateway local = chain().local(remote, "alice", "secret", "remoteFingerprint", wrong);
             try (Socket socket = Socks5Client.open(local.address("mixed"))) {
                 socket.getOutputStream().write(Socks5Client.greetingAndRequest("127.0.0.1", 9));
                 new DataInputStream(socket.getInputStream()).readFully(new byte[2]);
