@@ -50,6 +50,20 @@ final class ProxyApi {
         status.put("statsClients", stats.clients());
         if (proxy != null) {
             status.set("settings", settingsJson(proxy.settings()));
+            AdminApi.LinkStatus link = proxy.link();
+            if (link != null) {
+                ObjectNode node = status.putObject("link");
+                node.put("state", link.state());
+                node.put("links", link.links());
+                node.put("streams", link.streams());
+                node.put("roundTripMicros", link.roundTripMicros());
+                node.put("lastProblem", link.lastProblem());
+                if (link.lastProblemAt() > 0) {
+                    node.put("lastProblemAt", java.time.Instant.ofEpochMilli(link.lastProblemAt()).toString());
+                } else {
+                    node.putNull("lastProblemAt");
+                }
+            }
         }
         send(ctx, status);
     }

@@ -188,7 +188,8 @@ public final class Gateway implements AutoCloseable {
                 var accounts = parts.store();
                 LinkServices linkServices = new LinkServices(services.relay(), services.dialer(),
                         () -> new ScramServer(secret, decoys, accounts::find, random), services.damper(),
-                        services.limits(), config.timeouts(), context.blockingExecutor(), linkTls());
+                        services.limits(), config.timeouts(), context.blockingExecutor(), linkTls(),
+                        config.limits().maxStreamsPerLink(), config.limits().streamWindow());
                 listeners.add(new Listener("link", binding.toSocketAddress(), loops, services.limits(),
                         services.stats(), LinkServerHandshake.factory(linkServices)));
                 if (config.remoteRole().directListen() != null) {
@@ -318,7 +319,7 @@ public final class Gateway implements AutoCloseable {
         }
         listeners.forEach(Listener::close);
         if (services.sessions() != null) {
-            services.sessions().closeIdleLinks();
+            services.sessions().drainLinks();
         }
         int open = services.stats().openConnections();
         if (open > 0) {

@@ -77,6 +77,9 @@ public interface AdminApi {
         /** {@return the link settings now (never the password)} */
         ProxySettings settings();
 
+        /** {@return the link to the remote now, or null while tunnels go directly} */
+        LinkStatus link();
+
         /**
          * Applies new link settings to new tunnels at once and saves them for the next start (to
          * {@code <data-dir>/console-settings.yaml}, mode 0600, password included). Blocking (file I/O).
@@ -99,6 +102,22 @@ public interface AdminApi {
      *                          {@code first-use}, or null (a CA file from the configuration, or a plaintext link);
      *                          null in an {@code apply} keeps the current one
      */
+    /**
+     * The local's links to its remote.
+     *
+     * @param state           {@code connected} (a link is up), {@code connecting}, or {@code failing} (none is up
+     *                        and the last attempt failed)
+     * @param links           authenticated links up
+     * @param streams         tunnels they carry or are opening
+     * @param roundTripMicros the shortest round trip the last pings measured, or -1 before any
+     * @param lastProblem     the last refusal or error, such as "credentials refused: …" or "remote gateway … unreachable:
+     *                        …", or null
+     * @param lastProblemAt   when it happened, milliseconds since the epoch, or 0
+     */
+    record LinkStatus(String state, int links, int streams, long roundTripMicros, String lastProblem,
+                      long lastProblemAt) {
+    }
+
     record ProxySettings(String remoteHost, int remotePort, String user, boolean passwordSet,
                          String remoteFingerprint) {
     }

@@ -86,6 +86,8 @@ function logout(message) {
   state.token = null;
   if (state.socket) state.socket.close();
   clearTimeout(state.retry);
+  clearInterval(state.statusTimer);
+  state.statusTimer = null;
   ['local', 'remote', 'traffic'].forEach((id) => { $(id).hidden = true; });
   $('login').hidden = false;
   $('logout').hidden = true;
@@ -103,6 +105,10 @@ function enter(status) {
   if (status.role === 'local') {
     $('local').hidden = false;
     showLocal(status);
+    // The link's state changes without the page doing anything: a refused login, a remote that went away.
+    if (!state.statusTimer) {
+      state.statusTimer = setInterval(() => { refreshStatus().catch(() => {}); }, 3000);
+    }
   } else {
     $('remote').hidden = false;
     loadUsers();
@@ -130,6 +136,25 @@ function showLocal(status) {
   $('remote-user').value = s.user || '';
   $('remote-password').placeholder = s.passwordSet ? 'unchanged' : 'required with a remote';
   $('remote-fingerprint').value = s.remoteFingerprint || '';
+  showLink(status.link);
+}
+
+function showLink(link) {
+  const line = $('link-state');
+  if (!link) {
+    line.textContent = 'Tunnels go directly (no remote gateway).';
+    line.className = 'muted';
+    return;
+  }
+  let text = 'Link ' + link.state + ': ' + link.links + (link.links === 1 ? ' link, ' : ' links, ')
+    + link.streams + (link.streams === 1 ? ' tunnel' : ' tunnels');
+  if (link.roundTripMicros >= 0) text += ', round trip ' + (link.roundTripMicros / 1000).toFixed(1) + ' ms';
+  if (link.lastProblem) {
+    text += '. Last problem' + (link.lastProblemAt ? ' at ' + new Date(link.lastProblemAt).toLocaleTimeString() : '')
+      + ': ' + link.lastProblem;
+  }
+  line.textContent = text;
+  line.className = link.state === 'failing' ? 'error-text' : 'muted';
 }
 
 async function refreshStatus() {

@@ -12,19 +12,26 @@ import java.util.concurrent.ConcurrentHashMap;
  */
 public final class UserSessions {
 
-    /** What a registered connection of a user is: a tunnel relaying, or an authenticated link carrying none. */
+    /** What a registered connection of a user is: a tunnel relaying, or an authenticated link. */
     public enum Kind { TUNNEL, LINK }
 
     /**
-     * How to end one of a user's connections: a task for its loop.
+     * How to end one of a user's connections: tasks for its loop.
      *
-     * @param settled for a link: it has stayed idle past its grace time, and counts against the cap
+     * @param close ends it at once (the user was revoked)
+     * @param drain for a link: stop taking streams and close once the open ones have ended (the gateway stops)
      */
-    private record Session(Kind kind, EventLoop loop, Runnable close, boolean settled) {
+    private record Session(Kind kind, EventLoop loop, Runnable close, Runnable drain) {
     }
 
     private final ConcurrentHashMap<String, ConcurrentHashMap<Object, Session>> byUser = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<String, long[]> unflushed = new ConcurrentHashMap<>();
+    /** Numbers revocations, so a login that looked its account up before one can tell. */
+    private final java.util.concurrent.atomic.AtomicLong revocations = new java.util.concurrent.atomic.AtomicLong();
+    private final ConcurrentHashMap<String, Long> lastRevocation = new ConcurrentHashMap<>();
+
+    /** What became of a link's registration. */
+    public enum Registration { REGISTERED, TOO_MANY_LINKS, REVOKED }
 
     /**
      * Registers a tunnel of {@code user} that relays now; {@code close} ends it on {@code loop} if the user is
@@ -32,7 +39,7 @@ public final class UserSessions {
      */
     public void opened(String user, Object tunnel, EventLoop loop, Runnable close) {
         byUser.computeIfAbsent(user, k -> new ConcurrentHashMap<>())
-                .put(tunnel, new Session(Kind.TUNNEL, loop, close, false));
+                .put(tunnel, new Session(Kind.TUNNEL, loop, close, null));
     }
 
     /** The tunnel has closed; what it moved since it last reported is counted. */
@@ -41,35 +48,37 @@ public final class UserSessions {
         addTraffic(user, up, down);
     }
 
-    /** Registers an authenticated link of {@code user} that carries no tunnel, to be closed if the user is revoked. */
-    public void registerLink(String user, Object link, EventLoop loop, Runnable close) {
-        byUser.computeIfAbsent(user, k -> new ConcurrentHashMap<>())
-                .put(link, new Session(Kind.LINK, loop, close, false));
+    /**
+     * Registers an authenticated link of {@code user}, unless the user holds {@code maxLinks} already: a user's links
+     * are capped so that they cannot fill the gateway's connection cap for everyone else.
+     *
+     * @param close ends the link at once, if the user is revoked
+     * @param drain stops the link taking streams, when the gateway stops
+     * @param lookedUpAt {@link #revocationMark()} when the login looked the account up: a revocation since then
+     *                   means the account it checked is no longer the account
+     * @return whether it was registered; otherwise the link should close
+     */
+    public Registration registerLink(String user, Object link, EventLoop loop, Runnable close, Runnable drain,
+                                     int maxLinks, long lookedUpAt) {
+        Registration[] result = {Registration.TOO_MANY_LINKS};
+        byUser.compute(user, (k, sessions) -> {
+            ConcurrentHashMap<Object, Session> all = sessions != null ? sessions : new ConcurrentHashMap<>();
+            // Inside compute: a revocation of this user either ran before (and is seen here) or runs after (and
+            // finds this link registered).
+            if (lastRevocation.getOrDefault(user, 0L) > lookedUpAt) {
+                result[0] = Registration.REVOKED;
+            } else if (count(all, Kind.LINK) < maxLinks) {
+                all.put(link, new Session(Kind.LINK, loop, close, drain));
+                result[0] = Registration.REGISTERED;
+            }
+            return all.isEmpty() ? null : all;
+        });
+        return result[0];
     }
 
-    /**
-     * A link that is still idle after its grace time settles: it counts against the user's cap from now on, unless
-     * {@code maxSettled} settled links of the user exist already. A link that opens its stream within the grace
-     * time (a tunnel's, one round trip after login) never counts, so a burst of new tunnels is never refused.
-     *
-     * @return whether it settled; false: the cap is reached and the link should close
-     */
-    public boolean settleLink(String user, Object link, int maxSettled) {
-        boolean[] settled = {false};
-        byUser.computeIfPresent(user, (k, sessions) -> {
-            Session session = sessions.get(link);
-            if (session == null || session.kind() != Kind.LINK) {
-                return sessions;
-            }
-            long alreadySettled = sessions.values().stream().filter(s -> s.kind() == Kind.LINK && s.settled())
-                    .count();
-            if (session.settled() || alreadySettled < maxSettled) {
-                sessions.put(link, new Session(Kind.LINK, session.loop(), session.close(), true));
-                settled[0] = true;
-            }
-            return sessions;
-        });
-        return settled[0];
+    /** {@return a mark to take before looking an account up, for {@link #registerLink}} */
+    public long revocationMark() {
+        return revocations.get();
     }
 
     public void unregister(String user, Object owner) {
@@ -93,6 +102,12 @@ public final class UserSessions {
 
     /** Closes every live tunnel of {@code user}, each on its own loop. {@return how many were asked to close} */
     public int revoke(String user) {
+        long[] mark = {0};
+        byUser.compute(user, (k, sessions) -> {
+            mark[0] = revocations.incrementAndGet();
+            lastRevocation.put(user, mark[0]);
+            return sessions;
+        });
         Map<Object, Session> sessions = byUser.get(user);
         if (sessions == null) {
             return 0;
@@ -104,20 +119,20 @@ public final class UserSessions {
     }
 
     /**
-     * Closes every idle authenticated link (not the tunnels): a stopping remote drains tunnels, not links that
-     * carry nothing. {@return how many were asked to close}
+     * Drains every authenticated link: each takes no new stream and closes once its tunnels have ended, as a
+     * stopping remote does. {@return how many were asked to}
      */
-    public int closeIdleLinks() {
-        int closed = 0;
+    public int drainLinks() {
+        int drained = 0;
         for (Map<Object, Session> sessions : byUser.values()) {
-            for (Map.Entry<Object, Session> entry : sessions.entrySet()) {
-                if (entry.getValue().kind() == Kind.LINK) {
-                    entry.getValue().loop().execute(entry.getValue().close());
-                    closed++;
+            for (Session session : sessions.values()) {
+                if (session.kind() == Kind.LINK) {
+                    session.loop().execute(session.drain());
+                    drained++;
                 }
             }
         }
-        return closed;
+        return drained;
     }
 
     /** {@return the live tunnels of {@code user}} */
@@ -125,12 +140,12 @@ public final class UserSessions {
         return count(byUser.get(user), Kind.TUNNEL);
     }
 
-    /** {@return the idle authenticated links of {@code user} (links that carry a tunnel count as tunnels)} */
+    /** {@return the authenticated links of {@code user}} */
     public int links(String user) {
         return count(byUser.get(user), Kind.LINK);
     }
 
-    /** {@return every registered tunnel and idle link, of all users (tests check it returns to zero)} */
+    /** {@return every registered tunnel and link, of all users (tests check it returns to zero)} */
     public int size() {
         int size = 0;
         for (Map<Object, Session> sessions : byUser.values()) {

@@ -109,6 +109,14 @@ public final class GatewayAdmin implements AdminApi {
         }
 
         @Override
+        public LinkStatus link() {
+            var health = parts.links().health();
+            return health == null ? null : new LinkStatus(health.state(), health.links(), health.streams(),
+                    health.roundTripNanos() < 0 ? -1 : health.roundTripNanos() / 1000, health.lastProblem(),
+                    health.lastProblemAt());
+        }
+
+        @Override
         public void apply(ProxySettings settings, byte[] password) throws IOException {
             try {
                 HostPort remote = null;

@@ -4,6 +4,7 @@ import io.relaygate.core.config.ConsoleSettings;
 import io.relaygate.core.config.GatewayConfig;
 import io.relaygate.core.config.HostPort;
 import io.relaygate.core.link.LinkConnector;
+import io.relaygate.core.link.LinkHealth;
 import io.relaygate.core.reactor.BufferPool;
 import io.relaygate.core.config.ConfigError;
 import io.relaygate.core.tls.KnownRemotes;
@@ -78,6 +79,11 @@ public final class LocalLinks {
         if (link != null) {
             link.warm(loops);
         }
+    }
+
+    /** {@return the link's health now, or null while tunnels go directly} */
+    synchronized LinkHealth.Snapshot health() {
+        return link == null ? null : link.health();
     }
 
     /** {@return the settings now, never the password} */
@@ -166,7 +172,7 @@ public final class LocalLinks {
         int loopCount = config.reactor().eventLoops();
         return new LinkConnector(Destination.parse(target.host(), target.port()), toRemote,
                 new LinkCredentials(account, secret), blocking, buffers, tlsFor(target, trust),
-                config.timeouts().handshake(),
-                (config.local().linkPool() + loopCount - 1) / loopCount);
+                config.timeouts().handshake(), (config.local().linkPool() + loopCount - 1) / loopCount,
+                config.limits().maxStreamsPerLink(), config.limits().streamWindow());
     }
 }

@@ -30,9 +30,10 @@ final class LinkClientHandshake extends HandshakeConnection {
     interface Outcome {
         /**
          * @param unsent   output not yet written, or null
-         * @param leftover bytes read past SERVER_OUTCOME (read mode)
+         * @param leftover   bytes read past SERVER_OUTCOME (read mode)
+         * @param maxStreams the streams the remote lets this link hold open at once
          */
-        void authenticated(Port port, ByteBuffer unsent, ByteBuffer leftover);
+        void authenticated(Port port, ByteBuffer unsent, ByteBuffer leftover, int maxStreams);
 
         /** @param refusal why the remote cannot be used until the settings change, or {@code NONE} */
         void failed(TunnelOutcome outcome, String reason, Refusal refusal);
@@ -144,9 +145,15 @@ final class LinkClientHandshake extends HandshakeConnection {
                     Refusal.CREDENTIALS);
             return;
         }
+        if (payload.remaining() != 4 || payload.getInt(payload.position()) <= 0) {
+            failWith(TunnelOutcome.GENERAL_FAILURE, "the remote gateway sent a malformed SERVER_OUTCOME",
+                    Refusal.NONE);
+            return;
+        }
+        int maxStreams = payload.getInt();
         reported = true;
         ByteBuffer unsent = handOver();
-        outcome.authenticated(port, unsent, in);
+        outcome.authenticated(port, unsent, in, maxStreams);
     }
 
     /** Abandons the handshake without a report. Loop only; idempotent. */

@@ -30,18 +30,18 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The local role's connector: each tunnel is a stream of a link to the remote gateway (docs/link-protocol.md;
- * version 1 carries one stream per link). A link is dialled and authenticated ({@link LinkClientHandshake}), or
- * taken ready from the loop's pool, and asked to OPEN the destination; the remote's OPEN_RESULT becomes the
- * tunnel's outcome and the stream its upstream port. Thread-safe; each attempt and each pool is confined to its
- * loop.
+ * The local role's connector: each tunnel is a stream of a link to the remote gateway (docs/link-protocol.md,
+ * version 2). Each event loop keeps a {@link LinkPool} of authenticated links ({@link LinkClientHandshake}); a tunnel
+ * OPENs its destination on the least loaded one, and the remote's OPEN_RESULT becomes the tunnel's outcome and the
+ * stream its upstream port: one round trip on a warm link. Thread-safe; each attempt and each pool is confined to
+ * its loop.
  */
 public final class LinkConnector implements Connector {
 
     private static final Logger log = LoggerFactory.getLogger(LinkConnector.class);
     /**
      * Link handshakes in flight at once. The remote caps unauthenticated connections per source address (32 by
-     * default); a burst of new tunnels waits for a slot here instead of being cut off there.
+     * default); a burst of new links waits for a slot here instead of being cut off there.
      */
     private static final int MAX_HANDSHAKES = 16;
     private static final long PING_INTERVAL_NANOS = Duration.ofSeconds(15).toNanos();
@@ -55,21 +55,25 @@ public final class LinkConnector implements Connector {
     private final LinkTls tls;
     private final long handshakeNanos;
     private final LinkSession.Settings settings;
-    private final int idlePerLoop;
+    private final int linksPerLoop;
+    private final LinkHealth health = new LinkHealth();
     private final SecureRandom random = new SecureRandom();
-    /** When the last authentication refusal was logged, so a misconfigured local warns once a minute, not per tunnel. */
+    /** When the last authentication refusal was logged, so a misconfigured local warns once a minute, not per link. */
     private final AtomicLong lastRefusalLog = new AtomicLong(System.nanoTime() - Duration.ofHours(1).toNanos());
     private final AtomicInteger handshaking = new AtomicInteger();
-    private final Queue<LinkAttempt> waiting = new ConcurrentLinkedQueue<>();
+    private final AtomicInteger refusedOpens = new AtomicInteger();
+    private final Queue<PoolDial> waiting = new ConcurrentLinkedQueue<>();
     private final Map<EventLoop, LinkPool> pools = new ConcurrentHashMap<>();
 
     /**
-     * @param tls         the link's TLS, the remote pinned; null for a plaintext link
-     * @param idlePerLoop authenticated idle links each event loop keeps ready, so a new tunnel skips the
-     *                    authentication round trips; 0 for none
+     * @param tls          the link's TLS, trusting the remote as configured; null for a plaintext link
+     * @param linksPerLoop authenticated links each event loop keeps to the remote (at least 1)
+     * @param maxStreams   the streams the remote may open on one link at once (it opens none yet)
+     * @param window       the bytes the remote may send on a stream before this side grants more
      */
     public LinkConnector(Destination remote, Dialer dialer, LinkCredentials credentials, Executor blocking,
-                         BufferPool buffers, LinkTls tls, Duration handshakeTimeout, int idlePerLoop) {
+                         BufferPool buffers, LinkTls tls, Duration handshakeTimeout, int linksPerLoop,
+                         int maxStreams, int window) {
         this.tls = tls;
         this.remote = remote;
         this.dialer = dialer;
@@ -77,53 +81,54 @@ public final class LinkConnector implements Connector {
         this.blocking = blocking;
         this.buffers = buffers;
         this.handshakeNanos = handshakeTimeout.toNanos();
-        this.idlePerLoop = idlePerLoop;
-        this.settings = new LinkSession.Settings(true, PING_INTERVAL_NANOS, PONG_TIMEOUT_NANOS, 0, 0, handshakeNanos);
+        this.linksPerLoop = Math.max(1, linksPerLoop);
+        this.settings = new LinkSession.Settings(true, PING_INTERVAL_NANOS, PONG_TIMEOUT_NANOS, 0, 0, handshakeNanos,
+                maxStreams, window);
     }
 
-    /** Starts filling the idle pools of {@code loops}. Thread-safe. */
+    /** Starts filling the link pools of {@code loops}. Thread-safe. */
     public void warm(List<EventLoop> loops) {
-        if (idlePerLoop > 0) {
-            loops.forEach(loop -> loop.execute(() -> pool(loop).refill()));
-        }
+        loops.forEach(loop -> loop.execute(() -> pool(loop).refill()));
     }
 
     /**
-     * Stops keeping links ready (the settings changed): closes the idle ones and refills no more. Tunnels already
-     * carried go on. Thread-safe.
+     * Stops using these links (the settings changed): they take no new stream and close once the tunnels they carry
+     * have ended; none is dialled again. Thread-safe.
      */
     public void retire(List<EventLoop> loops) {
         loops.forEach(loop -> loop.execute(() -> pool(loop).retire()));
     }
 
+    /** {@return the links' health, as the pools last published it} */
+    public LinkHealth.Snapshot health() {
+        return health.snapshot();
+    }
+
+    /** {@return streams the remote tried to open that this local refused (it exposes no service yet)} */
+    public int refusedOpens() {
+        return refusedOpens.get();
+    }
+
     private LinkPool pool(EventLoop loop) {
-        return pools.computeIfAbsent(loop, l -> new LinkPool(l, idlePerLoop, remote,
-                () -> new LinkAttempt(l, null, null).begin()));
+        return pools.computeIfAbsent(loop, l -> new LinkPool(l, linksPerLoop, remote,
+                () -> new PoolDial(l).begin(), health));
     }
 
     @Override
     public Attempt connect(EventLoop loop, Destination destination, Callback callback) {
-        if (idlePerLoop > 0) {
-            LinkPool pool = pool(loop);
-            LinkSession ready = pool.take();
-            pool.refill();
-            if (ready != null) {
-                return new LinkAttempt(loop, destination, callback).openOn(ready);
-            }
-        }
-        LinkAttempt attempt = new LinkAttempt(loop, destination, callback);
+        TunnelAttempt attempt = new TunnelAttempt(loop, destination, callback);
         attempt.begin();
         return attempt;
     }
 
-    /** Hands free handshake slots to waiting attempts, each started on its own loop. */
+    /** Hands free handshake slots to waiting dials, each started on its own loop. */
     private void startWaiting() {
         while (!waiting.isEmpty()) {
             if (handshaking.incrementAndGet() > MAX_HANDSHAKES) {
                 handshaking.decrementAndGet();
                 return;
             }
-            LinkAttempt next = waiting.poll();
+            PoolDial next = waiting.poll();
             if (next == null) {
                 handshaking.decrementAndGet();
                 return;
@@ -132,28 +137,94 @@ public final class LinkConnector implements Connector {
         }
     }
 
-    /**
-     * One tunnel's way to the remote, or one pool link's: dial, handshake, then OPEN on the new session (or on a
-     * pool's), under one deadline. Confined to its loop.
-     */
-    private final class LinkAttempt implements Attempt, LinkClientHandshake.Outcome, LinkSession.OpenCallback {
+    /** One tunnel: a link from the loop's pool, OPEN, OPEN_RESULT, under one deadline. Confined to its loop. */
+    private final class TunnelAttempt implements Attempt, LinkPool.Waiter, LinkSession.OpenCallback {
         private final EventLoop loop;
         private final Destination destination;
         private final Callback callback;
-        /** Dialled for a pool: its failures go to the pool, not to a tunnel. */
-        private final boolean pooled;
         private Timer deadline;
-        private Dialer.Dial dial;
-        private LinkClientHandshake handshake;
-        private LinkSession session;
-        private boolean holdsSlot;
+        private boolean retried;
         private boolean done;
 
-        LinkAttempt(EventLoop loop, Destination destination, Callback callback) {
+        TunnelAttempt(EventLoop loop, Destination destination, Callback callback) {
             this.loop = loop;
             this.destination = destination;
             this.callback = callback;
-            this.pooled = destination == null;
+        }
+
+        void begin() {
+            deadline = loop.schedule(handshakeNanos, this::timedOut);
+            pool(loop).submit(this);
+        }
+
+        @Override
+        public void linkReady(LinkSession session) {
+            if (!done) {
+                session.open(destination, this);
+            }
+        }
+
+        @Override
+        public void linkFailed(TunnelOutcome outcome, String reason) {
+            finish(outcome, reason);
+        }
+
+        @Override
+        public void opened(LinkStream stream, InetSocketAddress bound) {
+            if (done) {
+                stream.reset();             // abandoned while the remote connected
+                return;
+            }
+            done = true;
+            deadline.cancel();
+            callback.connected(new Upstream(stream, bound));
+        }
+
+        @Override
+        public void failed(TunnelOutcome outcome, String reason, boolean retry) {
+            if (retry && !retried && !done) {
+                retried = true;             // that link is going away or full: once more, on another
+                pool(loop).submit(this);
+                return;
+            }
+            finish(outcome, reason);
+        }
+
+        private void timedOut() {
+            pool(loop).withdraw(this);
+            finish(TunnelOutcome.GENERAL_FAILURE, "the remote gateway did not answer in time");
+        }
+
+        private void finish(TunnelOutcome outcome, String reason) {
+            if (done) {
+                return;
+            }
+            done = true;
+            deadline.cancel();
+            callback.failed(outcome, reason);
+        }
+
+        @Override
+        public void cancel() {
+            if (!done) {
+                done = true;
+                deadline.cancel();
+                pool(loop).withdraw(this);
+            }
+        }
+    }
+
+    /** One link for a pool: dial, TLS, handshake, under one deadline. Confined to its loop. */
+    private final class PoolDial implements LinkClientHandshake.Outcome {
+        private final EventLoop loop;
+        private Timer deadline;
+        private Dialer.Dial dial;
+        private LinkClientHandshake handshake;
+        private boolean holdsSlot;
+        private boolean done;
+
+        PoolDial(EventLoop loop) {
+            this.loop = loop;
         }
 
         void begin() {
@@ -167,7 +238,7 @@ public final class LinkConnector implements Connector {
             }
         }
 
-        /** Started from the queue: the slot is taken already; give it back if the attempt ended meanwhile. */
+        /** Started from the queue: the slot is taken already; give it back if the dial ended meanwhile. */
         void startIfWaiting() {
             if (done) {
                 handshaking.decrementAndGet();
@@ -186,7 +257,7 @@ public final class LinkConnector implements Connector {
                     TlsPort secured = tls == null ? null
                             : new TlsPort(loop, socket, tls.engine(remote.host(), remote.port()), blocking);
                     handshake = new LinkClientHandshake(loop, secured != null ? secured : socket,
-                            new ScramClient(credentials, random, tls != null), blocking, LinkAttempt.this);
+                            new ScramClient(credentials, random, tls != null), blocking, PoolDial.this);
                     handshake.start(handshakeNanos);
                     if (secured != null) {
                         secured.start();
@@ -196,57 +267,31 @@ public final class LinkConnector implements Connector {
                 @Override
                 public void failed(TunnelOutcome outcome, String reason) {
                     dial = null;
-                    LinkAttempt.this.failed(TunnelOutcome.GENERAL_FAILURE, "remote gateway " + remote
+                    PoolDial.this.failed(TunnelOutcome.GENERAL_FAILURE, "remote gateway " + remote
                             + " unreachable: " + reason, LinkClientHandshake.Refusal.NONE);
                 }
             });
         }
 
-        /** Opens this attempt's tunnel on a ready session. {@return this} */
-        LinkAttempt openOn(LinkSession ready) {
-            deadline = loop.schedule(handshakeNanos, this::timedOut);
-            session = ready;
-            ready.open(destination, this);
-            return this;
-        }
-
         @Override
-        public void authenticated(Port port, ByteBuffer unsent, ByteBuffer leftover) {
+        public void authenticated(Port port, ByteBuffer unsent, ByteBuffer leftover, int maxStreams) {
             handshake = null;
             releaseSlot();
-            LinkSession.CloseListener listener = pooled ? pool(loop) : (s, reason) -> { };
-            LinkSession fresh = new LinkSession(loop, port, buffers, settings, leftover, null, listener);
-            fresh.start(unsent);
-            if (fresh.isClosed()) {
-                failed(TunnelOutcome.GENERAL_FAILURE, "the link closed at once",
-                        LinkClientHandshake.Refusal.NONE);
-                return;
-            }
-            if (pooled) {
-                done = true;
-                deadline.cancel();
-                pool(loop).ready(fresh);
-                return;
-            }
-            session = fresh;
-            fresh.open(destination, this);
-        }
-
-        @Override
-        public void opened(LinkStream stream, InetSocketAddress bound) {
-            if (done) {
-                stream.reset();
-                return;
-            }
             done = true;
             deadline.cancel();
-            callback.connected(new Upstream(stream, bound));
-        }
-
-        @Override
-        public void failed(TunnelOutcome outcome, String reason) {
-            failed(outcome, reason, outcome == TunnelOutcome.LINK_AUTH_FAILED
-                    ? LinkClientHandshake.Refusal.CREDENTIALS : LinkClientHandshake.Refusal.NONE);
+            LinkPool pool = pool(loop);
+            LinkSession session = new LinkSession(loop, port, buffers, settings, maxStreams, leftover,
+                    (link, stream, destination) -> {
+                        refusedOpens.incrementAndGet();
+                        link.refuse(stream, TunnelOutcome.NOT_ALLOWED);
+                    }, pool);
+            session.start(unsent);
+            if (session.isClosed()) {
+                pool.dialFailed(TunnelOutcome.GENERAL_FAILURE, "the link closed at once", false,
+                        "the link closed at once");
+                return;
+            }
+            pool.ready(session);
         }
 
         @Override
@@ -266,14 +311,13 @@ public final class LinkConnector implements Connector {
                                 + " are fixed", remote, LogText.escape(credentials.user()));
                     }
                 }
+            } else if (log.isDebugEnabled()) {
+                log.debug("link to {} failed: {}", remote, reason);
             }
             cancel();
-            if (!pooled) {
-                callback.failed(outcome, reason);
-            } else {
-                debugLink("pool link to {} failed: {}", remote, reason);
-                pool(loop).dialFailed(refused);
-            }
+            String problem = refusal == LinkClientHandshake.Refusal.CREDENTIALS ? "credentials refused: " + reason
+                    : refusal == LinkClientHandshake.Refusal.CERTIFICATE ? "certificate refused: " + reason : reason;
+            pool(loop).dialFailed(outcome, reason, refused, problem);
         }
 
         private void timedOut() {
@@ -289,8 +333,7 @@ public final class LinkConnector implements Connector {
             }
         }
 
-        @Override
-        public void cancel() {
+        private void cancel() {
             done = true;
             releaseSlot();
             if (deadline != null) {
@@ -304,16 +347,6 @@ public final class LinkConnector implements Connector {
                 handshake.cancel();
                 handshake = null;
             }
-            if (session != null) {
-                session.close("the tunnel was abandoned");
-                session = null;
-            }
-        }
-    }
-
-    private void debugLink(String format, Object a, Object b) {
-        if (log.isDebugEnabled()) {
-            log.debug(format, a, b);
         }
     }
 }

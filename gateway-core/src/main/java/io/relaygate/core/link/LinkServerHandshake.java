@@ -39,6 +39,8 @@ public final class LinkServerHandshake extends HandshakeConnection {
     private final FrameReader reader = new FrameReader();
     private final ByteBuffer in = ByteBuffer.allocate(Frames.CONTROL_BUFFER_BYTES);
     private Step step = Step.PREAMBLE;
+    /** The revocation mark before the account lookup (written off the loop, read on it after the hand-back). */
+    private volatile long lookedUpAt;
 
     private LinkServerHandshake(EventLoop loop, Port port, LinkServices services, InetSocketAddress client,
                                 ConnectionLimits.Permit permit) {
@@ -137,6 +139,7 @@ public final class LinkServerHandshake extends HandshakeConnection {
         }
         // The account lookup is JDBC: off the loop.
         boolean accepted = Offload.submit(services.blocking(), loop, () -> {
+            lookedUpAt = services.relay().sessions().revocationMark();
             byte[] challenge = scram.challenge(ByteBuffer.wrap(hello),
                     services.tls() == null ? null : services.tls().serverEndPoint());
             AuthDamper.Verdict verdict = damper.check(client.getAddress(), scram.user());
@@ -206,9 +209,11 @@ public final class LinkServerHandshake extends HandshakeConnection {
         services.relay().shaping().loggedIn(scram.user(), scram.rate());
         services.relay().debug("link from {}: authenticated as {}", LogText.address(client),
                 LogText.escape(scram.user()));
-        write(Frames.frame(Frames.SERVER_OUTCOME, 0, outcome));
+        // Version 2 adds the streams this remote lets one link hold open at once.
+        write(Frames.frame(Frames.SERVER_OUTCOME, 0, ByteBuffer.allocate(outcome.length + 4).put(outcome)
+                .putInt(services.maxStreamsPerLink()).array()));
         ByteBuffer unsent = handOver();
-        new RemoteLink(loop, services, client, permit(), scram.user()).start(port, unsent, in);
+        new RemoteLink(loop, services, client, permit(), scram.user()).start(port, unsent, in, lookedUpAt);
     }
 
     private void refuseDamped() {

@@ -17,13 +17,16 @@ import java.util.function.Supplier;
  * @param dialer   dials the destinations of their streams, under the remote's destination policy
  * @param scram    a fresh SCRAM server exchange per connection
  * @param damper   brute-force damping of failed logins
- * @param limits   the caps, among them idle links per user
+ * @param limits   the caps, among them links per user
  * @param timeouts the handshake deadline and the idle-link time
  * @param blocking the bounded executor for account lookups and TLS handshake tasks
  * @param tls      the link's TLS, or null for a plaintext link
+ * @param maxStreamsPerLink the streams one link may hold open at once, as the remote advertises it
+ * @param streamWindow      the bytes a local may send on a stream before the remote grants more
  */
 public record LinkServices(RelayServices relay, Dialer dialer, Supplier<ScramServer> scram, AuthDamper damper,
-                           ConnectionLimits limits, Timeouts timeouts, Executor blocking, LinkTls tls) {
+                           ConnectionLimits limits, Timeouts timeouts, Executor blocking, LinkTls tls,
+                           int maxStreamsPerLink, int streamWindow) {
 
     public LinkServices {
         if (relay.sessions() == null) {

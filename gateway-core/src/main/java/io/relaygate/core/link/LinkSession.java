@@ -16,23 +16,25 @@ import io.relaygate.spi.TunnelOutcome;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.SplittableRandom;
 
 /**
  * One authenticated link, in either role, from the end of its handshake to its close: the frames after
- * SERVER_OUTCOME, a table of {@link LinkStream}s, keepalive while no stream is open, and the link's output, which
- * its streams share (docs/link-protocol.md). Confined to its loop.
+ * SERVER_OUTCOME, a table of {@link LinkStream}s that either side opens, per-stream flow control, keepalive, GOAWAY,
+ * and the link's output, which its streams share (docs/link-protocol.md, version 2). Confined to its loop.
  * <p>
- * Input is read into one pooled buffer and decoded in place: DATA payloads are read by their stream's relay
- * straight from it, so a stream whose relay cannot take its bytes stops the link's reading until it can (one
- * stream per link in version 1; version 2 adds per-stream credit). Output is written straight to the port; a frame
- * the port takes only part of is kept by the session, whole, so each stream's writes are atomic frames and a stream
- * that ends mid-frame cannot corrupt the link. A failure of the link fails every stream with a
- * {@link PortException} naming what happened.
+ * Input is read into one pooled buffer and decoded in place. A DATA payload goes straight from it to the stream's
+ * relay when the relay reads now; what the relay does not take waits in the stream (at most the window this side
+ * granted), so one slow stream never stops the link. Output: a stream writes DATA frames straight to the port while
+ * no other stream waits; otherwise streams take turns (round robin, at most {@link #TURN_BYTES} a turn, frames of
+ * at most {@link #FRAME_BYTES}). A frame the port takes only part of is kept by the session, whole, so a stream that
+ * ends mid-frame cannot corrupt the link. A failure of the link fails every stream with a {@link PortException}
+ * naming what happened.
  */
 public final class LinkSession implements Port.Handler {
 
@@ -50,42 +52,62 @@ public final class LinkSession implements Port.Handler {
     public interface OpenCallback {
         void opened(LinkStream stream, InetSocketAddress bound);
 
-        void failed(TunnelOutcome outcome, String reason);
+        /**
+         * @param retry the peer refused the stream for now (it is going away, or at its stream limit): the same
+         *              OPEN may succeed on another link
+         */
+        void failed(TunnelOutcome outcome, String reason, boolean retry);
     }
 
-    /** Hears that the session has ended, once. Called on the session's loop. */
-    @FunctionalInterface
+    /** Hears how the session's life goes. Called on the session's loop. */
     public interface CloseListener {
+        /** The session has ended; called once. */
         void closed(LinkSession session, String reason);
+
+        /** The peer sent GOAWAY: no new stream should go on this link; the open ones go on. */
+        default void goingAway(LinkSession session) {
+        }
     }
 
     /**
      * How a session behaves.
      *
      * @param client      whether this side opens odd stream numbers (the local role)
-     * @param pingNanos   while no stream is open, send a PING this often (0: never)
+     * @param pingNanos   send a PING this often (0: never); its answer measures the round trip
      * @param pongNanos   the time a PING has to be answered
-     * @param silentNanos while no stream is open, close a link the peer has sent nothing on for this long (0: never)
+     * @param silentNanos close a link the peer has sent nothing on for this long (0: never)
      * @param unusedNanos close a link that has carried no stream for this long, with ERROR 4 (0: never)
      * @param lingerNanos the longest a closing link waits for its last frames to go out
+     * @param maxStreams  the streams this side lets the peer hold open at once; more are refused for now
+     * @param window      the bytes the peer may send on a stream before this side grants more
      */
     public record Settings(boolean client, long pingNanos, long pongNanos, long silentNanos, long unusedNanos,
-                           long lingerNanos) {
+                           long lingerNanos, int maxStreams, int window) {
     }
 
-    /** Version 1: one stream per link, number 1, opened by the local; the link ends with it. */
-    private static final int ONLY_STREAM = 1;
+    /** The largest DATA payload this side writes: one TLS record, so a turn never holds the link long. */
+    static final int FRAME_BYTES = 16 * 1024;
+    /** The most a stream writes in one turn while others wait. */
+    static final int TURN_BYTES = 64 * 1024;
+    /** Frames written by one gathering write. */
+    private static final int FRAMES_PER_WRITE = 4;
+    /** Turns given in one pass of the write scheduler before the loop serves its other channels. */
+    private static final int TURNS_PER_PASS = 256;
+    /** The highest stream number; a side that reaches it stops opening streams on the link. */
+    private static final int LAST_STREAM = Integer.MAX_VALUE - 1;
 
     private final EventLoop loop;
     private final Port port;
     private final BufferPool pool;
     private final Settings settings;
+    private final int peerMaxStreams;
     private final Acceptor acceptor;
     private final CloseListener listener;
     private final FrameReader reader = new FrameReader();
-    private final Map<Integer, LinkStream> streams = new HashMap<>(4);
+    private final Map<Integer, LinkStream> streams = new HashMap<>();
     private final Map<Integer, OpenCallback> opening = new HashMap<>(4);
-    private final SplittableRandom random = new SplittableRandom();
+    /** Streams the peer opened that the acceptor has not answered yet, with the window the peer granted each. */
+    private final Map<Integer, Integer> accepting = new HashMap<>(4);
 
     // input: read mode between events; null while empty
     private ByteBuffer in;
@@ -94,44 +116,60 @@ public final class LinkSession implements Port.Handler {
     private LinkStream dataStream;
     private int dataRemaining;
     private boolean decoding;
-    private boolean stalled;
-    private boolean resumeScheduled;
+    private final List<LinkStream> toDeliver = new ArrayList<>();
+    private boolean deliveryScheduled;
 
-    // output: a frame the port took part of (pooled or heap), then control frames; streams waiting to write
-    private final ByteBuffer header = ByteBuffer.allocate(Frames.HEADER_BYTES);
-    private final ByteBuffer[] gather = new ByteBuffer[2];
+    // output: a frame the port took part of (pooled or heap), then control frames; streams waiting for a turn
+    private final ByteBuffer[] headers = new ByteBuffer[FRAMES_PER_WRITE];
+    private final ByteBuffer[][] gathers = new ByteBuffer[FRAMES_PER_WRITE + 1][];
     private ByteBuffer spill;
     private boolean spillPooled;
     private final PendingWrites control = new PendingWrites();
-    private final List<LinkStream> waitingToWrite = new ArrayList<>(2);
+    private final ArrayDeque<LinkStream> writeQueue = new ArrayDeque<>();
+    private LinkStream serving;
+    private boolean wakeScheduled;
+    /** The port took less than a whole write, at a frame boundary: writers wait for its readiness. */
+    private boolean portFull;
 
-    /** The highest stream number opened so far by either side: frames for a lower one that is gone are dropped. */
-    private int highestOpened;
-    /** Streams the peer opened that the acceptor has not answered yet. */
-    private int accepting;
+    private int nextOwnStream;
+    /** The highest stream number the peer has opened: frames for a lower one that is gone are dropped. */
+    private int highestPeerStream;
+    private int refusedOpens;
     private long lastReceived;
     private long idleSince;
+    private long lastPing;
+    /** When the unanswered PING went out; 0 while none is. */
+    private long pingSentAt;
+    private long rttNanos = -1;
     private Timer keepalive;
-    private Timer pongDeadline;
     private Timer linger;
+    private boolean goingAway;
+    private boolean peerGoingAway;
     private boolean closing;
     private boolean closed;
     /** Why the session ended or is ending, for the close listener and the streams. */
     private String closeReason;
 
     /**
-     * @param leftover link bytes the handshake read past its last frame (read mode), or null
-     * @param acceptor what to do with streams the peer opens, or null to refuse them
+     * @param peerMaxStreams the streams the peer lets this side hold open at once (its SERVER_OUTCOME)
+     * @param leftover       link bytes the handshake read past its last frame (read mode), or null
+     * @param acceptor       what to do with streams the peer opens, or null to refuse them all
      */
-    public LinkSession(EventLoop loop, Port port, BufferPool pool, Settings settings, ByteBuffer leftover,
-                       Acceptor acceptor, CloseListener listener) {
+    public LinkSession(EventLoop loop, Port port, BufferPool pool, Settings settings, int peerMaxStreams,
+                       ByteBuffer leftover, Acceptor acceptor, CloseListener listener) {
         this.loop = loop;
         this.port = port;
         this.pool = pool;
         this.settings = settings;
+        this.peerMaxStreams = peerMaxStreams;
         this.acceptor = acceptor;
         this.listener = listener;
+        this.nextOwnStream = settings.client() ? 1 : 2;
         this.inputPooled = pool.bufferSize() >= Frames.CONTROL_BUFFER_BYTES;
+        for (int i = 0; i < FRAMES_PER_WRITE; i++) {
+            headers[i] = ByteBuffer.allocate(Frames.HEADER_BYTES);
+            gathers[i + 1] = new ByteBuffer[2 * (i + 1)];
+        }
         if (leftover != null && leftover.hasRemaining()) {
             in = acquireInput();
             in.put(leftover).flip();
@@ -160,6 +198,7 @@ public final class LinkSession implements Port.Handler {
         }
         if (in != null) {
             decodeSafely();
+            releaseInputIfEmpty();
         }
         updateInterest();
     }
@@ -169,9 +208,30 @@ public final class LinkSession implements Port.Handler {
         return closed;
     }
 
-    /** {@return whether the session can open a stream now} */
+    /** {@return whether the session can open a stream now: up, not going away, under the peer's stream limit} */
     public boolean canOpen() {
-        return !closing && !closed && highestOpened == 0;
+        return !closing && !closed && !goingAway && !peerGoingAway && nextOwnStream <= LAST_STREAM
+                && load() < peerMaxStreams;
+    }
+
+    /** {@return whether the link takes no new stream any more: it or its peer is going away, or it is closing} */
+    public boolean isDraining() {
+        return goingAway || peerGoingAway || closing || closed;
+    }
+
+    /** {@return the streams open or being opened on this link, by either side} */
+    public int load() {
+        return streams.size() + opening.size() + accepting.size();
+    }
+
+    /** {@return the last PING's round trip in nanoseconds, or -1 before the first PONG} */
+    public long roundTripNanos() {
+        return rttNanos;
+    }
+
+    /** {@return how many streams the peer opened that this side refused because it accepts none (the local)} */
+    public int refusedOpens() {
+        return refusedOpens;
     }
 
     // ---- opening streams ----
@@ -179,13 +239,13 @@ public final class LinkSession implements Port.Handler {
     /** Asks the peer to open a stream to {@code destination}. Loop only; requires {@link #canOpen()}. */
     public void open(Destination destination, OpenCallback callback) {
         if (!canOpen()) {
-            throw new IllegalStateException("version 1 opens one stream per link");
+            throw new IllegalStateException("this link takes no new stream now");
         }
-        int id = ONLY_STREAM;
-        highestOpened = id;
+        int id = nextOwnStream;
+        nextOwnStream += 2;
         opening.put(id, callback);
         idleChanged();
-        sendControl(Frames.frame(Frames.OPEN, id, LinkMessages.open(destination)));
+        sendControl(Frames.frame(Frames.OPEN, id, LinkMessages.open(settings.window(), destination)));
     }
 
     /**
@@ -194,31 +254,46 @@ public final class LinkSession implements Port.Handler {
      * @return the stream, or null if the link is closing meanwhile (the acceptor closes what it opened for it)
      */
     public LinkStream accept(int id, InetSocketAddress bound) {
-        accepting--;
-        if (closed || closing) {
+        Integer peerWindow = accepting.remove(id);
+        if (closed || closing || peerWindow == null) {
             return null;
         }
-        LinkStream stream = new LinkStream(this, id);
+        LinkStream stream = new LinkStream(this, id, peerWindow, settings.window());
         streams.put(id, stream);
-        sendControl(Frames.frame(Frames.OPEN_RESULT, id, LinkMessages.openResult(TunnelOutcome.OK, bound)));
+        sendControl(Frames.frame(Frames.OPEN_RESULT, id, LinkMessages.openResult(TunnelOutcome.OK,
+                settings.window(), bound)));
         return stream;
     }
 
-    /** Refuses a stream the peer opened with {@code outcome}; version 1 then closes the link. Loop only. */
+    /** Refuses a stream the peer opened with {@code outcome}; the link goes on. Loop only. */
     public void refuse(int id, TunnelOutcome outcome) {
-        accepting--;
-        if (closed) {
+        if (accepting.remove(id) == null || closed) {
             return;
         }
-        sendControl(Frames.frame(Frames.OPEN_RESULT, id, LinkMessages.openResult(outcome, null)));
-        closeAfterFlush("stream refused");
+        sendControl(Frames.frame(Frames.OPEN_RESULT, id, LinkMessages.openResult(outcome, 0, null)));
+        idleChanged();
+        closeIfDrained();
+    }
+
+    /**
+     * Stops taking new streams: GOAWAY to the peer, OPENs from now on are refused for now (the peer tries another
+     * link), and the link closes once its open streams have ended. Loop only; idempotent.
+     */
+    public void goAway(String reason) {
+        if (closed || closing || goingAway) {
+            return;
+        }
+        goingAway = true;
+        closeReason = reason;
+        sendControl(Frames.goAway(Frames.ERROR_SHUTTING_DOWN, reason));
+        closeIfDrained();
     }
 
     // ---- the port's readiness ----
 
     @Override
     public void readable() throws IOException {
-        for (int reads = 0; reads < 16 && !closed && !stalled && !closing; reads++) {
+        for (int reads = 0; reads < 16 && !closed && !closing; reads++) {
             if (in == null) {
                 in = acquireInput().flip();
             }
@@ -248,12 +323,13 @@ public final class LinkSession implements Port.Handler {
         if (closed) {
             return;
         }
+        portFull = false;
         if (flushOutput()) {
             if (closing) {
                 finish(false);
                 return;
             }
-            wakeWriters();
+            serveWriters();
         }
         updateInterest();
     }
@@ -286,14 +362,10 @@ public final class LinkSession implements Port.Handler {
             return;
         }
         decoding = true;
-        stalled = false;
         try {
             while (!closed && in != null && in.hasRemaining()) {
                 if (dataRemaining > 0) {
-                    if (!deliver()) {
-                        stalled = true;
-                        return;
-                    }
+                    deliver();
                     continue;
                 }
                 if (!reader.header(in)) {
@@ -314,20 +386,29 @@ public final class LinkSession implements Port.Handler {
         }
     }
 
-    /** Hands the head DATA payload to its stream. {@return false when the stream cannot take it now} */
-    private boolean deliver() throws IOException {
-        if (dataStream == null) {
-            int skip = Math.min(dataRemaining, in.remaining());     // a stream that is gone: drop its bytes
-            in.position(in.position() + skip);
-            dataRemaining -= skip;
-            return true;
+    /** Hands what the input holds of the head DATA payload to its stream's relay, or keeps it in the stream. */
+    private void deliver() {
+        LinkStream stream = dataStream;
+        int available = Math.min(dataRemaining, in.remaining());
+        if (stream == null) {
+            in.position(in.position() + available);     // a stream that is gone: its bytes are dropped
+            dataRemaining -= available;
+            return;
         }
-        if (!dataStream.wantsRead()) {
-            return false;
+        if (stream.inboundBytes == 0 && stream.wantsRead()) {
+            stream.readable();                          // it reads from the input in place
+            if (dataStream != stream || closed) {
+                return;                                 // reset meanwhile: the rest is dropped
+            }
+            available = Math.min(dataRemaining, in.remaining());
         }
-        int before = dataRemaining;
-        dataStream.readable();
-        return dataRemaining < before || dataStream == null || closed;
+        if (available > 0) {
+            stream.enqueue(in, available, pool);
+            dataRemaining -= available;
+            if (stream.wantsRead()) {
+                scheduleDelivery(stream);
+            }
+        }
     }
 
     private void data(int id, int length) throws LinkProtocolException {
@@ -335,8 +416,15 @@ public final class LinkSession implements Port.Handler {
         if (stream == null && notOpened(id)) {
             throw new LinkProtocolException(Frames.ERROR_PROTOCOL, "DATA on stream " + id + ", which is not open");
         }
-        if (stream != null && stream.finReceived) {
-            throw new LinkProtocolException(Frames.ERROR_PROTOCOL, "DATA after FIN on stream " + id);
+        if (stream != null) {
+            if (stream.finReceived) {
+                throw new LinkProtocolException(Frames.ERROR_PROTOCOL, "DATA after FIN on stream " + id);
+            }
+            if (length > stream.receiveLeft) {
+                throw new LinkProtocolException(Frames.ERROR_PROTOCOL, "DATA of " + length + " bytes on stream " + id
+                        + " beyond its window (" + stream.receiveLeft + " bytes left)");
+            }
+            stream.receiveLeft -= length;
         }
         reader.skipHeader(in);
         dataStream = stream;
@@ -345,7 +433,11 @@ public final class LinkSession implements Port.Handler {
 
     /** {@return whether no stream {@code id} was ever opened on this link: a frame for it is a violation} */
     private boolean notOpened(int id) {
-        return id == 0 || id > highestOpened;
+        if (id == 0) {
+            return true;
+        }
+        boolean own = (id % 2 == 1) == settings.client();
+        return own ? id >= nextOwnStream : id > highestPeerStream;
     }
 
     private void control(int type, int id, ByteBuffer payload) throws IOException, LinkProtocolException {
@@ -357,7 +449,7 @@ public final class LinkSession implements Port.Handler {
                 if (stream != null && !stream.finReceived) {
                     stream.finReceived = true;
                     if (stream.wantsRead()) {
-                        stream.readable();      // it reads the end of stream now; otherwise when it reads next
+                        scheduleDelivery(stream);       // it reads the end after what waits
                     }
                 } else if (stream == null && notOpened(id)) {
                     throw new LinkProtocolException(Frames.ERROR_PROTOCOL, "FIN on stream " + id + ", not open");
@@ -368,52 +460,88 @@ public final class LinkSession implements Port.Handler {
                 if (stream != null) {
                     forget(stream);
                     stream.failed(new PortException("reset by peer", "RST on the link"));
+                    closeIfDrained();
                 } else if (notOpened(id)) {
                     throw new LinkProtocolException(Frames.ERROR_PROTOCOL, "RST on stream " + id + ", not open");
                 }
             }
-            case Frames.WINDOW -> {
-                // credit is for multiplexed links (version 2); version 1 ignores it
-            }
+            case Frames.WINDOW -> window(id, payload);
             case Frames.PING -> sendControl(Frames.frame(Frames.PONG, 0, bytes(payload)));
             case Frames.PONG -> {
-                if (pongDeadline != null) {
-                    pongDeadline.cancel();
-                    pongDeadline = null;
+                if (pingSentAt != 0) {
+                    rttNanos = loop.now() - pingSentAt;
+                    pingSentAt = 0;
+                }
+            }
+            case Frames.GOAWAY -> {
+                if (!peerGoingAway) {
+                    peerGoingAway = true;
+                    if (closeReason == null) {
+                        closeReason = "the peer is going away";
+                    }
+                    listener.goingAway(this);
+                    closeIfDrained();
                 }
             }
             case Frames.ERROR -> {
                 int code = payload.remaining() >= 2 ? payload.getShort() & 0xFFFF : 0;
+                String text = StandardCharsets.UTF_8.decode(payload).toString();
                 fail(new PortException("link error", "ERROR " + code + " on the link"),
                         code == Frames.ERROR_AUTHENTICATION ? TunnelOutcome.LINK_AUTH_FAILED
-                                : TunnelOutcome.GENERAL_FAILURE, "the remote gateway sent ERROR " + code, false);
+                                : TunnelOutcome.GENERAL_FAILURE, "the peer sent ERROR " + code
+                                + (text.isEmpty() ? "" : " (" + text + ")"), false);
             }
             default -> throw new LinkProtocolException(Frames.ERROR_PROTOCOL, "unexpected frame type " + type
                     + " on an open link");
         }
     }
 
+    private void window(int id, ByteBuffer payload) throws LinkProtocolException {
+        if (payload.remaining() != 4) {
+            throw new LinkProtocolException(Frames.ERROR_PROTOCOL, "malformed WINDOW");
+        }
+        long credit = payload.getInt() & 0xFFFFFFFFL;
+        LinkStream stream = streams.get(id);
+        if (stream == null) {
+            if (notOpened(id)) {
+                throw new LinkProtocolException(Frames.ERROR_PROTOCOL, "WINDOW on stream " + id + ", not open");
+            }
+            return;
+        }
+        if (credit == 0 || stream.sendCredit + credit > Integer.MAX_VALUE) {
+            throw new LinkProtocolException(Frames.ERROR_PROTOCOL, "WINDOW of " + credit + " on stream " + id);
+        }
+        stream.sendCredit += credit;
+        if (stream.awaitingCredit) {
+            stream.awaitingCredit = false;
+            if (stream.wantsWrite()) {
+                writeWanted(stream);
+            }
+        }
+    }
+
     private void peerOpened(int id, ByteBuffer payload) throws LinkProtocolException {
         boolean peersNumber = settings.client() ? id % 2 == 0 : id % 2 == 1;
-        if (!peersNumber || id <= highestOpened) {
+        if (!peersNumber || id <= highestPeerStream) {
             throw new LinkProtocolException(Frames.ERROR_PROTOCOL, "OPEN on stream " + id + ", which the peer may"
                     + " not open");
         }
+        LinkMessages.Open open = LinkMessages.open(payload);
+        highestPeerStream = id;
         if (acceptor == null) {
-            // This side accepts no streams (the local in version 1): a polite refusal keeps the link.
-            highestOpened = id;
-            sendControl(Frames.frame(Frames.OPEN_RESULT, id, LinkMessages.openResult(TunnelOutcome.NOT_ALLOWED,
+            // This side accepts no streams (a local without exposed services): a polite refusal keeps the link.
+            refusedOpens++;
+            sendControl(Frames.frame(Frames.OPEN_RESULT, id, LinkMessages.openResult(TunnelOutcome.NOT_ALLOWED, 0,
                     null)));
             return;
         }
-        if (id != ONLY_STREAM) {
-            throw new LinkProtocolException(Frames.ERROR_PROTOCOL, "version 1 opens stream 1 only, once");
+        if (goingAway || closing || load() >= settings.maxStreams()) {
+            sendControl(Frames.frame(Frames.OPEN_RESULT, id, LinkMessages.refusedForNow()));
+            return;
         }
-        Destination destination = LinkMessages.open(payload);
-        highestOpened = id;
-        accepting++;
+        accepting.put(id, open.window());
         idleChanged();
-        acceptor.open(this, id, destination);
+        acceptor.open(this, id, open.destination());
     }
 
     private void openResult(int id, ByteBuffer payload) throws LinkProtocolException {
@@ -424,54 +552,82 @@ public final class LinkSession implements Port.Handler {
         }
         LinkMessages.OpenResult result = LinkMessages.openResult(payload);
         if (result.outcome() != TunnelOutcome.OK) {
-            callback.failed(result.outcome(), "the remote gateway answered " + result.outcome());
-            closeAfterFlush("stream refused");
+            idleChanged();
+            callback.failed(result.outcome(), result.retry() ? "the remote gateway cannot take the stream now"
+                    : "the remote gateway answered " + result.outcome(), result.retry());
+            closeIfDrained();
             return;
         }
-        LinkStream stream = new LinkStream(this, id);
+        LinkStream stream = new LinkStream(this, id, result.window(), settings.window());
         streams.put(id, stream);
         callback.opened(stream, result.bound());
     }
 
-    /** {@return bytes of the head DATA payload for {@code stream} into {@code dst}; -1 after its FIN} */
+    /** {@return bytes of {@code stream} into {@code dst}: what waits in it, then the input's; -1 after its FIN} */
     int read(LinkStream stream, ByteBuffer dst) {
-        if (stream != dataStream || dataRemaining == 0 || in == null || !in.hasRemaining()) {
-            return stream.finReceived ? -1 : 0;
+        int n = stream.drain(dst, pool);
+        if (stream.inboundBytes == 0 && decoding && stream == dataStream && in != null && dst.hasRemaining()) {
+            int direct = Math.min(dst.remaining(), Math.min(dataRemaining, in.remaining()));
+            int limit = in.limit();
+            in.limit(in.position() + direct);
+            dst.put(in);
+            in.limit(limit);
+            dataRemaining -= direct;
+            n += direct;
         }
-        int n = Math.min(dst.remaining(), Math.min(dataRemaining, in.remaining()));
-        int limit = in.limit();
-        in.limit(in.position() + n);
-        dst.put(in);
-        in.limit(limit);
-        dataRemaining -= n;
-        if (!decoding && (dataRemaining == 0 || !in.hasRemaining())) {
-            scheduleResume();       // read outside a decode (the relay resumed): the link can go on
+        if (n == 0) {
+            return stream.finReceived && stream.inboundBytes == 0 ? -1 : 0;
         }
+        consumed(stream, n);
         return n;
     }
 
-    /** The stream wants to read again: if its bytes are what stopped the link, go on decoding soon. */
+    /** The relay took {@code n} bytes: grant them back once a quarter of the window is due, in one WINDOW. */
+    private void consumed(LinkStream stream, int n) {
+        stream.consumed += n;
+        if (stream.consumed >= settings.window() / 4 && !stream.finReceived) {
+            stream.receiveLeft += stream.consumed;
+            sendControl(Frames.frame(Frames.WINDOW, stream.id, ByteBuffer.allocate(4).putInt(stream.consumed)
+                    .array()));
+            stream.consumed = 0;
+        }
+    }
+
+    /** The stream wants to read again: what waits in it, or its end, comes soon. */
     void readWanted(LinkStream stream) {
-        if (stalled && stream == dataStream) {
-            scheduleResume();
+        if (stream.inboundBytes > 0 || stream.finReceived) {
+            scheduleDelivery(stream);
         }
     }
 
-    private void scheduleResume() {
-        if (!resumeScheduled && !closed) {
-            resumeScheduled = true;
-            loop.execute(this::resume);
+    private void scheduleDelivery(LinkStream stream) {
+        if (!stream.deliveryQueued && !closed) {
+            stream.deliveryQueued = true;
+            toDeliver.add(stream);
+            if (!deliveryScheduled) {
+                deliveryScheduled = true;
+                loop.execute(this::deliverQueued);
+            }
         }
     }
 
-    private void resume() {
-        resumeScheduled = false;
-        if (closed) {
-            return;
+    private void deliverQueued() {
+        deliveryScheduled = false;
+        List<LinkStream> ready = new ArrayList<>(toDeliver);
+        toDeliver.clear();
+        for (LinkStream stream : ready) {
+            stream.deliveryQueued = false;
+            if (!closed && stream.wantsRead() && (stream.inboundBytes > 0 || stream.finReceived)) {
+                int before = stream.inboundBytes;
+                stream.readable();
+                if (stream.wantsRead() && stream.inboundBytes > 0 && stream.inboundBytes < before) {
+                    scheduleDelivery(stream);       // it took some and wants more
+                }
+            }
         }
-        decodeSafely();
-        releaseInputIfEmpty();
-        updateInterest();
+        if (!closed) {
+            updateInterest();
+        }
     }
 
     private void ended() {
@@ -481,48 +637,88 @@ public final class LinkSession implements Port.Handler {
 
     // ---- output ----
 
-    /** Writes one stream's bytes as DATA frames. {@return the bytes taken} */
+    /**
+     * Writes one stream's bytes as DATA frames, within its credit; while other streams wait for a turn, only in
+     * its own turn and at most {@link #TURN_BYTES}. {@return the bytes taken}
+     */
     int write(LinkStream stream, ByteBuffer src) throws IOException {
         if (closed || closing) {
             throw new PortException("link closed", "the link is closing");
         }
-        if (!flushOutput()) {
+        if (stream.sendCredit <= 0 || portFull || !flushOutput()) {
             return 0;
         }
+        boolean othersWait = !writeQueue.isEmpty();
+        if (othersWait && serving != stream) {
+            return 0;                                   // its turn comes: writeWanted queues it
+        }
+        long budget = Math.min(src.remaining(), stream.sendCredit);
+        if (othersWait) {
+            budget = Math.min(budget, TURN_BYTES);
+        }
         int taken = 0;
-        while (src.hasRemaining()) {
-            int n = Math.min(src.remaining(), Frames.MAX_PAYLOAD);
-            header.clear();
-            header.putInt(n).put((byte) Frames.DATA).put((byte) 0).putInt(stream.id).flip();
-            int start = src.position();
-            int limit = src.limit();
-            src.limit(start + n);
-            try {
-                gather[0] = header;
-                gather[1] = src;
-                port.write(gather);
-                if (header.hasRemaining() || src.hasRemaining()) {
-                    spill(src);         // the frame is the session's now: it goes out whole
-                }
-            } finally {
-                gather[1] = null;
-                src.limit(limit);
-            }
-            src.position(start + n);
-            taken += n;
-            if (spill != null) {
-                updateInterest();
-                break;
-            }
+        while (taken < budget && spill == null && !portFull) {
+            taken += writeFrames(stream, src, (int) (budget - taken));
+        }
+        stream.sendCredit -= taken;
+        if (spill != null || portFull) {
+            updateInterest();
         }
         return taken;
     }
 
-    private void spill(ByteBuffer src) {
-        int size = header.remaining() + src.remaining();
+    /** Writes up to {@link #FRAMES_PER_WRITE} frames of {@code src} in one gathering write. {@return bytes taken} */
+    private int writeFrames(LinkStream stream, ByteBuffer src, int budget) throws IOException {
+        int start = src.position();
+        int frames = 0;
+        int offered = 0;
+        ByteBuffer[] gather = null;
+        while (frames < FRAMES_PER_WRITE && offered < budget) {
+            int n = Math.min(FRAME_BYTES, budget - offered);
+            ByteBuffer header = headers[frames];
+            header.clear();
+            header.putInt(n).put((byte) Frames.DATA).put((byte) 0).putInt(stream.id).flip();
+            frames++;
+            offered += n;
+        }
+        gather = gathers[frames];
+        int at = start;
+        for (int i = 0; i < frames; i++) {
+            int n = headers[i].getInt(0);
+            gather[2 * i] = headers[i];
+            gather[2 * i + 1] = src.slice(at, n);
+            at += n;
+        }
+        try {
+            port.write(gather);
+            int taken = 0;
+            for (int i = 0; i < frames; i++) {
+                ByteBuffer header = headers[i];
+                ByteBuffer payload = gather[2 * i + 1];
+                if (header.position() == 0) {
+                    break;                              // not started: not taken
+                }
+                taken += payload.capacity();
+                if (header.hasRemaining() || payload.hasRemaining()) {
+                    spill(header, payload);             // started: the frame is the session's now, it goes out whole
+                    break;
+                }
+            }
+            src.position(start + taken);
+            if (taken < offered && spill == null) {
+                portFull = true;
+            }
+            return taken;
+        } finally {
+            java.util.Arrays.fill(gather, null);
+        }
+    }
+
+    private void spill(ByteBuffer header, ByteBuffer payload) {
+        int size = header.remaining() + payload.remaining();
         spillPooled = size <= pool.bufferSize();
         spill = spillPooled ? pool.acquire() : ByteBuffer.allocate(size);
-        spill.put(header).put(src).flip();
+        spill.put(header).put(payload).flip();
     }
 
     /** Queues a frame of the link itself, written after any frame in progress. */
@@ -559,38 +755,58 @@ public final class LinkSession implements Port.Handler {
         spill = null;
     }
 
-    /** A stream found the link busy: it hears {@link Port.Handler#writable()} once the session's output drained. */
+    /** A stream has bytes to write: it waits for its turn (and for credit, if it has none). */
     void writeWanted(LinkStream stream) {
-        if (!waitingToWrite.contains(stream)) {
-            waitingToWrite.add(stream);
+        if (stream.queuedToWrite || stream.closed || closed) {
+            return;
         }
-        if (spill == null && control.isEmpty()) {
-            loop.execute(this::wakeWritersSafely);      // drained meanwhile: no write readiness will come
+        if (stream.sendCredit <= 0) {
+            stream.awaitingCredit = true;
+            return;
+        }
+        stream.queuedToWrite = true;
+        writeQueue.add(stream);
+        if (spill == null && control.isEmpty() && !portFull) {
+            scheduleWake();                             // the link is idle: no write readiness will come
         }
         updateInterest();
     }
 
-    private void wakeWritersSafely() {
-        if (!closed) {
-            try {
-                wakeWriters();
-            } catch (IOException e) {
-                writeFailed(e);
-            }
+    private void scheduleWake() {
+        if (!wakeScheduled) {
+            wakeScheduled = true;
+            loop.execute(() -> {
+                wakeScheduled = false;
+                if (!closed) {
+                    serveWriters();
+                    updateInterest();
+                }
+            });
         }
     }
 
-    private void wakeWriters() throws IOException {
-        if (waitingToWrite.isEmpty()) {
-            return;
-        }
-        List<LinkStream> ready = new ArrayList<>(waitingToWrite);
-        waitingToWrite.clear();
-        for (LinkStream stream : ready) {
-            if (closed || spill != null || !control.isEmpty()) {
-                waitingToWrite.add(stream);         // the link filled up again: wait for the next drain
-            } else if (stream.wantsWrite()) {
+    /** Gives waiting streams their turns, in order, while the port takes bytes. */
+    private void serveWriters() {
+        int turns = 0;
+        while (!closed && !closing && spill == null && control.isEmpty() && !portFull && !writeQueue.isEmpty()) {
+            if (turns++ == TURNS_PER_PASS) {
+                scheduleWake();                         // let the loop serve its other channels first
+                return;
+            }
+            LinkStream stream = writeQueue.poll();
+            stream.queuedToWrite = false;
+            if (!stream.wantsWrite()) {
+                continue;
+            }
+            if (stream.sendCredit <= 0) {
+                stream.awaitingCredit = true;
+                continue;
+            }
+            serving = stream;
+            try {
                 stream.writable();
+            } finally {
+                serving = null;
             }
         }
     }
@@ -599,8 +815,8 @@ public final class LinkSession implements Port.Handler {
         if (closed) {
             return;
         }
-        boolean reading = !stalled && !closing && (in == null || in.remaining() < in.capacity());
-        boolean writing = spill != null || !control.isEmpty();
+        boolean reading = !closing && (in == null || in.remaining() < in.capacity());
+        boolean writing = spill != null || !control.isEmpty() || (portFull && !writeQueue.isEmpty());
         port.interest(reading, writing);
     }
 
@@ -609,7 +825,7 @@ public final class LinkSession implements Port.Handler {
     }
 
     private void releaseInputIfEmpty() {
-        if (in != null && !in.hasRemaining()) {
+        if (in != null && !in.hasRemaining() && !decoding) {
             releaseInput();
         }
     }
@@ -631,98 +847,84 @@ public final class LinkSession implements Port.Handler {
         sendControl(Frames.frame(Frames.FIN, stream.id, new byte[0]));
     }
 
-    /**
-     * A stream ended, cleanly or with a reset the peer is told of: forgotten; version 1 then ends the link with it,
-     * cleanly unless {@code reset}.
-     */
+    /** A stream ended, cleanly or with a reset the peer is told of: forgotten; the link goes on. */
     void streamClosed(LinkStream stream, boolean reset) {
         if (closed) {
+            stream.closed = true;
             return;
         }
-        boolean wasOpen = streams.get(stream.id) == stream;
-        if (wasOpen) {
+        if (streams.get(stream.id) == stream) {
             forget(stream);
             if (reset) {
                 sendControl(Frames.frame(Frames.RST, stream.id, new byte[0]));
             }
         }
-        if (streams.isEmpty() && accepting == 0 && opening.isEmpty()) {
-            if (reset) {
-                closeReason = "stream reset";
-                finish(true);
-            } else {
-                closeAfterFlush("stream ended");
-            }
-        }
+        stream.closed = true;
+        closeIfDrained();
     }
 
     private void forget(LinkStream stream) {
         streams.remove(stream.id);
-        waitingToWrite.remove(stream);
+        stream.closed = true;
+        stream.discard(pool);
         if (dataStream == stream) {
             dataStream = null;      // the rest of its payload is dropped
         }
         idleChanged();
     }
 
+    /** A link going away, either way, closes once nothing is open on it. */
+    private void closeIfDrained() {
+        if ((goingAway || peerGoingAway) && load() == 0 && !closed && !closing) {
+            closeAfterFlush(closeReason != null ? closeReason : "going away");
+        }
+    }
+
     // ---- keepalive ----
 
     private void idleChanged() {
-        if (streams.isEmpty() && opening.isEmpty() && accepting == 0) {
+        if (load() == 0) {
             idleSince = loop.now();
-            scheduleKeepalive();
-        } else if (keepalive != null) {
-            keepalive.cancel();
-            keepalive = null;
-            if (pongDeadline != null) {
-                pongDeadline.cancel();
-                pongDeadline = null;
-            }
         }
     }
 
     private void scheduleKeepalive() {
         long next = Long.MAX_VALUE;
-        if (settings.pingNanos() > 0) {
-            next = settings.pingNanos();
-        }
-        if (settings.silentNanos() > 0) {
-            next = Math.min(next, settings.silentNanos());
-        }
-        if (settings.unusedNanos() > 0) {
-            next = Math.min(next, settings.unusedNanos());
+        for (long period : new long[] {settings.pingNanos(), settings.silentNanos(), settings.unusedNanos()}) {
+            if (period > 0) {
+                next = Math.min(next, period);
+            }
         }
         if (next != Long.MAX_VALUE && !closed) {
-            if (keepalive != null) {
-                keepalive.cancel();
-            }
-            keepalive = loop.schedule(next, this::keepaliveDue);
+            // Checked a few times a period, so a deadline is late by a fraction of it at most.
+            keepalive = loop.schedule(Math.max(1, next / 4), this::keepaliveDue);
         }
     }
 
     private void keepaliveDue() {
         keepalive = null;
-        if (closed || closing || !streams.isEmpty() || !opening.isEmpty() || accepting > 0) {
+        if (closed || closing) {
             return;
         }
-        long now = System.nanoTime();
+        long now = loop.now();
         if (settings.silentNanos() > 0 && now - lastReceived >= settings.silentNanos()) {
             fail(new PortException("link closed", "silent link"), TunnelOutcome.GENERAL_FAILURE,
                     "the peer went silent", false);
             return;
         }
-        if (settings.unusedNanos() > 0 && now - idleSince >= settings.unusedNanos()) {
+        if (settings.unusedNanos() > 0 && load() == 0 && now - idleSince >= settings.unusedNanos()) {
             closeWithError(Frames.ERROR_OVERLOADED, "idle link closed");
             return;
         }
-        if (settings.pingNanos() > 0) {
-            byte[] token = new byte[8];
-            random.nextBytes(token);
-            sendControl(Frames.frame(Frames.PING, 0, token));
-            if (pongDeadline == null) {
-                pongDeadline = loop.schedule(settings.pongNanos(), () -> fail(new PortException("link closed",
-                        "no PONG"), TunnelOutcome.GENERAL_FAILURE, "an idle link did not answer its ping", false));
-            }
+        if (pingSentAt != 0 && now - pingSentAt >= settings.pongNanos()) {
+            fail(new PortException("link closed", "no PONG"), TunnelOutcome.GENERAL_FAILURE,
+                    "the link did not answer its ping", false);
+            return;
+        }
+        if (settings.pingNanos() > 0 && pingSentAt == 0 && now - lastPing >= settings.pingNanos()) {
+            lastPing = now;
+            pingSentAt = now;
+            sendControl(Frames.frame(Frames.PING, 0, ByteBuffer.allocate(8).putLong(now).array()));
         }
         scheduleKeepalive();
     }
@@ -792,15 +994,17 @@ public final class LinkSession implements Port.Handler {
     }
 
     private void failStreams(Throwable cause) {
+        accepting.clear();
         if (streams.isEmpty()) {
             return;
         }
         List<LinkStream> open = new ArrayList<>(streams.values());
         streams.clear();
-        waitingToWrite.clear();
+        writeQueue.clear();
         dataStream = null;
         for (LinkStream stream : open) {
             stream.closed = true;
+            stream.discard(pool);
             stream.failed(cause);
         }
     }
@@ -812,7 +1016,7 @@ public final class LinkSession implements Port.Handler {
         List<OpenCallback> waiting = new ArrayList<>(opening.values());
         opening.clear();
         for (OpenCallback callback : waiting) {
-            callback.failed(outcome, reason);
+            callback.failed(outcome, reason, false);
         }
     }
 
@@ -824,7 +1028,7 @@ public final class LinkSession implements Port.Handler {
         failStreams(new PortException(reset ? "reset" : "link closed", closeReason == null ? "link closed"
                 : closeReason));
         failOpening(TunnelOutcome.GENERAL_FAILURE, closeReason == null ? "link closed" : closeReason);
-        for (Timer timer : new Timer[] {keepalive, pongDeadline, linger}) {
+        for (Timer timer : new Timer[] {keepalive, linger}) {
             if (timer != null) {
                 timer.cancel();
             }
@@ -839,6 +1043,10 @@ public final class LinkSession implements Port.Handler {
         if (in != null) {
             releaseInput();
         }
+        for (LinkStream stream : toDeliver) {
+            stream.deliveryQueued = false;
+        }
+        toDeliver.clear();
         listener.closed(this, closeReason == null ? "closed" : closeReason);
     }
 

@@ -16,22 +16,23 @@ import io.relaygate.spi.Destination;
 import io.relaygate.spi.TunnelOutcome;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One authenticated link on the remote, owner of its {@link LinkSession}: registered as the user's idle link
- * (capped per user, closed when the user is revoked), and the acceptor of the streams the local opens: the
- * destination policy and the dial, OPEN_RESULT, then a {@link Relay} between the stream and the destination.
+ * One authenticated link on the remote, owner of its {@link LinkSession}: registered under its user (capped per user,
+ * closed when the user is revoked, drained when the gateway stops), and the acceptor of the streams the local opens:
+ * the destination policy and the dial, OPEN_RESULT, then a {@link Relay} between the stream and the destination.
  * Confined to its loop.
  */
 final class RemoteLink implements LinkSession.Acceptor, LinkSession.CloseListener {
 
     private static final Logger log = LoggerFactory.getLogger("io.relaygate.link");
-    /** An idle link hears a PING every 15 s from a live local; three missed ones mean the local is gone (F7). */
+    /** A live local pings every 15 s; three missed pings mean the local is gone (F7). */
     private static final long SILENT_LINK_NANOS = 45_000_000_000L;
-    /** How long a new link may stay idle before it counts against its user's cap of idle links. */
-    private static final long SETTLE_NANOS = 2_000_000_000L;
 
     private final EventLoop loop;
     private final LinkServices services;
@@ -40,9 +41,9 @@ final class RemoteLink implements LinkSession.Acceptor, LinkSession.CloseListene
     private final InetSocketAddress client;
     private final ConnectionLimits.Permit permit;
     private final String user;
+    private final Map<Integer, Dialer.Dial> dials = new HashMap<>();
     private LinkSession session;
-    private Dialer.Dial dial;
-    /** Whether this link sits in the user's registry as idle, which every way out must undo. */
+    /** Whether this link sits in the user's registry, which every way out must undo. */
     private boolean registered;
 
     RemoteLink(EventLoop loop, LinkServices services, InetSocketAddress client, ConnectionLimits.Permit permit,
@@ -57,48 +58,48 @@ final class RemoteLink implements LinkSession.Acceptor, LinkSession.CloseListene
     }
 
     /** Takes over the authenticated connection. Loop only. */
-    void start(Port port, ByteBuffer unsent, ByteBuffer leftover) {
+    void start(Port port, ByteBuffer unsent, ByteBuffer leftover, long lookedUpAt) {
         long idleLink = services.timeouts().idleLink().toNanos();
         long handshake = services.timeouts().handshake().toNanos();
         session = new LinkSession(loop, port, relay.pool(), new LinkSession.Settings(false, 0, 0,
-                SILENT_LINK_NANOS, idleLink, handshake), leftover, this, this);
-        // An idle authenticated link of a user disabled meanwhile must not open anything.
-        sessions.registerLink(user, this, loop, () -> session.close("user revoked"));
-        registered = true;
-        // One user's idle links are capped, so that they cannot fill the gateway's connection cap for everyone
-        // else; a link counts once it has stayed idle past the grace time (a tunnel's link opens at once).
-        loop.schedule(Math.min(SETTLE_NANOS, handshake), this::settle);
+                SILENT_LINK_NANOS, idleLink, handshake, services.maxStreamsPerLink(), services.streamWindow()),
+                services.maxStreamsPerLink(), leftover, this, this);
         session.start(unsent);
-    }
-
-    private void settle() {
-        if (!registered || session.isClosed()) {
+        if (session.isClosed()) {
             return;
         }
-        int max = services.limits().maxIdleLinksPerUser();
-        if (!sessions.settleLink(user, this, max)) {
-            relay.stats().handshakeFailed("link: too many idle links");
+        int max = services.limits().maxLinksPerUser();
+        UserSessions.Registration registration = sessions.registerLink(user, this, loop,
+                () -> session.close("user revoked"), () -> session.goAway("the remote gateway is stopping"), max,
+                lookedUpAt);
+        registered = registration == UserSessions.Registration.REGISTERED;
+        if (registration == UserSessions.Registration.REVOKED) {
+            // Disabled or deleted while this login was checked: the account it proved is not the account now.
+            session.closeWithError(Frames.ERROR_AUTHENTICATION, "user revoked");
+        } else if (!registered) {
+            // One user's links are capped, so that they cannot fill the gateway's connection cap for everyone else.
+            relay.stats().handshakeFailed("link: too many links");
             long dropped = services.damper().logAllowance();
             if (dropped >= 0) {
-                log.info("link from {}: user {} already holds {} idle links, this one closed{}",
+                log.info("link from {}: user {} already holds {} links, this one closed{}",
                         LogText.address(client), LogText.escape(user), max, LogBudget.note(dropped));
             }
-            session.closeWithError(Frames.ERROR_OVERLOADED, "too many idle links for this user (at most " + max
-                    + ")");
+            session.closeWithError(Frames.ERROR_OVERLOADED, "too many links for this user (at most " + max + ")");
         }
     }
 
     @Override
     public void open(LinkSession link, int stream, Destination destination) {
-        unregister();
         TunnelRecord record = new TunnelRecord(client, null, System.nanoTime());
         record.protocol("link");
         record.user(user);
         record.destination(destination.toString());
-        dial = services.dialer().dial(loop, destination, new Dialer.Callback() {
+        boolean[] answered = {false};
+        Dialer.Dial dial = services.dialer().dial(loop, destination, new Dialer.Callback() {
             @Override
             public void connected(SocketPort upstream) {
-                dial = null;
+                answered[0] = true;
+                dials.remove(stream);
                 InetSocketAddress bound = upstream.localAddress();
                 if (bound == null) {
                     upstream.close();
@@ -115,7 +116,8 @@ final class RemoteLink implements LinkSession.Acceptor, LinkSession.CloseListene
 
             @Override
             public void failed(TunnelOutcome outcome, String reason) {
-                dial = null;
+                answered[0] = true;
+                dials.remove(stream);
                 relay.stats().tunnelFailed(outcome.name());
                 relay.debug("{}: open failed: {}", record, reason);
                 record.failed(outcome.name());
@@ -123,23 +125,22 @@ final class RemoteLink implements LinkSession.Acceptor, LinkSession.CloseListene
                 link.refuse(stream, outcome);
             }
         });
+        if (!answered[0]) {
+            dials.put(stream, dial);
+        }
     }
 
     @Override
     public void closed(LinkSession link, String reason) {
-        unregister();
-        if (dial != null) {
-            dial.cancel();
-            dial = null;
-        }
-        permit.release();
-        relay.debug("link from {} closed: {}", LogText.address(client), reason);
-    }
-
-    private void unregister() {
         if (registered) {
             registered = false;
             sessions.unregister(user, this);
         }
+        for (Dialer.Dial dial : List.copyOf(dials.values())) {
+            dial.cancel();
+        }
+        dials.clear();
+        permit.release();
+        relay.debug("link from {} closed: {}", LogText.address(client), reason);
     }
 }

@@ -12,16 +12,16 @@ public final class ConnectionLimits {
 
     private final int maxConnections;
     private final int maxHandshakesPerSource;
-    private final int maxIdleLinksPerUser;
+    private final int maxLinksPerUser;
     private final GatewayStats stats;
     private final ConcurrentHashMap<InetAddress, Integer> handshaking = new ConcurrentHashMap<>();
     private final Object quiet = new Object();
 
-    public ConnectionLimits(int maxConnections, int maxHandshakesPerSource, int maxIdleLinksPerUser,
+    public ConnectionLimits(int maxConnections, int maxHandshakesPerSource, int maxLinksPerUser,
                             GatewayStats stats) {
         this.maxConnections = maxConnections;
         this.maxHandshakesPerSource = maxHandshakesPerSource;
-        this.maxIdleLinksPerUser = maxIdleLinksPerUser;
+        this.maxLinksPerUser = maxLinksPerUser;
         this.stats = stats;
     }
 
@@ -59,9 +59,9 @@ public final class ConnectionLimits {
         }
     }
 
-    /** {@return how many authenticated links without a stream one user may hold on the remote} */
-    public int maxIdleLinksPerUser() {
-        return maxIdleLinksPerUser;
+    /** {@return how many authenticated links one user may hold on the remote at once} */
+    public int maxLinksPerUser() {
+        return maxLinksPerUser;
     }
 
     /** {@return the permit of a new connection from {@code source}, or null when a cap refuses it} */

@@ -9,7 +9,7 @@ public final class Frames {
     /** The link's magic, {@code RGLK}. */
     public static final int MAGIC = 0x52474C4B;
     /** The version this gateway speaks. */
-    public static final int VERSION = 1;
+    public static final int VERSION = 2;
     public static final int PREAMBLE_BYTES = 6;
     public static final int HEADER_BYTES = 10;
     /** The largest payload; a frame announcing more closes the link before anything is allocated. */
@@ -35,6 +35,7 @@ public final class Frames {
     public static final int PING = 0x16;
     public static final int PONG = 0x17;
     public static final int ERROR = 0x18;
+    public static final int GOAWAY = 0x19;
 
     public static final int ERROR_UNSUPPORTED_VERSION = 1;
     public static final int ERROR_PROTOCOL = 2;
@@ -45,9 +46,9 @@ public final class Frames {
     private Frames() {
     }
 
-    /** {@return whether {@code type} is a frame type of version 1} */
+    /** {@return whether {@code type} is a frame type of version 2} */
     static boolean isKnownType(int type) {
-        return (type >= CLIENT_HELLO && type <= SERVER_OUTCOME) || (type >= OPEN && type <= ERROR);
+        return (type >= CLIENT_HELLO && type <= SERVER_OUTCOME) || (type >= OPEN && type <= GOAWAY);
     }
 
     /** {@return the preamble a local sends first} */
@@ -67,9 +68,17 @@ public final class Frames {
 
     /** {@return an ERROR frame} */
     public static ByteBuffer error(int code, String message) {
+        return frame(ERROR, 0, codeAndText(code, message));
+    }
+
+    /** {@return a GOAWAY frame: the sender takes no new stream and closes once its open ones have ended} */
+    public static ByteBuffer goAway(int code, String message) {
+        return frame(GOAWAY, 0, codeAndText(code, message));
+    }
+
+    private static byte[] codeAndText(int code, String message) {
         byte[] text = message.getBytes(StandardCharsets.UTF_8);
-        byte[] payload = ByteBuffer.allocate(2 + Math.min(text.length, 1024)).putShort((short) code)
+        return ByteBuffer.allocate(2 + Math.min(text.length, 1024)).putShort((short) code)
                 .put(text, 0, Math.min(text.length, 1024)).array();
-        return frame(ERROR, 0, payload);
     }
 }

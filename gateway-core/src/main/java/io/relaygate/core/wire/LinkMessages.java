@@ -10,7 +10,7 @@ import java.nio.BufferUnderflowException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 
-/** Payloads of OPEN and OPEN_RESULT (docs/link-protocol.md). */
+/** Payloads of OPEN and OPEN_RESULT (docs/link-protocol.md, version 2). */
 public final class LinkMessages {
 
     private static final int IPV4 = 1;
@@ -22,23 +22,40 @@ public final class LinkMessages {
         TunnelOutcome.NOT_ALLOWED, TunnelOutcome.HOST_UNREACHABLE, TunnelOutcome.TIMED_OUT,
         TunnelOutcome.NETWORK_UNREACHABLE, TunnelOutcome.CONNECTION_REFUSED, TunnelOutcome.GENERAL_FAILURE};
 
-    /** An OPEN_RESULT: the outcome and, when OK, the remote's bound address. */
-    public record OpenResult(TunnelOutcome outcome, InetSocketAddress bound) {
+    /** The code of a refusal for now: the acceptor is going away or at its stream limit; another link may do. */
+    private static final int REFUSED_FOR_NOW = 8;
+
+    /** An OPEN: the window the opener grants the acceptor on the stream, and where to connect. */
+    public record Open(int window, Destination destination) {
+    }
+
+    /**
+     * An OPEN_RESULT.
+     *
+     * @param window the window the acceptor grants the opener (when OK)
+     * @param bound  the acceptor's bound address (when OK)
+     * @param retry  refused for now: the same OPEN may succeed on another link
+     */
+    public record OpenResult(TunnelOutcome outcome, int window, InetSocketAddress bound, boolean retry) {
     }
 
     private LinkMessages() {
     }
 
-    public static byte[] open(Destination destination) {
-        ByteBuffer out = ByteBuffer.allocate(1 + 1 + 255 + 2);
+    public static byte[] open(int window, Destination destination) {
+        ByteBuffer out = ByteBuffer.allocate(4 + 1 + 1 + 255 + 2).putInt(window);
         address(out, destination.address(), destination.host());
         out.putShort((short) destination.port());
         return java.util.Arrays.copyOf(out.array(), out.position());
     }
 
     /** @throws LinkProtocolException if malformed; an invalid name or port 0 is malformed too */
-    public static Destination open(ByteBuffer payload) throws LinkProtocolException {
+    public static Open open(ByteBuffer payload) throws LinkProtocolException {
         try {
+            int window = payload.getInt();
+            if (window <= 0) {
+                throw new LinkProtocolException(Frames.ERROR_PROTOCOL, "OPEN with window " + (window & 0xFFFFFFFFL));
+            }
             int type = payload.get() & 0xFF;
             Destination destination;
             if (type == NAME) {
@@ -52,21 +69,30 @@ public final class LinkMessages {
             if (payload.hasRemaining()) {
                 throw new LinkProtocolException(Frames.ERROR_PROTOCOL, "trailing bytes in OPEN");
             }
-            return destination;
+            return new Open(window, destination);
         } catch (BufferUnderflowException | IllegalArgumentException | UnknownHostException e) {
             throw new LinkProtocolException(Frames.ERROR_PROTOCOL, "malformed OPEN");
         }
     }
 
-    public static byte[] openResult(TunnelOutcome outcome, InetSocketAddress bound) {
+    public static byte[] openResult(TunnelOutcome outcome, int window, InetSocketAddress bound) {
         int code = 7;
         for (int i = 0; i < OUTCOMES.length; i++) {
             if (OUTCOMES[i] == outcome) {
                 code = i;
             }
         }
+        return openResult(code, window, bound);
+    }
+
+    /** {@return an OPEN_RESULT that refuses the stream for now} */
+    public static byte[] refusedForNow() {
+        return openResult(REFUSED_FOR_NOW, 0, null);
+    }
+
+    private static byte[] openResult(int code, int window, InetSocketAddress bound) {
         InetAddress address = bound == null ? null : bound.getAddress();
-        ByteBuffer out = ByteBuffer.allocate(1 + 1 + 16 + 2).put((byte) code);
+        ByteBuffer out = ByteBuffer.allocate(1 + 4 + 1 + 16 + 2).put((byte) code).putInt(window);
         if (address == null) {
             out.put((byte) IPV4).put(new byte[4]).putShort((short) 0);
         } else {
@@ -80,10 +106,15 @@ public final class LinkMessages {
     public static OpenResult openResult(ByteBuffer payload) throws LinkProtocolException {
         try {
             int code = payload.get() & 0xFF;
+            int window = payload.getInt();
             InetAddress address = address(payload, payload.get() & 0xFF);
             int port = payload.getShort() & 0xFFFF;
             TunnelOutcome outcome = code < OUTCOMES.length ? OUTCOMES[code] : TunnelOutcome.GENERAL_FAILURE;
-            return new OpenResult(outcome, new InetSocketAddress(address, port));
+            if (outcome == TunnelOutcome.OK && window <= 0) {
+                throw new LinkProtocolException(Frames.ERROR_PROTOCOL, "OPEN_RESULT with window "
+                        + (window & 0xFFFFFFFFL));
+            }
+            return new OpenResult(outcome, window, new InetSocketAddress(address, port), code == REFUSED_FOR_NOW);
         } catch (BufferUnderflowException | UnknownHostException e) {
             throw new LinkProtocolException(Frames.ERROR_PROTOCOL, "malformed OPEN_RESULT");
         }

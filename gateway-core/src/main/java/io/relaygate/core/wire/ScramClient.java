@@ -104,12 +104,12 @@ public final class ScramClient {
     }
 
     /**
-     * Checks the SERVER_OUTCOME.
+     * Checks the SERVER_OUTCOME, reading its status and signature; what the link adds after them stays unread.
      *
      * @return whether the remote accepted us and proved it knows our ServerKey
      */
     public boolean accepted(ByteBuffer outcome) {
-        if (authMessage == null || outcome.remaining() != 1 + Scram.KEY_BYTES || outcome.get() != 0) {
+        if (authMessage == null || outcome.remaining() < 1 + Scram.KEY_BYTES || outcome.get() != 0) {
             return false;
         }
         byte[] signature = new byte[Scram.KEY_BYTES];

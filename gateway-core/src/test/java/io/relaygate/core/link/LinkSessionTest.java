@@ -28,14 +28,17 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 /**
- * The link session on its own, over a port in memory: frames fed at every split point, backpressure both ways,
- * every protocol violation, the peer's reset and the link's end, keepalive. Everything runs on a real event loop.
+ * The link session on its own, over a port in memory: frames fed at every split point, flow control both ways, a
+ * stalled stream beside a live one, turns between writers, every protocol violation, the peer's reset, GOAWAY, the
+ * link's end, keepalive. Everything runs on a real event loop.
  */
 @Timeout(60)
 class LinkSessionTest {
 
     private static final InetSocketAddress BOUND = new InetSocketAddress("127.0.0.1", 1234);
     private static final byte[] PING_TOKEN = {1, 2, 3, 4, 5, 6, 7, 8};
+    /** The window each side grants per stream in these tests: small, so flow control shows. */
+    private static final int WINDOW = 1024;
 
     private EventLoop loop;
     private final BufferPool pool = new BufferPool(16 * 1024, 64);
@@ -97,12 +100,40 @@ class LinkSessionTest {
         }
     }
 
-    /** A remote's session whose acceptor accepts every stream into {@code sink}. */
-    private LinkSession server(MemoryPort port, Sink sink, List<String> closes) {
-        LinkSession.Settings settings = new LinkSession.Settings(false, 0, 0, 0, 0, 1_000_000_000L);
-        return new LinkSession(loop, port, pool, settings, null,
-                (session, id, destination) -> sink.attach(session.accept(id, BOUND)),
+    /** A remote's session whose acceptor accepts every stream into the next of {@code sinks}. */
+    private LinkSession server(MemoryPort port, List<Sink> sinks, List<String> closes) {
+        LinkSession.Settings settings = new LinkSession.Settings(false, 0, 0, 0, 0, 1_000_000_000L, 8, WINDOW);
+        int[] next = {0};
+        return new LinkSession(loop, port, pool, settings, 8, null,
+                (session, id, destination) -> sinks.get(next[0]++).attach(session.accept(id, BOUND)),
                 (session, reason) -> closes.add(reason));
+    }
+
+    private LinkSession server(MemoryPort port, Sink sink, List<String> closes) {
+        return server(port, List.of(sink), closes);
+    }
+
+    /** A local's session that accepts no stream. */
+    private LinkSession client(MemoryPort port, List<String> closes) {
+        LinkSession.Settings settings = new LinkSession.Settings(true, 0, 0, 0, 0, 1_000_000_000L, 8, WINDOW);
+        return new LinkSession(loop, port, pool, settings, 8, null, null, (s, reason) -> closes.add(reason));
+    }
+
+    /** Opens a stream from {@code session} and answers it as the remote would, granting {@code credit}. */
+    private static void openAccepted(LinkSession session, MemoryPort port, int id, int credit, Sink sink)
+            throws IOException {
+        session.open(Destination.parse("example.com", 443), new LinkSession.OpenCallback() {
+            @Override
+            public void opened(LinkStream stream, InetSocketAddress bound) {
+                sink.attach(stream);
+            }
+
+            @Override
+            public void failed(TunnelOutcome outcome, String reason, boolean retry) {
+                throw new AssertionError(reason);
+            }
+        });
+        port.feed(frame(Frames.OPEN_RESULT, id, LinkMessages.openResult(TunnelOutcome.OK, credit, BOUND)));
     }
 
     private static byte[] frame(int type, int stream, byte[] payload) {
@@ -121,7 +152,15 @@ class LinkSessionTest {
     }
 
     private static byte[] open() {
-        return frame(Frames.OPEN, 1, LinkMessages.open(Destination.parse("10.0.0.1", 80)));
+        return open(1);
+    }
+
+    private static byte[] open(int stream) {
+        return frame(Frames.OPEN, stream, LinkMessages.open(WINDOW, Destination.parse("10.0.0.1", 80)));
+    }
+
+    private static byte[] window(int stream, int credit) {
+        return frame(Frames.WINDOW, stream, ByteBuffer.allocate(4).putInt(credit).array());
     }
 
     private static byte[] text(String s) {
@@ -133,9 +172,17 @@ class LinkSessionTest {
     }
 
     private static List<Written> frames(byte[] bytes) {
+        return frames(bytes, true);
+    }
+
+    /** @param whole whether the output must end on a frame boundary; otherwise a frame still going out is left */
+    private static List<Written> frames(byte[] bytes, boolean whole) {
         List<Written> frames = new ArrayList<>();
         ByteBuffer in = ByteBuffer.wrap(bytes);
         while (in.remaining() >= Frames.HEADER_BYTES) {
+            if (!whole && in.getInt(in.position()) > in.remaining() - Frames.HEADER_BYTES) {
+                return frames;
+            }
             int length = in.getInt();
             int type = in.get() & 0xFF;
             in.get();
@@ -189,6 +236,7 @@ class LinkSessionTest {
                     port.feed(chunk);
                 }
             });
+            onLoop(() -> { });      // deliveries the session queued run first
             String split = "split into " + chunks.length + " parts, the first " + chunks[0].length + " bytes";
             assertThat(sink.received.toString(StandardCharsets.UTF_8)).as(split).isEqualTo("hello world");
             assertThat(sink.eof).as(split).isTrue();
@@ -196,31 +244,92 @@ class LinkSessionTest {
             List<Written> written = frames(port.output.toByteArray());
             assertThat(written).as(split).hasSize(2);
             assertThat(written.get(0).type()).isEqualTo(Frames.OPEN_RESULT);
-            assertThat(LinkMessages.openResult(ByteBuffer.wrap(written.get(0).payload())).outcome())
-                    .isEqualTo(TunnelOutcome.OK);
+            LinkMessages.OpenResult result = LinkMessages.openResult(ByteBuffer.wrap(written.get(0).payload()));
+            assertThat(result.outcome()).isEqualTo(TunnelOutcome.OK);
+            assertThat(result.window()).isEqualTo(WINDOW);
             assertThat(written.get(1).type()).isEqualTo(Frames.PONG);
             assertThat(written.get(1).payload()).isEqualTo(PING_TOKEN);
+            assertThat(pool.inUse()).as(split).isZero();
         }
     }
 
     @Test
-    void aStreamThatCannotTakeItsBytesStopsTheLinkUntilItCan() throws Exception {
+    void aStalledStreamKeepsItsBytesWhileTheLinkServesTheOthers() throws Exception {
         MemoryPort port = new MemoryPort();
-        Sink sink = new Sink();
-        sink.paused = true;
-        LinkSession session = server(port, sink, new ArrayList<>());
+        Sink stalled = new Sink();
+        stalled.paused = true;
+        Sink live = new Sink();
+        LinkSession session = server(port, List.of(stalled, live), new ArrayList<>());
         onLoop(() -> {
             session.start(null);
-            port.feed(concat(open(), frame(Frames.DATA, 1, text("0123456789")), frame(Frames.DATA, 1,
-                    text("abcdefghij"))));
+            port.feed(concat(open(1), open(3), frame(Frames.DATA, 1, text("0123456789")), frame(Frames.DATA, 3,
+                    text("live")), frame(Frames.DATA, 1, text("abcdefghij")), frame(Frames.DATA, 3, text(" too"))));
         });
-        assertThat(sink.received.size()).isZero();
-        assertThat(port.wantRead).as("the link is not read while its stream's bytes wait").isFalse();
-        onLoop(sink::resume);
-        onLoop(() -> { });      // the resume the stream asked for runs first
-        assertThat(sink.received.toString(StandardCharsets.UTF_8)).isEqualTo("0123456789abcdefghij");
-        assertThat(port.wantRead).as("reading again").isTrue();
-        assertThat(pool.inUse()).as("the empty input buffer went back to the pool").isZero();
+        onLoop(() -> { });
+        assertThat(live.received.toString(StandardCharsets.UTF_8)).isEqualTo("live too");
+        assertThat(stalled.received.size()).isZero();
+        assertThat(port.wantRead).as("the link reads on").isTrue();
+        assertThat(pool.inUse()).as("the stalled stream's bytes wait in a pooled buffer").isEqualTo(1);
+        onLoop(stalled::resume);
+        onLoop(() -> { });
+        assertThat(stalled.received.toString(StandardCharsets.UTF_8)).isEqualTo("0123456789abcdefghij");
+        assertThat(pool.inUse()).as("the buffer went back once read").isZero();
+    }
+
+    @Test
+    void theReaderGrantsCreditAsItsRelayTakesBytesAndRefusesDataBeyondIt() throws Exception {
+        MemoryPort port = new MemoryPort();
+        Sink sink = new Sink();
+        List<String> closes = new ArrayList<>();
+        LinkSession session = server(port, sink, closes);
+        byte[] quarter = new byte[WINDOW / 4];
+        onLoop(() -> {
+            session.start(null);
+            port.feed(concat(open(), frame(Frames.DATA, 1, quarter)));
+        });
+        onLoop(() -> { });
+        List<Written> written = frames(port.output.toByteArray());
+        assertThat(written).extracting(Written::type).containsExactly(Frames.OPEN_RESULT, Frames.WINDOW);
+        assertThat(ByteBuffer.wrap(written.get(1).payload()).getInt()).isEqualTo(WINDOW / 4);
+
+        // Paused, the stream takes nothing: the peer may fill the window, one byte more is a violation.
+        onLoop(() -> {
+            sink.paused = true;
+            port.feed(frame(Frames.DATA, 1, new byte[WINDOW]));
+        });
+        assertThat(closes).isEmpty();
+        onLoop(() -> port.feed(frame(Frames.DATA, 1, new byte[1])));
+        Written last = frames(port.output.toByteArray()).get(frames(port.output.toByteArray()).size() - 1);
+        assertThat(last.type()).isEqualTo(Frames.ERROR);
+        assertThat(new String(last.payload(), 2, last.payload().length - 2, StandardCharsets.UTF_8))
+                .contains("beyond its window");
+        assertThat(closes).hasSize(1);
+        assertThat(pool.inUse()).as("what the stream held is released with the link").isZero();
+    }
+
+    @Test
+    void aWriterStopsAtItsCreditAndAWindowFrameWakesIt() throws Exception {
+        MemoryPort port = new MemoryPort();
+        Sink sink = new Sink();
+        LinkSession session = client(port, new ArrayList<>());
+        int[] taken = new int[3];
+        onLoop(() -> {
+            session.start(null);
+            openAccepted(session, port, 1, 10, sink);
+            taken[0] = sink.stream.write(ByteBuffer.wrap(text("0123456789abc")));
+            taken[1] = sink.stream.write(ByteBuffer.wrap(text("abc")));
+            sink.stream.interest(true, true);
+        });
+        assertThat(taken[0]).as("up to the credit the remote granted").isEqualTo(10);
+        assertThat(taken[1]).isZero();
+        assertThat(sink.writable).isFalse();
+        onLoop(() -> port.feed(window(1, 3)));
+        onLoop(() -> { });
+        assertThat(sink.writable).as("credit wakes the writer").isTrue();
+        onLoop(() -> taken[2] = sink.stream.write(ByteBuffer.wrap(text("abc"))));
+        assertThat(taken[2]).isEqualTo(3);
+        List<Written> written = frames(port.output.toByteArray());
+        assertThat(written).extracting(Written::type).containsExactly(Frames.OPEN, Frames.DATA, Frames.DATA);
     }
 
     @Test
@@ -228,27 +337,14 @@ class LinkSessionTest {
         MemoryPort port = new MemoryPort();
         Sink sink = new Sink();
         List<String> closes = new ArrayList<>();
-        LinkSession.Settings settings = new LinkSession.Settings(true, 0, 0, 0, 0, 1_000_000_000L);
-        LinkSession session = new LinkSession(loop, port, pool, settings, null, null,
-                (s, reason) -> closes.add(reason));
+        LinkSession session = client(port, closes);
         byte[] first = new byte[3000];
         Arrays.fill(first, (byte) 'a');
         byte[] second = text("second");
         int[] taken = new int[2];
         onLoop(() -> {
             session.start(null);
-            session.open(Destination.parse("example.com", 443), new LinkSession.OpenCallback() {
-                @Override
-                public void opened(LinkStream stream, InetSocketAddress bound) {
-                    sink.attach(stream);
-                }
-
-                @Override
-                public void failed(TunnelOutcome outcome, String reason) {
-                    throw new AssertionError(reason);
-                }
-            });
-            port.feed(frame(Frames.OPEN_RESULT, 1, LinkMessages.openResult(TunnelOutcome.OK, BOUND)));
+            openAccepted(session, port, 1, 1 << 20, sink);
             port.writeBudget = 5;
             taken[0] = sink.stream.write(ByteBuffer.wrap(first));
             taken[1] = sink.stream.write(ByteBuffer.wrap(second));
@@ -258,7 +354,8 @@ class LinkSessionTest {
         assertThat(taken[1]).as("nothing more until it is out").isZero();
         assertThat(port.wantWrite).isTrue();
         onLoop(() -> port.drain(Long.MAX_VALUE));
-        assertThat(sink.writable).as("the waiting stream hears that the link drained").isTrue();
+        onLoop(() -> { });
+        assertThat(sink.writable).as("the waiting stream gets its turn once the link drained").isTrue();
         onLoop(() -> {
             assertThat(sink.stream.write(ByteBuffer.wrap(second))).isEqualTo(second.length);
             sink.stream.shutdownOutput();
@@ -270,6 +367,83 @@ class LinkSessionTest {
         assertThat(written.get(2).payload()).isEqualTo(second);
         assertThat(pool.inUse()).as("the spilled frame's buffer went back").isZero();
         assertThat(closes).isEmpty();
+    }
+
+    /** A relay's end that writes {@code total} bytes of its own letter whenever the stream lets it. */
+    private static final class Writer implements Port.Handler {
+        final byte letter;
+        final ByteBuffer pending;
+        LinkStream stream;
+
+        Writer(char letter, int total) {
+            this.letter = (byte) letter;
+            byte[] bytes = new byte[total];
+            Arrays.fill(bytes, this.letter);
+            pending = ByteBuffer.wrap(bytes);
+        }
+
+        void attach(LinkStream linkStream) {
+            stream = linkStream;
+            stream.handler(this);
+        }
+
+        void push() throws IOException {
+            stream.write(pending);
+            stream.interest(false, pending.hasRemaining());
+        }
+
+        @Override
+        public void readable() {
+        }
+
+        @Override
+        public void writable() throws IOException {
+            push();
+        }
+
+        @Override
+        public void failed(Throwable cause) {
+            throw new AssertionError(cause);
+        }
+    }
+
+    @Test
+    void streamsThatAllHaveBytesTakeTurnsOnABusyLink() throws Exception {
+        MemoryPort port = new MemoryPort();
+        LinkSession session = client(port, new ArrayList<>());
+        List<Writer> writers = List.of(new Writer('a', 200_000), new Writer('b', 200_000), new Writer('c', 200_000));
+        onLoop(() -> {
+            session.start(null);
+            for (int i = 0; i < writers.size(); i++) {
+                Writer writer = writers.get(i);
+                Sink opened = new Sink();
+                openAccepted(session, port, 2 * i + 1, 1 << 20, opened);
+                writer.attach(opened.stream);
+            }
+            port.writeBudget = 0;                   // the link is busy: everyone queues
+            for (Writer writer : writers) {
+                writer.push();
+            }
+        });
+        int before = port.output.size();
+        for (int round = 0; round < 12; round++) {
+            onLoop(() -> port.drain(40_000));
+            onLoop(() -> { });
+        }
+        List<Written> written = frames(Arrays.copyOfRange(port.output.toByteArray(), before, port.output.size()),
+                false);
+        long[] bytes = new long[3];
+        for (Written frame : written) {
+            if (frame.type() == Frames.DATA) {
+                assertThat(frame.payload().length).as("frames are bounded").isLessThanOrEqualTo(16 * 1024);
+                bytes[(frame.stream() - 1) / 2] += frame.payload().length;
+            }
+        }
+        long least = Math.min(bytes[0], Math.min(bytes[1], bytes[2]));
+        long most = Math.max(bytes[0], Math.max(bytes[1], bytes[2]));
+        assertThat(least).as("every stream got turns: %s", Arrays.toString(bytes)).isPositive();
+        assertThat(most - least).as("turns are even, within one turn: %s", Arrays.toString(bytes))
+                .isLessThanOrEqualTo(LinkSession.TURN_BYTES);
     }
 
     @Test
@@ -285,16 +459,20 @@ class LinkSessionTest {
                 frame(0x30, 0, new byte[0]),                                // unknown type
                 oversizedControl,
                 oversizedData,
-                frame(Frames.OPEN, 2, LinkMessages.open(Destination.parse("10.0.0.1", 80))),   // the local's number
-                concat(open(), frame(Frames.OPEN, 3, LinkMessages.open(Destination.parse("10.0.0.1", 80)))),
+                open(2),                                                    // the remote's own number
+                concat(open(3), open(1)),                                   // numbers must grow
                 frame(Frames.CLIENT_HELLO, 0, new byte[4]),                 // a handshake frame after it
-                frame(Frames.OPEN_RESULT, 1, LinkMessages.openResult(TunnelOutcome.OK, BOUND)),
-                concat(open(), frame(Frames.FIN, 1, new byte[0]), frame(Frames.DATA, 1, text("after FIN"))));
+                frame(Frames.OPEN_RESULT, 1, LinkMessages.openResult(TunnelOutcome.OK, WINDOW, BOUND)),
+                concat(open(), frame(Frames.FIN, 1, new byte[0]), frame(Frames.DATA, 1, text("after FIN"))),
+                concat(open(), window(1, 0)),                               // no credit is not credit
+                frame(Frames.WINDOW, 5, new byte[] {0, 0, 1, 0}),           // credit for a stream never opened
+                concat(open(), frame(Frames.DATA, 1, new byte[WINDOW + 1])), // beyond the window
+                frame(Frames.OPEN, 1, new byte[] {0, 0, 0, 0, 1, 10, 0, 0, 1, 0, 80})); // no window
         for (byte[] violation : violations) {
             MemoryPort port = new MemoryPort();
             Sink sink = new Sink();
             List<String> closes = new ArrayList<>();
-            LinkSession session = server(port, sink, closes);
+            LinkSession session = server(port, List.of(sink, new Sink()), closes);
             onLoop(() -> {
                 session.start(null);
                 port.feed(violation);
@@ -315,22 +493,76 @@ class LinkSessionTest {
     }
 
     @Test
-    void thePeersResetFailsTheStreamAndVersionOneEndsTheLink() throws Exception {
+    void thePeersResetFailsTheStreamDropsWhatItHeldAndTheLinkGoesOn() throws Exception {
+        MemoryPort port = new MemoryPort();
+        Sink sink = new Sink();
+        sink.paused = true;
+        Sink next = new Sink();
+        List<String> closes = new ArrayList<>();
+        LinkSession session = server(port, List.of(sink, next), closes);
+        onLoop(() -> {
+            session.start(null);
+            port.feed(concat(open(), frame(Frames.DATA, 1, text("held"))));
+        });
+        assertThat(pool.inUse()).as("the paused stream holds its bytes").isEqualTo(1);
+        onLoop(() -> port.feed(frame(Frames.RST, 1, new byte[0])));
+        assertThat(sink.failure).isInstanceOf(PortException.class);
+        assertThat(((PortException) sink.failure).outcome()).isEqualTo("reset by peer");
+        assertThat(pool.inUse()).as("what it held is dropped at once").isZero();
+        onLoop(() -> sink.stream.reset());      // what the relay does on the failure
+        assertThat(port.closed).isFalse();
+        assertThat(closes).isEmpty();
+        assertThat(frames(port.output.toByteArray())).extracting(Written::type)
+                .as("no RST back for a stream the peer reset").doesNotContain(Frames.RST);
+        onLoop(() -> port.feed(concat(open(3), frame(Frames.DATA, 3, text("next")))));
+        onLoop(() -> { });
+        assertThat(next.received.toString(StandardCharsets.UTF_8)).isEqualTo("next");
+    }
+
+    @Test
+    void aLinkGoingAwayRefusesNewStreamsForNowAndClosesAfterItsLastOne() throws Exception {
         MemoryPort port = new MemoryPort();
         Sink sink = new Sink();
         List<String> closes = new ArrayList<>();
-        LinkSession session = server(port, sink, closes);
+        LinkSession session = server(port, List.of(sink), closes);
         onLoop(() -> {
             session.start(null);
-            port.feed(concat(open(), frame(Frames.DATA, 1, text("partial")), frame(Frames.RST, 1, new byte[0])));
+            port.feed(open(1));
+            session.goAway("stopping");
+            port.feed(open(3));
         });
-        assertThat(sink.failure).isInstanceOf(PortException.class);
-        assertThat(((PortException) sink.failure).outcome()).isEqualTo("reset by peer");
-        onLoop(() -> sink.stream.reset());      // what the relay does on the failure
-        assertThat(port.closed).isTrue();
-        assertThat(closes).hasSize(1);
-        assertThat(frames(port.output.toByteArray())).extracting(Written::type)
-                .as("no RST back for a stream the peer reset").doesNotContain(Frames.RST);
+        List<Written> written = frames(port.output.toByteArray());
+        assertThat(written).extracting(Written::type).containsExactly(Frames.OPEN_RESULT, Frames.GOAWAY,
+                Frames.OPEN_RESULT);
+        LinkMessages.OpenResult refused = LinkMessages.openResult(ByteBuffer.wrap(written.get(2).payload()));
+        assertThat(refused.retry()).as("the local may try another link").isTrue();
+        assertThat(port.closed).as("the open stream goes on").isFalse();
+        onLoop(() -> {
+            port.feed(frame(Frames.DATA, 1, text("still")));
+            port.feed(frame(Frames.FIN, 1, new byte[0]));
+        });
+        onLoop(() -> { });
+        assertThat(sink.received.toString(StandardCharsets.UTF_8)).isEqualTo("still");
+        onLoop(() -> sink.stream.close());
+        assertThat(port.closed).as("closed once its last stream ended").isTrue();
+        assertThat(closes).containsExactly("stopping");
+    }
+
+    @Test
+    void aLocalRefusesAStreamTheRemoteOpensAndCountsIt() throws Exception {
+        MemoryPort port = new MemoryPort();
+        List<String> closes = new ArrayList<>();
+        LinkSession session = client(port, closes);
+        onLoop(() -> {
+            session.start(null);
+            port.feed(open(2));
+        });
+        List<Written> written = frames(port.output.toByteArray());
+        assertThat(written).extracting(Written::type).containsExactly(Frames.OPEN_RESULT);
+        assertThat(LinkMessages.openResult(ByteBuffer.wrap(written.get(0).payload())).outcome())
+                .isEqualTo(TunnelOutcome.NOT_ALLOWED);
+        assertThat(session.refusedOpens()).isEqualTo(1);
+        assertThat(closes).isEmpty();
     }
 
     @Test
@@ -352,25 +584,32 @@ class LinkSessionTest {
     }
 
     @Test
-    void anIdleClientPingsAndGivesUpWithoutAnAnswer() throws Exception {
+    void aClientPingsMeasuresTheRoundTripAndGivesUpWithoutAnAnswer() throws Exception {
         MemoryPort port = new MemoryPort();
         List<String> closes = new java.util.concurrent.CopyOnWriteArrayList<>();
         LinkSession.Settings settings = new LinkSession.Settings(true, 50_000_000L, 50_000_000L, 0, 0,
-                1_000_000_000L);
-        LinkSession session = new LinkSession(loop, port, pool, settings, null, null,
+                1_000_000_000L, 8, WINDOW);
+        LinkSession session = new LinkSession(loop, port, pool, settings, 8, null, null,
                 (s, reason) -> closes.add(reason));
         onLoop(() -> session.start(null));
+        Await.until("a PING", Duration.ofSeconds(5), () -> port.output.size() > 0);
+        onLoop(() -> {
+            Written ping = frames(port.output.toByteArray()).get(0);
+            assertThat(ping.type()).isEqualTo(Frames.PING);
+            port.feed(frame(Frames.PONG, 0, ping.payload()));
+        });
+        assertThat(session.roundTripNanos()).isNotNegative();
         Await.until("closed for want of a PONG", Duration.ofSeconds(5), () -> !closes.isEmpty());
-        assertThat(closes).containsExactly("an idle link did not answer its ping");
-        assertThat(frames(port.output.toByteArray())).extracting(Written::type).contains(Frames.PING);
+        assertThat(closes).containsExactly("the link did not answer its ping");
     }
 
     @Test
     void anUnusedServerLinkIsClosedWithErrorFour() throws Exception {
         MemoryPort port = new MemoryPort();
         List<String> closes = new java.util.concurrent.CopyOnWriteArrayList<>();
-        LinkSession.Settings settings = new LinkSession.Settings(false, 0, 0, 0, 50_000_000L, 1_000_000_000L);
-        LinkSession session = new LinkSession(loop, port, pool, settings, null, (s, id, d) -> { },
+        LinkSession.Settings settings = new LinkSession.Settings(false, 0, 0, 0, 50_000_000L, 1_000_000_000L, 8,
+                WINDOW);
+        LinkSession session = new LinkSession(loop, port, pool, settings, 8, null, (s, id, d) -> { },
                 (s, reason) -> closes.add(reason));
         onLoop(() -> session.start(null));
         Await.until("closed as unused", Duration.ofSeconds(5), () -> !closes.isEmpty());

@@ -152,20 +152,30 @@ class LinkChainTest {
     }
 
     @Test
-    void aWarmPoolServesNewTunnelsWithoutAnAuthenticationRoundTripAndRefillsItself() throws Exception {
+    void tunnelsAreStreamsOfTheWarmLinksAndNeedNoNewLogin() throws Exception {
         TestOrigin echo = closer.track(TestOrigin.start(TestOrigin.echo()));
         Gateway remote = remote("allowDestination", "127.0.0.1/32");
         Gateway local = local(remote, "alice", "secret");
-        // linkPool 2 over 2 loops: 1 idle link each, authenticated before any client comes.
+        // linkPool 2 over 2 loops: one link each, authenticated before any client comes.
         Await.until("the pool is warm", Duration.ofSeconds(5), () -> remote.sessions().links("alice") == 2);
-        long handshakesBefore = remote.stats().acceptedConnections();
-        try (Socket tunnel = Socks5Client.connect(local.address("mixed"), "127.0.0.1", echo.port())) {
-            tunnel.getOutputStream().write(3);
-            assertThat(tunnel.getInputStream().read()).isEqualTo(3);
+        long linksBefore = remote.stats().acceptedConnections();
+        List<Socket> tunnels = new ArrayList<>();
+        try {
+            for (int i = 0; i < 20; i++) {
+                Socket tunnel = Socks5Client.connect(local.address("mixed"), "127.0.0.1", echo.port());
+                tunnels.add(tunnel);
+                tunnel.getOutputStream().write(i);
+                assertThat(tunnel.getInputStream().read()).isEqualTo(i);
+            }
+            assertThat(remote.stats().openTunnels()).as("20 at once, over 2 links").isEqualTo(20);
+        } finally {
+            for (Socket tunnel : tunnels) {
+                tunnel.close();
+            }
         }
-        Await.until("the pool refilled", Duration.ofSeconds(5), () -> remote.sessions().links("alice") == 2
-                && remote.stats().openTunnels() == 0);
-        assertThat(remote.stats().acceptedConnections() - handshakesBefore).as("one replacement link").isEqualTo(1);
+        Await.until("the tunnels closed", Duration.ofSeconds(5), () -> remote.stats().openTunnels() == 0);
+        assertThat(remote.stats().acceptedConnections() - linksBefore).as("no new link").isZero();
+        assertThat(remote.sessions().links("alice")).isEqualTo(2);
     }
 
     @Test
