@@ -104,6 +104,24 @@ class LocalProxyControlTest {
         long remoteTunnelsBefore = remote.gateway.stats().totalTunnels();
         echoesThrough(local.gateway.address("mixed"), echo);
         assertThat(remote.gateway.stats().totalTunnels()).as("through the remote now").isGreaterThan(remoteTunnelsBefore);
+        io.relaygate.testkit.Await.until("the status shows the links up", java.time.Duration.ofSeconds(5), () ->
+                "connected".equals(JSON.readTree(local.send("GET", "/api/status", null).body()).path("link")
+                        .path("state").asText()));
+        JsonNode link = JSON.readTree(local.send("GET", "/api/status", null).body()).get("link");
+        assertThat(link.get("links").asInt()).isPositive();
+        assertThat(link.get("lastProblem").isNull()).as(link.toString()).isTrue();
+
+        // A wrong password: the page would otherwise say "running" while every tunnel fails.
+        assertThat(local.send("PUT", "/api/proxy/settings", "{\"remoteHost\":\"127.0.0.1\",\"remotePort\":"
+                + linkPort + ",\"user\":\"alice\",\"password\":\"wrong\"}").statusCode()).isEqualTo(200);
+        io.relaygate.testkit.Await.until("the status says why the link fails", java.time.Duration.ofSeconds(5), () ->
+                JSON.readTree(local.send("GET", "/api/status", null).body()).path("link").path("lastProblem")
+                        .asText().startsWith("credentials refused"));
+        JsonNode failing = JSON.readTree(local.send("GET", "/api/status", null).body()).get("link");
+        assertThat(failing.get("state").asText()).isEqualTo("failing");
+        assertThat(failing.get("lastProblemAt").asText()).as("with its time").matches("\\d{4}-\\d{2}-\\d{2}T.*Z");
+        assertThat(local.send("PUT", "/api/proxy/settings", "{\"remoteHost\":\"127.0.0.1\",\"remotePort\":"
+                + linkPort + ",\"user\":\"alice\",\"password\":\"pw-alice\"}").statusCode()).isEqualTo(200);
 
         Path saved = localData.resolve("console-settings.yaml");
         assertThat(Files.getPosixFilePermissions(saved)).containsExactlyInAnyOrder(PosixFilePermission.OWNER_READ,

@@ -74,6 +74,19 @@ class CliIT {
     }
 
     @Test
+    void aLocalWithARemoteAndNoWayToTrustItExits2SayingWhereTheFingerprintIs() throws Exception {
+        try (GatewayProcess gateway = run("--role=local", "--remote=127.0.0.1:7080", "--user=alice", "--console=off",
+                "--listen=127.0.0.1:0", "--data-dir=" + work.resolve("data"))) {
+            assertThat(gateway.awaitExit(30)).isEqualTo(2);
+            List<String> lines = gateway.stderr().lines().toList();
+            assertThat(lines).hasSize(1);
+            assertThat(lines.get(0)).startsWith("gateway: ").contains("remoteFingerprint: missing")
+                    .contains("`link fingerprint`").contains("--remote-fingerprint=first-use").contains("--remote-ca");
+            assertThat(gateway.stdout()).noneMatch(line -> line.startsWith("listening"));
+        }
+    }
+
+    @Test
     void aPortInUseExits1WithOneLineAndNoStackTrace() throws Exception {
         try (ServerSocket taken = new ServerSocket(0, 1, InetAddress.getLoopbackAddress());
              GatewayProcess gateway = run("--listen=127.0.0.1:" + taken.getLocalPort(), "--console=off")) {
