@@ -33,8 +33,10 @@ import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * The local to remote chain in one JVM. {@code firstByte}: the time from connect to the first echoed byte of a new
- * tunnel, single-hop ({@code path=single}) against the chain with a warm link pool ({@code chain-pool}) and without
- * one ({@code chain-cold}). {@code single} / {@code parallel16}: MiB/s through the chain ({@code path=chain-pool}).
+ * tunnel, single-hop ({@code path=single}) against the chain over a plaintext link ({@code chain}) and over TLS 1.3
+ * ({@code chain-tls}); every tunnel of the chain is a stream of the local's warm links (link version 2).
+ * {@code single} / {@code parallel16}: MiB/s through each path, so TLS against plaintext on one link is a ratio of
+ * one run.
  */
 @Warmup(iterations = 3, time = 2)
 @Measurement(iterations = 5, time = 2)
@@ -44,7 +46,7 @@ public class ChainBenchmark {
     /** The gateways and origins. */
     @State(Scope.Benchmark)
     public static class Chain {
-        @Param({"single", "chain-pool", "chain-cold"})
+        @Param({"single", "chain", "chain-tls"})
         public String path;
 
         TestOrigin echo;
@@ -67,13 +69,14 @@ public class ChainBenchmark {
                 return;
             }
             MemoryAccounts accounts = new MemoryAccounts(4096).put("bench", "pw", true);
+            boolean tls = path.equals("chain-tls");
             remote = TestGateway.start(List.<GatewayPlugin>of(new Socks5Plugin(), accounts, new TokenBucketPlugin()),
                     "role", "remote", "accountStore", "memory", "allowDestination", "127.0.0.1/32", "reactor.eventLoops", "0",
                     "dataDir", Files.createTempDirectory("bench").toString(), "limits.authFailuresBeforeDelay", "0",
-                    "linkTls.mode", "off");
+                    "linkTls.mode", tls ? "on" : "off");
             local = Gateway.builder(TestGateway.config("remote", "127.0.0.1:" + remote.address("link").getPort(),
-                            "user", "bench", "linkPool", path.equals("chain-pool") ? "8" : "1", "linkTls.mode", "off",
-                            "reactor.eventLoops", "0"))
+                            "user", "bench", "reactor.eventLoops", "0",
+                            tls ? "remoteFingerprint" : "linkTls.mode", tls ? remote.linkFingerprint() : "off"))
                     .plugins(List.of(new Socks5Plugin())).linkPassword("pw".getBytes(StandardCharsets.UTF_8)).start();
         }
 

@@ -104,9 +104,8 @@ class LocalProxyControlTest {
         long remoteTunnelsBefore = remote.gateway.stats().totalTunnels();
         echoesThrough(local.gateway.address("mixed"), echo);
         assertThat(remote.gateway.stats().totalTunnels()).as("through the remote now").isGreaterThan(remoteTunnelsBefore);
-        io.relaygate.testkit.Await.until("the status shows the links up", java.time.Duration.ofSeconds(5), () ->
-                "connected".equals(JSON.readTree(local.send("GET", "/api/status", null).body()).path("link")
-                        .path("state").asText()));
+        io.relaygate.testkit.Await.until("the status shows the links up", java.time.Duration.ofSeconds(5),
+                () -> "connected".equals(link(local).path("state").asText()));
         JsonNode link = JSON.readTree(local.send("GET", "/api/status", null).body()).get("link");
         assertThat(link.get("links").asInt()).isPositive();
         assertThat(link.get("lastProblem").isNull()).as(link.toString()).isTrue();
@@ -114,9 +113,8 @@ class LocalProxyControlTest {
         // A wrong password: the page would otherwise say "running" while every tunnel fails.
         assertThat(local.send("PUT", "/api/proxy/settings", "{\"remoteHost\":\"127.0.0.1\",\"remotePort\":"
                 + linkPort + ",\"user\":\"alice\",\"password\":\"wrong\"}").statusCode()).isEqualTo(200);
-        io.relaygate.testkit.Await.until("the status says why the link fails", java.time.Duration.ofSeconds(5), () ->
-                JSON.readTree(local.send("GET", "/api/status", null).body()).path("link").path("lastProblem")
-                        .asText().startsWith("credentials refused"));
+        io.relaygate.testkit.Await.until("the status says why the link fails", java.time.Duration.ofSeconds(5),
+                () -> link(local).path("lastProblem").asText().startsWith("credentials refused"));
         JsonNode failing = JSON.readTree(local.send("GET", "/api/status", null).body()).get("link");
         assertThat(failing.get("state").asText()).isEqualTo("failing");
         assertThat(failing.get("lastProblemAt").asText()).as("with its time").matches("\\d{4}-\\d{2}-\\d{2}T.*Z");
@@ -136,5 +134,14 @@ class LocalProxyControlTest {
         long remoteTunnels = remote.gateway.stats().totalTunnels();
         echoesThrough(local.gateway.address("mixed"), echo);
         assertThat(remote.gateway.stats().totalTunnels()).as("direct again").isEqualTo(remoteTunnels);
+    }
+
+    /** {@return the {@code link} of the console's status} */
+    private static JsonNode link(ConsoleFixture console) {
+        try {
+            return JSON.readTree(console.send("GET", "/api/status", null).body()).path("link");
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
     }
 }

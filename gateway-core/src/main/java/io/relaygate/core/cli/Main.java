@@ -140,10 +140,10 @@ public final class Main implements Callable<Integer> {
                 + " running (restart the gateway to apply changes); ignored"));
         Settings flags = flags();
         Settings settings = shared.settings().overriddenBy(flags);
-        GatewayConfig fileConfig = GatewayConfig.from(settings, home());
+        GatewayConfig fileConfig = firstPass(settings);
         ConsoleSettings saved = fileConfig.role() == GatewayContext.Role.LOCAL
                 ? ConsoleSettings.load(fileConfig.dataDir()) : null;
-        GatewayConfig config = fileConfig;
+        GatewayConfig config = saved == null ? GatewayConfig.from(settings, home()) : fileConfig;
         if (saved != null) {
             // What the console saved ranks between the flags and the file.
             Settings consoleLayer = Settings.empty();
@@ -190,6 +190,23 @@ public final class Main implements Callable<Integer> {
         stopRequested.await();
         gateway.shutdown(config.timeouts().drain());
         return ExitCodes.OK;
+    }
+
+    /**
+     * The configuration before the console's saved settings are known, to find the data directory they are in: a
+     * remote's fingerprint may be among them, so its absence is not an error yet (the full configuration checks it).
+     */
+    private GatewayConfig firstPass(Settings settings) {
+        try {
+            return GatewayConfig.from(settings, home());
+        } catch (ConfigError e) {
+            try {
+                return GatewayConfig.from(settings.overriddenBy(Settings.empty().with("remoteFingerprint",
+                        "first-use", "the first pass")), home());
+            } catch (ConfigError other) {
+                throw e;
+            }
+        }
     }
 
     /** The flags of this command as settings, to override everything else. */

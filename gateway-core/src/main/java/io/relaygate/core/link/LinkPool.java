@@ -16,8 +16,8 @@ import org.slf4j.LoggerFactory;
  * One event loop's authenticated links to the remote, which carry that loop's tunnels as streams: kept at a target
  * count, each new stream on the least loaded, replaced when they die or go away, redialled with exponential backoff
  * and jitter while the remote is unreachable (a minute after refused credentials, so the remote's damping never
- * starts for everyone behind this address). A tunnel that finds no link waits for the next one, within its own
- * deadline. Confined to its loop, except the health figures it publishes.
+ * starts for everyone behind this address; a tunnel may still try one login every 5 s, so a fixed account works
+ * again soon). A tunnel that finds no link waits for the next one, within its own deadline. Confined to its loop, except the health figures it publishes.
  */
 final class LinkPool implements LinkSession.CloseListener {
 
@@ -33,6 +33,11 @@ final class LinkPool implements LinkSession.CloseListener {
     private static final long MAX_BACKOFF_NANOS = Duration.ofSeconds(5).toNanos();
     private static final long AUTH_REFUSED_BACKOFF_NANOS = Duration.ofSeconds(60).toNanos();
     private static final long HEALTH_PERIOD_NANOS = Duration.ofSeconds(1).toNanos();
+    /**
+     * After a refusal, how often a tunnel may still try a login: a fixed account is noticed within this, while a
+     * browser's burst of connections costs the remote's damping a few failures a minute, not one per connection.
+     */
+    private static final long REFUSED_RECHECK_NANOS = Duration.ofSeconds(5).toNanos();
 
     private final EventLoop loop;
     private final int target;
@@ -50,6 +55,7 @@ final class LinkPool implements LinkSession.CloseListener {
     /** The last dial was refused for good (credentials or certificate): tunnels fail at once until it works. */
     private TunnelOutcome refusedWith;
     private String refusedReason;
+    private long refusedAt;
 
     LinkPool(EventLoop loop, int target, Destination remote, Runnable dialOne, LinkHealth health) {
         this.loop = loop;
@@ -66,7 +72,7 @@ final class LinkPool implements LinkSession.CloseListener {
             waiter.linkReady(best);
             return;
         }
-        if (refusedWith != null && retry != null) {
+        if (refusedWith != null && (dialing > 0 || loop.now() - refusedAt < REFUSED_RECHECK_NANOS)) {
             waiter.linkFailed(refusedWith, refusedReason);
             return;
         }
@@ -155,6 +161,7 @@ final class LinkPool implements LinkSession.CloseListener {
         if (refused) {
             refusedWith = outcome;
             refusedReason = reason;
+            refusedAt = loop.now();
         }
         failWaiters(outcome, reason);
         long backoff = refused ? AUTH_REFUSED_BACKOFF_NANOS
