@@ -109,7 +109,7 @@ class ConsoleIT {
                             + ": remote 127.0.0.1:7999, user alice, remote fingerprint " + PIN + ", the link password");
         }
         String[] withFlag = {"--listen=127.0.0.1:0", "--console=127.0.0.1:0", "--data-dir=" + data,
-            "--remote=127.0.0.1:7998", "--user=bob"};
+            "--remote=127.0.0.1:7998", "--user=bob", "--remote-fingerprint=first-use"};
         ProcessBuilder builder = new ProcessBuilder(java.util.stream.Stream.concat(
                 java.util.stream.Stream.of(GatewayProcess.HOME.resolve("bin/gateway").toString()),
                 java.util.stream.Stream.of(withFlag)).toList());

@@ -157,7 +157,9 @@ public final class Main implements Callable<Integer> {
                 consoleLayer = consoleLayer.with("user", saved.user(), origin);
                 applied.add(user == null ? "user " + saved.user() : null);
             }
-            if (saved.remoteFingerprint() != null && remoteCa == null && remoteFingerprint == null) {
+            // The saved fingerprint is the saved remote's: it applies to no other remote the flags name.
+            boolean sameRemote = remote == null || remote.equals(saved.remote());
+            if (saved.remoteFingerprint() != null && remoteCa == null && remoteFingerprint == null && sameRemote) {
                 consoleLayer = consoleLayer.with("remoteFingerprint", saved.remoteFingerprint(), origin);
                 applied.add("remote fingerprint " + saved.remoteFingerprint());
             }

@@ -817,6 +817,9 @@ public final class LinkSession implements Port.Handler {
         }
         boolean reading = !closing && (in == null || in.remaining() < in.capacity());
         boolean writing = spill != null || !control.isEmpty() || (portFull && !writeQueue.isEmpty());
+        if (!writing && !writeQueue.isEmpty() && !closing) {
+            scheduleWake();         // the output drained without a write readiness (a control frame went out whole)
+        }
         port.interest(reading, writing);
     }
 
@@ -873,10 +876,20 @@ public final class LinkSession implements Port.Handler {
         idleChanged();
     }
 
-    /** A link going away, either way, closes once nothing is open on it. */
+    /**
+     * A link going away closes once nothing is open on it: the side that received GOAWAY closes it, because the
+     * last bytes of a stream may still be on their way out of its relays when the sender's side of the stream has
+     * ended; the sender closes it only if the peer has not within the linger time.
+     */
     private void closeIfDrained() {
-        if ((goingAway || peerGoingAway) && load() == 0 && !closed && !closing) {
-            closeAfterFlush(closeReason != null ? closeReason : "going away");
+        if (load() != 0 || closed || closing) {
+            return;
+        }
+        String reason = closeReason != null ? closeReason : "going away";
+        if (peerGoingAway) {
+            closeAfterFlush(reason);
+        } else if (goingAway && linger == null) {
+            linger = loop.schedule(settings.lingerNanos(), () -> closeAfterFlush(reason));
         }
     }
 
@@ -964,6 +977,9 @@ public final class LinkSession implements Port.Handler {
         } catch (IOException e) {
             finish(true);
             return;
+        }
+        if (linger != null) {
+            linger.cancel();
         }
         if (drained) {
             finish(false);

@@ -369,6 +369,28 @@ class LinkSessionTest {
         assertThat(closes).isEmpty();
     }
 
+    @Test
+    void aWriterWaitingForTheLinkIsServedWhenAControlFrameDrainsIt() throws Exception {
+        MemoryPort port = new MemoryPort();
+        Sink sink = new Sink();
+        LinkSession session = client(port, new ArrayList<>());
+        onLoop(() -> {
+            session.start(null);
+            openAccepted(session, port, 1, 1 << 20, sink);
+            port.writeBudget = 5;
+            sink.stream.write(ByteBuffer.wrap(new byte[3000]));     // a frame started: the rest waits
+            sink.stream.interest(true, true);
+        });
+        assertThat(sink.writable).isFalse();
+        // The socket drains without the session hearing of it, and a PING's PONG takes the rest out.
+        onLoop(() -> {
+            port.writeBudget = Long.MAX_VALUE;
+            port.feed(frame(Frames.PING, 0, PING_TOKEN));
+        });
+        onLoop(() -> { });
+        assertThat(sink.writable).as("the waiting writer is not stranded").isTrue();
+    }
+
     /** A relay's end that writes {@code total} bytes of its own letter whenever the stream lets it. */
     private static final class Writer implements Port.Handler {
         final byte letter;
@@ -544,8 +566,34 @@ class LinkSessionTest {
         onLoop(() -> { });
         assertThat(sink.received.toString(StandardCharsets.UTF_8)).isEqualTo("still");
         onLoop(() -> sink.stream.close());
-        assertThat(port.closed).as("closed once its last stream ended").isTrue();
-        assertThat(closes).containsExactly("stopping");
+        assertThat(port.closed).as("the peer closes it: the stream's last bytes may still leave its relays there")
+                .isFalse();
+        onLoop(port::end);
+        assertThat(port.closed).isTrue();
+        assertThat(closes).containsExactly("the peer closed the link");
+    }
+
+    @Test
+    void aLinkWhosePeerGoesAwayClosesItselfOnceItsLastStreamEnded() throws Exception {
+        MemoryPort port = new MemoryPort();
+        Sink sink = new Sink();
+        List<String> closes = new ArrayList<>();
+        LinkSession session = client(port, closes);
+        onLoop(() -> {
+            session.start(null);
+            openAccepted(session, port, 1, WINDOW, sink);
+            port.feed(frame(Frames.GOAWAY, 0, new byte[] {0, 5}));
+        });
+        assertThat(session.canOpen()).as("no new stream on a link going away").isFalse();
+        assertThat(port.closed).isFalse();
+        onLoop(() -> {
+            port.feed(frame(Frames.FIN, 1, new byte[0]));
+            sink.stream.shutdownOutput();
+        });
+        onLoop(() -> { });
+        onLoop(() -> sink.stream.close());
+        assertThat(port.closed).isTrue();
+        assertThat(closes).containsExactly("the peer is going away");
     }
 
     @Test

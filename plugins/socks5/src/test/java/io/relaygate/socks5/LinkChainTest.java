@@ -251,6 +251,74 @@ class LinkChainTest {
     }
 
     @Test
+    void aStoppingRemoteSendsGoawayLetsTheOpenTunnelFinishAndStopsOnceItHas() throws Exception {
+        TestOrigin echo = closer.track(TestOrigin.start(TestOrigin.echo()));
+        Gateway remote = remote("allowDestination", "127.0.0.1/32");
+        Gateway local = local(remote, "alice", "secret");
+        try (Socket tunnel = Socks5Client.connect(local.address("mixed"), "127.0.0.1", echo.port())) {
+            tunnel.getOutputStream().write(1);
+            assertThat(tunnel.getInputStream().read()).isEqualTo(1);
+            java.util.concurrent.CompletableFuture<Void> stopped = java.util.concurrent.CompletableFuture.runAsync(
+                    () -> remote.shutdown(Duration.ofSeconds(20)));
+            Await.until("the remote stopped accepting", Duration.ofSeconds(5),
+                    () -> replyCodeQuietly(local, echo.port()) != 0);
+            for (int i = 2; i < 12; i++) {
+                tunnel.getOutputStream().write(i);
+                assertThat(tunnel.getInputStream().read()).as("the open tunnel goes on while draining").isEqualTo(i);
+            }
+            assertThat(stopped).isNotDone();
+            long closedAt = System.nanoTime();
+            tunnel.close();
+            stopped.get(5, java.util.concurrent.TimeUnit.SECONDS);
+            assertThat(Duration.ofNanos(System.nanoTime() - closedAt)).as("the drain ends with the last tunnel")
+                    .isLessThan(Duration.ofSeconds(3));
+        }
+    }
+
+    private static int replyCodeQuietly(Gateway local, int port) {
+        try {
+            return replyCode(local, port);
+        } catch (IOException e) {
+            return -1;
+        }
+    }
+
+    @Test
+    void aRevokedUsersClientThatReadsNothingIsResetWithinASecond() throws Exception {
+        TestOrigin firehose = closer.track(TestOrigin.start(socket -> {
+            byte[] chunk = new byte[64 * 1024];
+            java.io.OutputStream out = socket.getOutputStream();
+            while (true) {
+                out.write(chunk);
+            }
+        }));
+        Gateway remote = remote("allowDestination", "127.0.0.1/32");
+        Gateway local = local(remote, "alice", "secret");
+        try (Socket slow = Socks5Client.connect(local.address("mixed"), "127.0.0.1", firehose.port())) {
+            // The client reads nothing: its socket, the local's stream and the link fill up.
+            Await.until("the download backs up", Duration.ofSeconds(5), () -> remote.stats().bytesDown() > 512 * 1024);
+            long start = System.nanoTime();
+            accounts.disable("alice");
+            slow.setSoTimeout(5_000);
+            assertThat(Sockets.awaitEnd(slow)).isNotEqualTo(Sockets.End.TIMEOUT);
+            assertThat(Duration.ofNanos(System.nanoTime() - start)).as("buffered bytes are dropped, not delivered")
+                    .isLessThan(Duration.ofSeconds(1));
+        }
+    }
+
+    @Test
+    @Timeout(300)
+    void twoHundredFiftySixStreamsOfSixteenMebibytesBothWaysOverTwoLinksAreByteExact() throws Exception {
+        BothWays transfer = new BothWays(256, Long.getLong("bigStreamBytes", 16L << 20));
+        TestOrigin origin = closer.track(TestOrigin.start(transfer.origin()));
+        Gateway remote = remote("allowDestination", "127.0.0.1/32", "limits.maxHandshakesPerSource", "1024");
+        Gateway local = chain().local(remote, "alice", "secret", "limits.maxHandshakesPerSource", "1024");
+        transfer.run(id -> Socks5Client.connect(local.address("mixed"), "127.0.0.1", origin.port()));
+        assertThat(remote.sessions().links("alice")).as("the local's two links carried them all").isEqualTo(2);
+        assertThat(remote.stats().bytesUp()).isEqualTo(local.stats().bytesUp());
+    }
+
+    @Test
     void whenTheRemoteGoesAwayOpenTunnelsClosePromptlyAndNewOnesFail() throws Exception {
         TestOrigin echo = closer.track(TestOrigin.start(TestOrigin.echo()));
         Gateway remote = remote("allowDestination", "127.0.0.1/32");

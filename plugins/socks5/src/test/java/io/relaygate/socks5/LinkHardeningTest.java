@@ -160,7 +160,8 @@ class LinkHardeningTest {
         Gateway remote = remote("limits.authFailuresBeforeDelay", "0", "timeouts.handshake", "2s");
         InetSocketAddress link = remote.address("link");
         byte[] secret = "secret".getBytes(StandardCharsets.UTF_8);
-        byte[] openEcho = ByteBuffer.allocate(7).put((byte) 1).put(new byte[] {127, 0, 0, 1})
+        // Version 2's OPEN: the window the opener grants, then the destination.
+        byte[] openEcho = ByteBuffer.allocate(11).putInt(65536).put((byte) 1).put(new byte[] {127, 0, 0, 1})
                 .putShort((short) echo.port()).array();
         Map<String, Breakage> breakages = new LinkedHashMap<>();
         breakages.put("not a link client", c -> c.sendRaw("GET / HTTP/1.1\r\n\r\n".getBytes()));
@@ -183,7 +184,17 @@ class LinkHardeningTest {
         breakages.put("RST before OPEN", c -> login(c, secret).send(Frames.RST, 1, new byte[0]));
         breakages.put("EOF after login", c -> login(c, secret).socket().shutdownOutput());
         breakages.put("OPEN refused by policy", c -> login(c, secret).send(Frames.OPEN, 1,
-                ByteBuffer.allocate(7).put((byte) 1).put(new byte[] {10, 0, 0, 1}).putShort((short) 80).array()));
+                ByteBuffer.allocate(11).putInt(65536).put((byte) 1).put(new byte[] {10, 0, 0, 1})
+                        .putShort((short) 80).array()));
+        java.util.SplittableRandom random = new java.util.SplittableRandom(11);
+        breakages.put("random frames after login", c -> {
+            login(c, secret);
+            for (int f = 0; f < 50; f++) {
+                byte[] payload = new byte[random.nextInt(64)];
+                random.nextBytes(payload);
+                c.send(random.nextInt(0x10, 0x1A), random.nextInt(0, 8), payload);
+            }
+        });
         breakages.put("reset while relaying", c -> {
             login(c, secret).send(Frames.OPEN, 1, openEcho);
             c.read();
@@ -203,7 +214,9 @@ class LinkHardeningTest {
         // And the remote still serves.
         try (LinkClient client = LinkClient.login(link, "alice", "secret")) {
             client.send(Frames.OPEN, 1, openEcho);
-            assertThat(client.read().payload()[0]).as("OPEN_RESULT ok").isZero();
+            LinkClient.Frame result = client.read();
+            assertThat(result.type()).isEqualTo(Frames.OPEN_RESULT);
+            assertThat(result.payload()[0]).as("OPEN_RESULT ok").isZero();
         }
     }
 
