@@ -147,6 +147,29 @@ class ConsolePageBrowserTest {
     }
 
     @Test
+    void theLocalsPageTakesTheFingerprintAndSaysWhyTheLinkFails() throws Exception {
+        ConsoleFixture console = closer.track(ConsoleFixture.local(data.resolve("local")));
+        int nobody;
+        try (java.net.ServerSocket closed = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            nobody = closed.getLocalPort();
+        }
+        logIn(console, ConsoleFixture.TOKEN);
+        wait.until(ExpectedConditions.textToBePresentInElementLocated(By.id("link-state"), "directly"));
+        browser.findElement(By.id("remote-host")).sendKeys("127.0.0.1");
+        browser.findElement(By.id("remote-port")).sendKeys(String.valueOf(nobody));
+        browser.findElement(By.id("remote-user")).sendKeys("alice");
+        browser.findElement(By.id("remote-password")).sendKeys("pw-alice");
+        browser.findElement(By.id("remote-fingerprint")).sendKeys("first-use");
+        browser.findElement(By.cssSelector("#settings-form button[type=submit]")).click();
+        wait.until(ExpectedConditions.textToBePresentInElementLocated(By.id("settings-saved"), "Saved"));
+        // The page polls the status: the link's state and its last problem, with its time, show up by themselves.
+        wait.until(ExpectedConditions.textToBePresentInElementLocated(By.id("link-state"), "unreachable"));
+        assertThat(text("link-state")).startsWith("Link failing: 0 links, 0 tunnels. Last problem at ");
+        assertThat(browser.findElement(By.id("remote-fingerprint")).getAttribute("value")).isEqualTo("first-use");
+        screenshot("local-link-failing");
+    }
+
+    @Test
     void theLocalProxyStopsAndStartsAndTheChartFollowsATransfer() throws Exception {
         ConsoleFixture console = closer.track(ConsoleFixture.local(data.resolve("local")));
         InetSocketAddress proxy = console.gateway.address("mixed");

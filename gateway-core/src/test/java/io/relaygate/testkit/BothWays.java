@@ -56,10 +56,24 @@ public final class BothWays {
         byte[][] sent = new byte[tunnels][];
         byte[][] received = new byte[tunnels][];
         List<Thread> clients = new ArrayList<>();
+        // Every tunnel opens before any transfer starts: hundreds of transfers at full speed would otherwise starve
+        // the handshakes of the tunnels still opening of CPU, and a test of the relay would fail on the handshake's
+        // timeout.
+        java.util.concurrent.CountDownLatch opened = new java.util.concurrent.CountDownLatch(tunnels);
+        java.util.concurrent.CountDownLatch go = new java.util.concurrent.CountDownLatch(1);
         for (int i = 0; i < tunnels; i++) {
             int id = i;
             Thread client = new Thread(() -> {
-                try (Socket socket = opener.open(id)) {
+                Socket open;
+                try {
+                    open = opener.open(id);
+                } catch (IOException e) {
+                    throw new RuntimeException(e);
+                } finally {
+                    opened.countDown();
+                }
+                try (Socket socket = open) {
+                    go.await();
                     socket.setSoTimeout(60_000);
                     Thread reader = new Thread(() -> {
                         try {
@@ -81,6 +95,8 @@ public final class BothWays {
             client.start();
             clients.add(client);
         }
+        opened.await(120, java.util.concurrent.TimeUnit.SECONDS);
+        go.countDown();
         for (Thread client : clients) {
             client.join(120_000);
         }

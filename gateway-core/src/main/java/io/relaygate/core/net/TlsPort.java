@@ -149,6 +149,9 @@ public final class TlsPort implements Port, Port.Handler {
             taken += result.bytesConsumed();
         }
         flushNetOut();
+        // Ciphertext the transport did not take waits for its readiness on its own: the handler saw all of its
+        // plaintext taken and has no reason to ask for write readiness.
+        updateTransportInterest();
         return taken;
     }
 
