@@ -25,12 +25,15 @@ public final class BothWays {
     private final int tunnels;
     private final long perDirection;
     private final byte[][] atOrigin;
+    /** Counts the origin's digests: a client may finish its download before the origin has digested its upload. */
+    private final java.util.concurrent.CountDownLatch originDone;
 
     /** A transfer of {@code perDirection} bytes each way over each of {@code tunnels} tunnels. */
     public BothWays(int tunnels, long perDirection) {
         this.tunnels = tunnels;
         this.perDirection = perDirection;
         this.atOrigin = new byte[tunnels][];
+        this.originDone = new java.util.concurrent.CountDownLatch(tunnels);
     }
 
     /** {@return the origin's side: it learns the client's id, then streams its own bytes while digesting} */
@@ -47,6 +50,7 @@ public final class BothWays {
             });
             writer.start();
             atOrigin[id] = Bytes.readAll(socket.getInputStream(), null);
+            originDone.countDown();
             writer.join();
         };
     }
@@ -100,6 +104,7 @@ public final class BothWays {
         for (Thread client : clients) {
             client.join(120_000);
         }
+        originDone.await(30, java.util.concurrent.TimeUnit.SECONDS);
         for (int i = 0; i < tunnels; i++) {
             byte[] expectedDown = Bytes.writeRandom(OutputStream.nullOutputStream(), perDirection, 1_000_000 + i);
             assertThat(received[i]).as("down %d", i).isEqualTo(expectedDown);

@@ -30,6 +30,9 @@ public final class UserSessions {
     private final java.util.concurrent.atomic.AtomicLong revocations = new java.util.concurrent.atomic.AtomicLong();
     private final ConcurrentHashMap<String, Long> lastRevocation = new ConcurrentHashMap<>();
 
+    /** Set once the gateway stops: a link that registers from then on is drained at once. */
+    private volatile boolean draining;
+
     /** What became of a link's registration. */
     public enum Registration { REGISTERED, TOO_MANY_LINKS, REVOKED }
 
@@ -73,6 +76,10 @@ public final class UserSessions {
             }
             return all.isEmpty() ? null : all;
         });
+        if (result[0] == Registration.REGISTERED && draining) {
+            // It authenticated while the gateway began to stop (after drainLinks looked): drain it too.
+            loop.execute(drain);
+        }
         return result[0];
     }
 
@@ -123,6 +130,7 @@ public final class UserSessions {
      * stopping remote does. {@return how many were asked to}
      */
     public int drainLinks() {
+        draining = true;
         int drained = 0;
         for (Map<Object, Session> sessions : byUser.values()) {
             for (Session session : sessions.values()) {

@@ -82,13 +82,14 @@ public final class LinkStream implements Port {
 
     @Override
     public void interest(boolean read, boolean write) {
-        boolean readTurnedOn = read && !wantRead;
         wantRead = read;
         wantWrite = write;
         if (closed) {
             return;
         }
-        if (readTurnedOn) {
+        // Every time, not only when it turns on: a relay that stopped reading part-way (its read budget for one
+        // event spent) still wants what waits here, and nothing else would tell it.
+        if (read) {
             session.readWanted(this);
         }
         if (write) {
