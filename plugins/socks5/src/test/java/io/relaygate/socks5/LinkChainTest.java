@@ -94,13 +94,7 @@ class LinkChainTest {
     void aStalledTunnelHoldsOnlyItsWindowWhileTheOthersOnItsLinksRunByteExact() throws Exception {
         // One client that never reads, downloading from an origin that never stops writing; the remote grants
         // each stream 64 KiB, so that is all the stalled stream may hold at the local.
-        TestOrigin firehose = closer.track(TestOrigin.start(socket -> {
-            byte[] chunk = new byte[64 * 1024];
-            java.io.OutputStream out = socket.getOutputStream();
-            while (true) {
-                out.write(chunk);
-            }
-        }));
+        TestOrigin firehose = closer.track(TestOrigin.start(LinkChainTest::firehose));
         BothWays transfer = new BothWays(32, 1L << 20);
         TestOrigin origin = closer.track(TestOrigin.start(transfer.origin()));
         Gateway remote = remote("allowDestination", "127.0.0.1/32", "limits.streamWindow", "64KiB");
@@ -275,6 +269,15 @@ class LinkChainTest {
         }
     }
 
+    /** An origin that writes to its client until the connection breaks. */
+    private static void firehose(Socket socket) throws IOException {
+        byte[] chunk = new byte[64 * 1024];
+        java.io.OutputStream out = socket.getOutputStream();
+        while (true) {
+            out.write(chunk);
+        }
+    }
+
     private static int replyCodeQuietly(Gateway local, int port) {
         try {
             return replyCode(local, port);
@@ -285,13 +288,7 @@ class LinkChainTest {
 
     @Test
     void aRevokedUsersClientThatReadsNothingIsResetWithinASecond() throws Exception {
-        TestOrigin firehose = closer.track(TestOrigin.start(socket -> {
-            byte[] chunk = new byte[64 * 1024];
-            java.io.OutputStream out = socket.getOutputStream();
-            while (true) {
-                out.write(chunk);
-            }
-        }));
+        TestOrigin firehose = closer.track(TestOrigin.start(LinkChainTest::firehose));
         Gateway remote = remote("allowDestination", "127.0.0.1/32");
         Gateway local = local(remote, "alice", "secret");
         try (Socket slow = Socks5Client.connect(local.address("mixed"), "127.0.0.1", firehose.port())) {
