@@ -58,6 +58,7 @@ final class ProxyApi {
                 node.put("streams", link.streams());
                 node.put("roundTripMicros", link.roundTripMicros());
                 node.put("lastProblem", link.lastProblem());
+                node.put("refusedOpens", link.refusedOpens());
                 if (link.lastProblemAt() > 0) {
                     node.put("lastProblemAt", java.time.Instant.ofEpochMilli(link.lastProblemAt()).toString());
                 } else {

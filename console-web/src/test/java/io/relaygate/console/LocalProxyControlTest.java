@@ -109,6 +109,7 @@ class LocalProxyControlTest {
         JsonNode link = JSON.readTree(local.send("GET", "/api/status", null).body()).get("link");
         assertThat(link.get("links").asInt()).isPositive();
         assertThat(link.get("lastProblem").isNull()).as(link.toString()).isTrue();
+        assertThat(link.get("refusedOpens").asLong()).as("the remote opened nothing").isZero();
 
         // A wrong password: the page would otherwise say "running" while every tunnel fails.
         assertThat(local.send("PUT", "/api/proxy/settings", "{\"remoteHost\":\"127.0.0.1\",\"remotePort\":"

@@ -113,9 +113,10 @@ public interface AdminApi {
      * @param lastProblem     the last refusal or error, such as "credentials refused: …" or "remote gateway … unreachable:
      *                        …", or null
      * @param lastProblemAt   when it happened, milliseconds since the epoch, or 0
+     * @param refusedOpens    streams the remote tried to open that this local refused (it exposes no service)
      */
     record LinkStatus(String state, int links, int streams, long roundTripMicros, String lastProblem,
-                      long lastProblemAt) {
+                      long lastProblemAt, long refusedOpens) {
     }
 
     record ProxySettings(String remoteHost, int remotePort, String user, boolean passwordSet,

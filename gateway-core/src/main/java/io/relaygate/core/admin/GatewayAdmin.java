@@ -113,7 +113,7 @@ public final class GatewayAdmin implements AdminApi {
             var health = parts.links().health();
             return health == null ? null : new LinkStatus(health.state(), health.links(), health.streams(),
                     health.roundTripNanos() < 0 ? -1 : health.roundTripNanos() / 1000, health.lastProblem(),
-                    health.lastProblemAt());
+                    health.lastProblemAt(), health.refusedOpens());
         }
 
         @Override

@@ -61,7 +61,6 @@ public final class LinkConnector implements Connector {
     /** When the last authentication refusal was logged, so a misconfigured local warns once a minute, not per link. */
     private final AtomicLong lastRefusalLog = new AtomicLong(System.nanoTime() - Duration.ofHours(1).toNanos());
     private final AtomicInteger handshaking = new AtomicInteger();
-    private final AtomicInteger refusedOpens = new AtomicInteger();
     private final Queue<PoolDial> waiting = new ConcurrentLinkedQueue<>();
     private final Map<EventLoop, LinkPool> pools = new ConcurrentHashMap<>();
 
@@ -102,11 +101,6 @@ public final class LinkConnector implements Connector {
     /** {@return the links' health, as the pools last published it} */
     public LinkHealth.Snapshot health() {
         return health.snapshot();
-    }
-
-    /** {@return streams the remote tried to open that this local refused (it exposes no service yet)} */
-    public int refusedOpens() {
-        return refusedOpens.get();
     }
 
     private LinkPool pool(EventLoop loop) {
@@ -282,7 +276,7 @@ public final class LinkConnector implements Connector {
             LinkPool pool = pool(loop);
             LinkSession session = new LinkSession(loop, port, buffers, settings, maxStreams, leftover,
                     (link, stream, destination) -> {
-                        refusedOpens.incrementAndGet();
+                        health.refusedOpen();
                         link.refuse(stream, TunnelOutcome.NOT_ALLOWED);
                     }, pool);
             session.start(unsent);

@@ -18,10 +18,10 @@ public final class LinkHealth {
      * @param roundTripNanos the shortest round trip the last pings measured, or -1 before any
      * @param lastProblem    the last refusal or error ("credentials refused…", "remote unreachable…"), or null
      * @param lastProblemAt  when it happened, milliseconds since the epoch, or 0
-     * @param lastUpAt       when a link last came up, milliseconds since the epoch, or 0
+     * @param refusedOpens   streams the remote tried to open that this local refused (it exposes no service)
      */
     public record Snapshot(int links, int streams, long roundTripNanos, String lastProblem, long lastProblemAt,
-                           long lastUpAt) {
+                           long refusedOpens) {
 
         /** {@return "connected" with a link up, "failing" after a problem and none up, "connecting" otherwise} */
         public String state() {
@@ -35,7 +35,7 @@ public final class LinkHealth {
     private final Map<Object, Figures> byPool = new ConcurrentHashMap<>();
     private volatile String lastProblem;
     private volatile long lastProblemAt;
-    private volatile long lastUpAt;
+    private final java.util.concurrent.atomic.LongAdder refusedOpens = new java.util.concurrent.atomic.LongAdder();
 
     void publish(Object pool, int links, int streams, long roundTripNanos) {
         byPool.put(pool, new Figures(links, streams, roundTripNanos));
@@ -46,8 +46,8 @@ public final class LinkHealth {
         lastProblemAt = System.currentTimeMillis();
     }
 
-    void linkUp() {
-        lastUpAt = System.currentTimeMillis();
+    void refusedOpen() {
+        refusedOpens.increment();
     }
 
     /** {@return the figures of every pool together} */
@@ -62,6 +62,6 @@ public final class LinkHealth {
                 rtt = figures.roundTripNanos();
             }
         }
-        return new Snapshot(links, streams, rtt, lastProblem, lastProblemAt, lastUpAt);
+        return new Snapshot(links, streams, rtt, lastProblem, lastProblemAt, refusedOpens.sum());
     }
 }

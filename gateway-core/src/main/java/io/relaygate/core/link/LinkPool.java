@@ -137,7 +137,6 @@ final class LinkPool implements LinkSession.CloseListener {
             return;
         }
         links.add(session);
-        health.linkUp();
         while (!waiters.isEmpty() && session.canOpen()) {
             waiters.poll().linkReady(session);
         }

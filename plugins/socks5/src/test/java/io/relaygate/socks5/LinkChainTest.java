@@ -308,8 +308,11 @@ class LinkChainTest {
     void twoHundredFiftySixStreamsOfSixteenMebibytesBothWaysOverTwoLinksAreByteExact() throws Exception {
         BothWays transfer = new BothWays(256, Long.getLong("bigStreamBytes", 16L << 20));
         TestOrigin origin = closer.track(TestOrigin.start(transfer.origin()));
-        Gateway remote = remote("allowDestination", "127.0.0.1/32", "limits.maxHandshakesPerSource", "1024");
-        Gateway local = chain().local(remote, "alice", "secret", "limits.maxHandshakesPerSource", "1024");
+        // A client's upload ends long before its download on two loaded cores: the half-close timer must not cut it.
+        Gateway remote = remote("allowDestination", "127.0.0.1/32", "limits.maxHandshakesPerSource", "1024",
+                "timeouts.halfClosed", "10m");
+        Gateway local = chain().local(remote, "alice", "secret", "limits.maxHandshakesPerSource", "1024",
+                "timeouts.halfClosed", "10m");
         transfer.run(id -> Socks5Client.connect(local.address("mixed"), "127.0.0.1", origin.port()));
         assertThat(remote.sessions().links("alice")).as("the local's two links carried them all").isEqualTo(2);
         assertThat(remote.stats().bytesUp()).isEqualTo(local.stats().bytesUp());
