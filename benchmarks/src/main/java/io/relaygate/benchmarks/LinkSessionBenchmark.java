@@ -1,6 +1,7 @@
 package io.relaygate.benchmarks;
 
 import io.relaygate.core.link.LinkSession;
+import io.relaygate.core.link.StreamWindows;
 import io.relaygate.core.link.LinkStream;
 import io.relaygate.core.net.Port;
 import io.relaygate.core.reactor.BufferPool;
@@ -77,7 +78,7 @@ public class LinkSessionBenchmark {
         // The remote's side: it accepts every stream into a relay that reads everything.
         serverPort = new BenchPort();
         LinkSession server = new LinkSession(loop, serverPort, pool, new LinkSession.Settings(false, 0, 0, 0, 0,
-                1_000_000_000L, 4096, 1 << 20), 4096, null,
+                1_000_000_000L, 4096, StreamWindows.fixed(1 << 20)), 4096, null,
                 (session, id, destination) -> new Reader(session.accept(id, BOUND)), (s, reason) -> { });
         ByteArrayOutputStream opens = new ByteArrayOutputStream();
         for (int i = 0; i < streams; i++) {
@@ -99,7 +100,7 @@ public class LinkSessionBenchmark {
         // The local's side: its streams write, granted all the credit they need.
         clientPort = new BenchPort();
         client = new LinkSession(loop, clientPort, pool, new LinkSession.Settings(true, 0, 0, 0, 0, 1_000_000_000L,
-                4096, 1 << 20), 4096, null, null, (s, reason) -> { });
+                4096, StreamWindows.fixed(1 << 20)), 4096, null, null, (s, reason) -> { });
         onLoop(() -> {
             client.start(null);
             for (int i = 0; i < streams; i++) {

@@ -8,6 +8,7 @@ import io.relaygate.core.inbound.InboundConnection;
 import io.relaygate.core.link.LinkSecret;
 import io.relaygate.core.link.LinkServerHandshake;
 import io.relaygate.core.link.LinkServices;
+import io.relaygate.core.link.StreamWindows;
 import io.relaygate.core.net.Listener;
 import io.relaygate.core.net.Shutdown;
 import io.relaygate.core.plugin.LoadedPlugin;
@@ -189,7 +190,7 @@ public final class Gateway implements AutoCloseable {
                 LinkServices linkServices = new LinkServices(services.relay(), services.dialer(),
                         () -> new ScramServer(secret, decoys, accounts::find, random), services.damper(),
                         services.limits(), config.timeouts(), context.blockingExecutor(), linkTls(),
-                        config.limits().maxStreamsPerLink(), config.limits().streamWindow());
+                        config.limits().maxStreamsPerLink(), StreamWindows.of(config.limits()));
                 listeners.add(new Listener("link", binding.toSocketAddress(), loops, services.limits(),
                         services.stats(), LinkServerHandshake.factory(linkServices)));
                 if (config.remoteRole().directListen() != null) {

@@ -5,6 +5,7 @@ import io.relaygate.core.config.GatewayConfig;
 import io.relaygate.core.config.HostPort;
 import io.relaygate.core.link.LinkConnector;
 import io.relaygate.core.link.LinkHealth;
+import io.relaygate.core.link.StreamWindows;
 import io.relaygate.core.reactor.BufferPool;
 import io.relaygate.core.config.ConfigError;
 import io.relaygate.core.tls.KnownRemotes;
@@ -173,6 +174,6 @@ public final class LocalLinks {
         return new LinkConnector(Destination.parse(target.host(), target.port()), toRemote,
                 new LinkCredentials(account, secret), blocking, buffers, tlsFor(target, trust),
                 config.timeouts().handshake(), (config.local().linkPool() + loopCount - 1) / loopCount,
-                config.limits().maxStreamsPerLink(), config.limits().streamWindow());
+                config.limits().maxStreamsPerLink(), StreamWindows.of(config.limits()));
     }
 }

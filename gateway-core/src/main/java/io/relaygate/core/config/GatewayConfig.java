@@ -119,11 +119,13 @@ public record GatewayConfig(HostPort listen, HostPort console, Path dataDir, Pat
      * @param maxLinksPerUser           remote: authenticated links one user may hold at once
      * @param maxStreamsPerLink         streams one link may carry at once, as this side advertises to its peer
      * @param streamWindow              bytes a peer may send on one stream before this side grants more: what a
-     *                                  stream whose reader stalls holds at most here
+     *                                  stream whose reader stalls holds at least here
+     * @param streamWindowMax           the largest a stream's window grows to while its reader keeps up
+     * @param linkWindowGrowth          what the windows of one link's streams may grow by together
      */
     public record Limits(int maxConnections, int maxHandshakesPerSource, int authFailuresBeforeDelay,
                          int authFailuresBeforeRefusal, int maxLinksPerUser, int maxStreamsPerLink,
-                         int streamWindow) {
+                         int streamWindow, int streamWindowMax, long linkWindowGrowth) {
     }
 
     /**
@@ -269,7 +271,13 @@ public record GatewayConfig(HostPort listen, HostPort console, Path dataDir, Pat
                 // Several locals of one user, each with linkPool links per event loop, fit with room to spare.
                 (int) c.getLong("limits.maxLinksPerUser", 64, 1, 1_000_000),
                 (int) c.getLong("limits.maxStreamsPerLink", 1024, 1, 1 << 20),
-                (int) c.getSize("limits.streamWindow", 256 * 1024, 16 * 1024, 1 << 30));
+                (int) c.getSize("limits.streamWindow", 256 * 1024, 16 * 1024, 1 << 30),
+                (int) c.getSize("limits.streamWindowMax", 4 << 20, 16 * 1024, 1 << 30),
+                c.getSize("limits.linkWindowGrowth", 16 << 20, 0, 1L << 40));
+        if (limits.streamWindowMax() < limits.streamWindow()) {
+            throw new ConfigException("limits.streamWindowMax", limits.streamWindowMax() + " bytes (expected: at"
+                    + " least limits.streamWindow, " + limits.streamWindow() + " bytes)");
+        }
         int cores = Runtime.getRuntime().availableProcessors();
         int loops = (int) c.getLong("reactor.eventLoops", 0, 0, 256);
         Reactor reactor = new Reactor(loops == 0 ? cores : loops,

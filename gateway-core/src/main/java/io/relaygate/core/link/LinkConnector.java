@@ -68,11 +68,11 @@ public final class LinkConnector implements Connector {
      * @param tls          the link's TLS, trusting the remote as configured; null for a plaintext link
      * @param linksPerLoop authenticated links each event loop keeps to the remote (at least 1)
      * @param maxStreams   the streams the remote may open on one link at once (it opens none yet)
-     * @param window       the bytes the remote may send on a stream before this side grants more
+     * @param windows      the bytes the remote may send on a stream before this side grants more, and their growth
      */
     public LinkConnector(Destination remote, Dialer dialer, LinkCredentials credentials, Executor blocking,
                          BufferPool buffers, LinkTls tls, Duration handshakeTimeout, int linksPerLoop,
-                         int maxStreams, int window) {
+                         int maxStreams, StreamWindows windows) {
         this.tls = tls;
         this.remote = remote;
         this.dialer = dialer;
@@ -82,7 +82,7 @@ public final class LinkConnector implements Connector {
         this.handshakeNanos = handshakeTimeout.toNanos();
         this.linksPerLoop = Math.max(1, linksPerLoop);
         this.settings = new LinkSession.Settings(true, PING_INTERVAL_NANOS, PONG_TIMEOUT_NANOS, 0, 0, handshakeNanos,
-                maxStreams, window);
+                maxStreams, windows);
     }
 
     /** Starts filling the link pools of {@code loops}. Thread-safe. */

@@ -22,11 +22,11 @@ import java.util.function.Supplier;
  * @param blocking the bounded executor for account lookups and TLS handshake tasks
  * @param tls      the link's TLS, or null for a plaintext link
  * @param maxStreamsPerLink the streams one link may hold open at once, as the remote advertises it
- * @param streamWindow      the bytes a local may send on a stream before the remote grants more
+ * @param streamWindows     the bytes a local may send on a stream before the remote grants more
  */
 public record LinkServices(RelayServices relay, Dialer dialer, Supplier<ScramServer> scram, AuthDamper damper,
                            ConnectionLimits limits, Timeouts timeouts, Executor blocking, LinkTls tls,
-                           int maxStreamsPerLink, int streamWindow) {
+                           int maxStreamsPerLink, StreamWindows streamWindows) {
 
     public LinkServices {
         if (relay.sessions() == null) {

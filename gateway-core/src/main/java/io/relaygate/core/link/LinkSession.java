@@ -79,10 +79,10 @@ public final class LinkSession implements Port.Handler {
      * @param unusedNanos close a link that has carried no stream for this long, with ERROR 4 (0: never)
      * @param lingerNanos the longest a closing link waits for its last frames to go out
      * @param maxStreams  the streams this side lets the peer hold open at once; more are refused for now
-     * @param window      the bytes the peer may send on a stream before this side grants more
+     * @param windows     the bytes the peer may send on a stream before this side grants more, and their growth
      */
     public record Settings(boolean client, long pingNanos, long pongNanos, long silentNanos, long unusedNanos,
-                           long lingerNanos, int maxStreams, int window) {
+                           long lingerNanos, int maxStreams, StreamWindows windows) {
     }
 
     /** The largest DATA payload this side writes: one TLS record, so a turn never holds the link long. */
@@ -93,6 +93,11 @@ public final class LinkSession implements Port.Handler {
     private static final int FRAMES_PER_WRITE = 4;
     /** Turns given in one pass of the write scheduler before the loop serves its other channels. */
     private static final int TURNS_PER_PASS = 256;
+    /**
+     * The shortest quarter-window time that still counts as window-bound: PINGs skip the queues, so on a short path
+     * they see less than the latency the loops add under load.
+     */
+    private static final long MIN_GROWTH_NANOS = 2_000_000L;
     /** The highest stream number; a side that reaches it stops opening streams on the link. */
     private static final int LAST_STREAM = Integer.MAX_VALUE - 1;
 
@@ -135,6 +140,8 @@ public final class LinkSession implements Port.Handler {
     /** The highest stream number the peer has opened: frames for a lower one that is gone are dropped. */
     private int highestPeerStream;
     private int refusedOpens;
+    /** What this link's streams have grown beyond their initial windows, together. */
+    private long grown;
     private long lastReceived;
     private long idleSince;
     private long lastPing;
@@ -245,7 +252,7 @@ public final class LinkSession implements Port.Handler {
         nextOwnStream += 2;
         opening.put(id, callback);
         idleChanged();
-        sendControl(Frames.frame(Frames.OPEN, id, LinkMessages.open(settings.window(), destination)));
+        sendControl(Frames.frame(Frames.OPEN, id, LinkMessages.open(settings.windows().initial(), destination)));
     }
 
     /**
@@ -258,10 +265,10 @@ public final class LinkSession implements Port.Handler {
         if (closed || closing || peerWindow == null) {
             return null;
         }
-        LinkStream stream = new LinkStream(this, id, peerWindow, settings.window());
+        LinkStream stream = new LinkStream(this, id, peerWindow, settings.windows().initial(), loop.now());
         streams.put(id, stream);
         sendControl(Frames.frame(Frames.OPEN_RESULT, id, LinkMessages.openResult(TunnelOutcome.OK,
-                settings.window(), bound)));
+                settings.windows().initial(), bound)));
         return stream;
     }
 
@@ -558,7 +565,7 @@ public final class LinkSession implements Port.Handler {
             closeIfDrained();
             return;
         }
-        LinkStream stream = new LinkStream(this, id, result.window(), settings.window());
+        LinkStream stream = new LinkStream(this, id, result.window(), settings.windows().initial(), loop.now());
         streams.put(id, stream);
         callback.opened(stream, result.bound());
     }
@@ -582,15 +589,34 @@ public final class LinkSession implements Port.Handler {
         return n;
     }
 
-    /** The relay took {@code n} bytes: grant them back once a quarter of the window is due, in one WINDOW. */
+    /**
+     * The relay took {@code n} bytes: grant them back once a quarter of the window is due, in one WINDOW. A stream
+     * whose reader took everything that had arrived, and whose last quarter came within half a round trip, is bound
+     * by its window rather than by the path or its reader: its window doubles within the link's growth budget, so
+     * one stream can fill a long or fast path while a stalled one still holds at most what it was granted.
+     */
     private void consumed(LinkStream stream, int n) {
         stream.consumed += n;
-        if (stream.consumed >= settings.window() / 4 && !stream.finReceived) {
-            stream.receiveLeft += stream.consumed;
-            sendControl(Frames.frame(Frames.WINDOW, stream.id, ByteBuffer.allocate(4).putInt(stream.consumed)
-                    .array()));
-            stream.consumed = 0;
+        if (stream.consumed < stream.receiveWindow / 4 || stream.finReceived) {
+            return;
         }
+        long now = loop.now();
+        int grant = stream.consumed;
+        StreamWindows windows = settings.windows();
+        if (stream.receiveWindow < windows.max() && stream.inboundBytes == 0
+                && now - stream.lastGrantAt < Math.max(rttNanos / 2, MIN_GROWTH_NANOS)) {
+            int growth = (int) Math.min(Math.min(stream.receiveWindow, windows.max() - stream.receiveWindow),
+                    windows.linkGrowth() - grown);
+            if (growth > 0) {
+                stream.receiveWindow += growth;
+                grown += growth;
+                grant += growth;
+            }
+        }
+        stream.lastGrantAt = now;
+        stream.receiveLeft += grant;
+        sendControl(Frames.frame(Frames.WINDOW, stream.id, ByteBuffer.allocate(4).putInt(grant).array()));
+        stream.consumed = 0;
     }
 
     /** The stream wants to read again: what waits in it, or its end, comes soon. */
@@ -868,6 +894,7 @@ public final class LinkSession implements Port.Handler {
 
     private void forget(LinkStream stream) {
         streams.remove(stream.id);
+        grown -= stream.receiveWindow - settings.windows().initial();
         stream.closed = true;
         stream.discard(pool);
         if (dataStream == stream) {
@@ -1016,6 +1043,7 @@ public final class LinkSession implements Port.Handler {
         }
         List<LinkStream> open = new ArrayList<>(streams.values());
         streams.clear();
+        grown = 0;
         writeQueue.clear();
         dataStream = null;
         for (LinkStream stream : open) {

@@ -31,6 +31,10 @@ public final class LinkStream implements Port {
     long sendCredit;
     /** Bytes the peer may still send before this side grants more. */
     long receiveLeft;
+    /** The window this side grants the peer on this stream: the initial one, grown while the reader keeps up. */
+    int receiveWindow;
+    /** When this side last granted credit on this stream (or opened it), in loop time. */
+    long lastGrantAt;
     /** Bytes the relay took since this side last granted them back. */
     int consumed;
     /** Waiting in the session's write queue. */
@@ -44,11 +48,13 @@ public final class LinkStream implements Port {
     private ArrayDeque<ByteBuffer> inbound;
     int inboundBytes;
 
-    LinkStream(LinkSession session, int id, long sendCredit, long receiveWindow) {
+    LinkStream(LinkSession session, int id, long sendCredit, int receiveWindow, long openedAt) {
         this.session = session;
         this.id = id;
         this.sendCredit = sendCredit;
+        this.receiveWindow = receiveWindow;
         this.receiveLeft = receiveWindow;
+        this.lastGrantAt = openedAt;
     }
 
     @Override

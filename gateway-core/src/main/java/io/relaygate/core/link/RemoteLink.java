@@ -62,7 +62,7 @@ final class RemoteLink implements LinkSession.Acceptor, LinkSession.CloseListene
         long idleLink = services.timeouts().idleLink().toNanos();
         long handshake = services.timeouts().handshake().toNanos();
         session = new LinkSession(loop, port, relay.pool(), new LinkSession.Settings(false, 0, 0,
-                SILENT_LINK_NANOS, idleLink, handshake, services.maxStreamsPerLink(), services.streamWindow()),
+                SILENT_LINK_NANOS, idleLink, handshake, services.maxStreamsPerLink(), services.streamWindows()),
                 services.maxStreamsPerLink(), leftover, this, this);
         session.start(unsent);
         if (session.isClosed()) {

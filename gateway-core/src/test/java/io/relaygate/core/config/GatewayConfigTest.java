@@ -50,6 +50,16 @@ class GatewayConfigTest {
     }
 
     @Test
+    void aStreamWindowThatMayNotGrowToItsStartIsRefused() throws IOException {
+        assertThat(load("limits:\n  streamWindow: 1MiB\n  streamWindowMax: 1MiB\n").limits().streamWindowMax())
+                .isEqualTo(1 << 20);
+        assertThatThrownBy(() -> load("limits:\n  streamWindow: 1MiB\n  streamWindowMax: 512KiB\n"))
+                .isInstanceOf(ConfigError.class)
+                .hasMessageContaining("limits.streamWindowMax: 524288 bytes (expected: at least limits.streamWindow,"
+                        + " 1048576 bytes)");
+    }
+
+    @Test
     void embeddedDefaultsNeedNoFile() {
         GatewayConfig config = GatewayConfig.from(Settings.empty(), dir);
         assertThat(config.role()).isEqualTo(Role.LOCAL);
@@ -68,6 +78,8 @@ class GatewayConfigTest {
         assertThat(config.limits().maxLinksPerUser()).isEqualTo(64);
         assertThat(config.limits().maxStreamsPerLink()).isEqualTo(1024);
         assertThat(config.limits().streamWindow()).isEqualTo(256 * 1024);
+        assertThat(config.limits().streamWindowMax()).isEqualTo(4 << 20);
+        assertThat(config.limits().linkWindowGrowth()).isEqualTo(16 << 20);
         assertThat(config.local().linkPool()).isEqualTo(2);
         assertThat(config.local().linkTls()).as("TLS is the default").isTrue();
         assertThat(config.limits().maxHandshakesPerSource()).isEqualTo(256);

@@ -102,7 +102,7 @@ class LinkSessionTest {
 
     /** A remote's session whose acceptor accepts every stream into the next of {@code sinks}. */
     private LinkSession server(MemoryPort port, List<Sink> sinks, List<String> closes) {
-        LinkSession.Settings settings = new LinkSession.Settings(false, 0, 0, 0, 0, 1_000_000_000L, 8, WINDOW);
+        LinkSession.Settings settings = new LinkSession.Settings(false, 0, 0, 0, 0, 1_000_000_000L, 8, StreamWindows.fixed(WINDOW));
         int[] next = {0};
         return new LinkSession(loop, port, pool, settings, 8, null,
                 (session, id, destination) -> sinks.get(next[0]++).attach(session.accept(id, BOUND)),
@@ -115,7 +115,7 @@ class LinkSessionTest {
 
     /** A local's session that accepts no stream. */
     private LinkSession client(MemoryPort port, List<String> closes) {
-        LinkSession.Settings settings = new LinkSession.Settings(true, 0, 0, 0, 0, 1_000_000_000L, 8, WINDOW);
+        LinkSession.Settings settings = new LinkSession.Settings(true, 0, 0, 0, 0, 1_000_000_000L, 8, StreamWindows.fixed(WINDOW));
         return new LinkSession(loop, port, pool, settings, 8, null, null, (s, reason) -> closes.add(reason));
     }
 
@@ -305,6 +305,60 @@ class LinkSessionTest {
                 .contains("beyond its window");
         assertThat(closes).hasSize(1);
         assertThat(pool.inUse()).as("what the stream held is released with the link").isZero();
+    }
+
+    @Test
+    void aStreamWhoseReaderKeepsUpGrowsItsWindowWithinTheLinksBudgetAndAStalledOneDoesNot() throws Exception {
+        MemoryPort port = new MemoryPort();
+        Sink fast = new Sink();
+        Sink stalled = new Sink();
+        stalled.paused = true;
+        Sink late = new Sink();
+        List<String> closes = new ArrayList<>();
+        // Windows start at 1 KiB and may reach 4 KiB, but the link's streams may grow by 2 KiB together.
+        LinkSession.Settings settings = new LinkSession.Settings(false, 0, 0, 0, 0, 1_000_000_000L, 8,
+                new StreamWindows(WINDOW, 4 * WINDOW, 2 * WINDOW));
+        List<Sink> sinks = List.of(fast, stalled, late);
+        int[] next = {0};
+        LinkSession session = new LinkSession(loop, port, pool, settings, 8, null,
+                (s, id, destination) -> sinks.get(next[0]++).attach(s.accept(id, BOUND)),
+                (s, reason) -> closes.add(reason));
+        onLoop(() -> {
+            session.start(null);
+            // A reader that took everything as soon as it came: 1 KiB → 2 KiB, then 2 KiB → 3 KiB (the budget's rest).
+            port.feed(concat(open(1), frame(Frames.DATA, 1, new byte[WINDOW / 4]),
+                    frame(Frames.DATA, 1, new byte[2 * WINDOW / 4])));
+        });
+        onLoop(() -> { });
+        assertThat(grants(port, 1)).containsExactly(WINDOW / 4 + WINDOW, 2 * WINDOW / 4 + WINDOW);
+        // What was granted may be in flight at once: 3 KiB beyond the 768 bytes already taken is no violation.
+        onLoop(() -> {
+            fast.paused = true;
+            port.feed(frame(Frames.DATA, 1, new byte[3 * WINDOW]));
+        });
+        assertThat(closes).isEmpty();
+
+        // A stream whose reader lags takes its grants back without growth, and the budget is spent anyway.
+        onLoop(() -> port.feed(concat(open(3), frame(Frames.DATA, 3, new byte[WINDOW]))));
+        onLoop(stalled::resume);
+        onLoop(() -> { });
+        assertThat(stalled.received.size()).isEqualTo(WINDOW);
+        assertThat(grants(port, 3)).as("no growth: bytes still waited at each grant").allMatch(g -> g < WINDOW / 2)
+                .isNotEmpty();
+
+        // The grown stream's reset gives its growth back to the link: the next fast stream grows again.
+        onLoop(() -> port.feed(concat(frame(Frames.RST, 1, new byte[0]), open(5),
+                frame(Frames.DATA, 5, new byte[WINDOW / 4]))));
+        onLoop(() -> { });
+        assertThat(grants(port, 5)).containsExactly(WINDOW / 4 + WINDOW);
+        assertThat(closes).isEmpty();
+    }
+
+    /** {@return the credits of the WINDOW frames the session wrote for {@code stream}, in order} */
+    private static List<Integer> grants(MemoryPort port, int stream) {
+        return frames(port.output.toByteArray()).stream()
+                .filter(w -> w.type() == Frames.WINDOW && w.stream() == stream)
+                .map(w -> ByteBuffer.wrap(w.payload()).getInt()).toList();
     }
 
     @Test
@@ -636,7 +690,7 @@ class LinkSessionTest {
         MemoryPort port = new MemoryPort();
         List<String> closes = new java.util.concurrent.CopyOnWriteArrayList<>();
         LinkSession.Settings settings = new LinkSession.Settings(true, 50_000_000L, 50_000_000L, 0, 0,
-                1_000_000_000L, 8, WINDOW);
+                1_000_000_000L, 8, StreamWindows.fixed(WINDOW));
         LinkSession session = new LinkSession(loop, port, pool, settings, 8, null, null,
                 (s, reason) -> closes.add(reason));
         onLoop(() -> session.start(null));
@@ -656,7 +710,7 @@ class LinkSessionTest {
         MemoryPort port = new MemoryPort();
         List<String> closes = new java.util.concurrent.CopyOnWriteArrayList<>();
         LinkSession.Settings settings = new LinkSession.Settings(false, 0, 0, 0, 50_000_000L, 1_000_000_000L, 8,
-                WINDOW);
+                StreamWindows.fixed(WINDOW));
         LinkSession session = new LinkSession(loop, port, pool, settings, 8, null, (s, id, d) -> { },
                 (s, reason) -> closes.add(reason));
         onLoop(() -> session.start(null));
