@@ -592,8 +592,10 @@ public final class LinkSession implements Port.Handler {
     /**
      * The relay took {@code n} bytes: grant them back once a quarter of the window is due, in one WINDOW. A stream
      * whose reader took everything that had arrived, and whose last quarter came within half a round trip, is bound
-     * by its window rather than by the path or its reader: its window doubles within the link's growth budget, so
-     * one stream can fill a long or fast path while a stalled one still holds at most what it was granted.
+     * by its window rather than by the path or its reader: its window doubles, so that one stream can fill a long or
+     * fast path while a stalled one still holds at most what it was granted. The link's growth budget is shared
+     * equally by its streams, and a stream above its share gives the excess back from its next grants, so that the
+     * streams that came first do not keep a larger window, and a larger share of the link, than those that follow.
      */
     private void consumed(LinkStream stream, int n) {
         stream.consumed += n;
@@ -603,9 +605,14 @@ public final class LinkSession implements Port.Handler {
         long now = loop.now();
         int grant = stream.consumed;
         StreamWindows windows = settings.windows();
-        if (stream.receiveWindow < windows.max() && stream.inboundBytes == 0
-                && now - stream.lastGrantAt < Math.max(rttNanos / 2, MIN_GROWTH_NANOS)) {
-            int growth = (int) Math.min(Math.min(stream.receiveWindow, windows.max() - stream.receiveWindow),
+        long share = Math.min(windows.max(), windows.initial() + windows.linkGrowth() / Math.max(1, streams.size()));
+        if (stream.receiveWindow > share) {
+            int shrink = (int) Math.min(stream.receiveWindow - share, grant);
+            stream.receiveWindow -= shrink;
+            grown -= shrink;
+            grant -= shrink;
+        } else if (stream.inboundBytes == 0 && now - stream.lastGrantAt < Math.max(rttNanos / 2, MIN_GROWTH_NANOS)) {
+            int growth = (int) Math.min(Math.min(stream.receiveWindow, share - stream.receiveWindow),
                     windows.linkGrowth() - grown);
             if (growth > 0) {
                 stream.receiveWindow += growth;
@@ -614,9 +621,11 @@ public final class LinkSession implements Port.Handler {
             }
         }
         stream.lastGrantAt = now;
-        stream.receiveLeft += grant;
-        sendControl(Frames.frame(Frames.WINDOW, stream.id, ByteBuffer.allocate(4).putInt(grant).array()));
         stream.consumed = 0;
+        if (grant > 0) {
+            stream.receiveLeft += grant;
+            sendControl(Frames.frame(Frames.WINDOW, stream.id, ByteBuffer.allocate(4).putInt(grant).array()));
+        }
     }
 
     /** The stream wants to read again: what waits in it, or its end, comes soon. */

@@ -338,7 +338,7 @@ class LinkSessionTest {
         });
         assertThat(closes).isEmpty();
 
-        // A stream whose reader lags takes its grants back without growth, and the budget is spent anyway.
+        // A stream whose reader lags takes its grants back without growth.
         onLoop(() -> port.feed(concat(open(3), frame(Frames.DATA, 3, new byte[WINDOW]))));
         onLoop(stalled::resume);
         onLoop(() -> { });
@@ -346,7 +346,16 @@ class LinkSessionTest {
         assertThat(grants(port, 3)).as("no growth: bytes still waited at each grant").allMatch(g -> g < WINDOW / 2)
                 .isNotEmpty();
 
-        // The grown stream's reset gives its growth back to the link: the next fast stream grows again.
+        // Two streams share the link's growth: the first, at 3 KiB, gives back what is above its share of 2 KiB.
+        int grantsBefore = grants(port, 1).size();
+        onLoop(fast::resume);
+        onLoop(() -> { });
+        assertThat(fast.received.size()).isEqualTo(WINDOW / 4 + 2 * WINDOW / 4 + 3 * WINDOW);
+        List<Integer> after = grants(port, 1).subList(grantsBefore, grants(port, 1).size());
+        assertThat(after.stream().mapToInt(Integer::intValue).sum()).as("3 KiB taken, 1 KiB of it kept back")
+                .isPositive().isLessThanOrEqualTo(3 * WINDOW - WINDOW);
+
+        // The first stream's reset gives its growth back to the link: the next fast stream grows to its share.
         onLoop(() -> port.feed(concat(frame(Frames.RST, 1, new byte[0]), open(5),
                 frame(Frames.DATA, 5, new byte[WINDOW / 4]))));
         onLoop(() -> { });
