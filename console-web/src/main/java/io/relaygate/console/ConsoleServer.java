@@ -49,6 +49,7 @@ final class ConsoleServer implements ConsoleFactory.Console {
         ObjectMapper json = Requests.strictMapper();
         StatsHub stats = new StatsHub(admin, json, settings.wsMaxQueued());
         UsersApi users = new UsersApi(admin, json);
+        TunnelsApi tunnels = new TunnelsApi(admin, json);
         ProxyApi proxy = new ProxyApi(admin, json, stats);
         byte[] openApi = resource("openapi.json");
         Map<String, byte[]> assets = new java.util.HashMap<>();
@@ -87,6 +88,8 @@ final class ConsoleServer implements ConsoleFactory.Console {
                 config.routes.put("/api/users/{name}", users::update);
                 config.routes.delete("/api/users/{name}", users::delete);
                 config.routes.get("/api/status", proxy::status);
+                config.routes.get("/api/tunnels", tunnels::list);
+                config.routes.delete("/api/tunnels/{user}/{name}", tunnels::close);
                 config.routes.post("/api/proxy/start", proxy::start);
                 config.routes.post("/api/proxy/stop", proxy::stop);
                 config.routes.put("/api/proxy/settings", proxy::settings);

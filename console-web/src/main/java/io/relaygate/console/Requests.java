@@ -108,6 +108,19 @@ final class Requests {
     }
 
     /** {@return a boolean field, or null when absent} */
+    /** {@return the {@code exposePorts} field, checked, or null when absent} */
+    static Integer exposePorts(JsonNode body) {
+        JsonNode value = body.get("exposePorts");
+        if (value == null || value.isNull()) {
+            return null;
+        }
+        if (!value.isIntegralNumber() || !value.canConvertToInt() || value.intValue() < 0
+                || value.intValue() > AccountRules.MAX_EXPOSE_PORTS) {
+            throw new BadRequestResponse("exposePorts: expected an integer from 0 to " + AccountRules.MAX_EXPOSE_PORTS);
+        }
+        return value.intValue();
+    }
+
     static Boolean bool(JsonNode body, String field) {
         JsonNode value = body.get(field);
         if (value == null || value.isNull()) {

@@ -29,8 +29,8 @@ import org.slf4j.LoggerFactory;
 final class UsersApi {
 
     private static final Logger log = LoggerFactory.getLogger(UsersApi.class);
-    private static final Set<String> CREATE_FIELDS = Set.of("name", "password", "rate", "enabled");
-    private static final Set<String> UPDATE_FIELDS = Set.of("password", "rate", "enabled");
+    private static final Set<String> CREATE_FIELDS = Set.of("name", "password", "rate", "enabled", "exposePorts");
+    private static final Set<String> UPDATE_FIELDS = Set.of("password", "rate", "enabled", "exposePorts");
 
     private final AdminApi admin;
     private final ObjectMapper json;
@@ -69,6 +69,7 @@ final class UsersApi {
         }
         Long rate = Requests.rate(body);
         Boolean enabled = Requests.bool(body, "enabled");
+        Integer exposePorts = Requests.exposePorts(body);
         ScramCredential credential;
         try {
             credential = admin.credential(password);
@@ -78,7 +79,7 @@ final class UsersApi {
         Account created;
         try {
             created = guarded(() -> store().create(Account.create(name, credential, rate == null ? 0 : rate,
-                    enabled == null || enabled)));
+                    enabled == null || enabled).withExposePorts(exposePorts == null ? 0 : exposePorts)));
         } catch (AccountExistsException e) {
             throw new ConflictResponse("user " + name + " exists");
         }
@@ -92,8 +93,10 @@ final class UsersApi {
         byte[] password = Requests.password(body);
         Long rate = Requests.rate(body);
         Boolean enabled = Requests.bool(body, "enabled");
-        if (password == null && rate == null && enabled == null) {
-            throw new io.javalin.http.BadRequestResponse("nothing to change (expected: password, rate or enabled)");
+        Integer exposePorts = Requests.exposePorts(body);
+        if (password == null && rate == null && enabled == null && exposePorts == null) {
+            throw new io.javalin.http.BadRequestResponse("nothing to change (expected: password, rate, enabled or"
+                    + " exposePorts)");
         }
         ScramCredential credential = null;
         if (password != null) {
@@ -103,7 +106,7 @@ final class UsersApi {
                 Arrays.fill(password, (byte) 0);
             }
         }
-        AccountUpdate update = new AccountUpdate(credential, rate, enabled);
+        AccountUpdate update = new AccountUpdate(credential, rate, enabled, exposePorts);
         Account updated = guarded(() -> store().update(name, update))
                 .orElseThrow(() -> new NotFoundResponse("no such user"));
         log.info("console: user {} updated", name);
@@ -130,6 +133,7 @@ final class UsersApi {
         user.put("name", account.name());
         user.put("rate", account.rate());
         user.put("enabled", account.enabled());
+        user.put("exposePorts", account.exposePorts());
         user.put("created", account.created().toString());
         user.put("updated", account.updated().toString());
         user.put("bytesUp", account.bytesUp());

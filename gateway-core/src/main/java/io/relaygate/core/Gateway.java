@@ -7,7 +7,9 @@ import io.relaygate.core.config.GatewayConfig;
 import io.relaygate.core.inbound.InboundConnection;
 import io.relaygate.core.link.LinkSecret;
 import io.relaygate.core.link.LinkServerHandshake;
+import io.relaygate.core.link.ExposedServices;
 import io.relaygate.core.link.LinkServices;
+import io.relaygate.core.link.ReversePorts;
 import io.relaygate.core.link.StreamWindows;
 import io.relaygate.core.net.Listener;
 import io.relaygate.core.net.Shutdown;
@@ -67,6 +69,7 @@ public final class Gateway implements AutoCloseable {
     private final List<Listener> listeners = new CopyOnWriteArrayList<>();
     private volatile ConsoleFactory.Console console;
     private volatile String linkFingerprint;
+    private volatile ReversePorts reversePorts;
     private boolean started;
     private boolean stopped;
 
@@ -167,6 +170,16 @@ public final class Gateway implements AutoCloseable {
         }
     }
 
+    /** {@return the services this local exposes through its remote, or null when it exposes none} */
+    public ExposedServices exposedServices() {
+        return services.links() == null ? null : services.links().exposed();
+    }
+
+    /** {@return the remote's public ports of the reverse tunnel, or null without a pool (or on a local)} */
+    public ReversePorts reversePorts() {
+        return reversePorts;
+    }
+
     /** {@return the fingerprint of the certificate the remote's link presents, or null for a plaintext link} */
     public String linkFingerprint() {
         return linkFingerprint;
@@ -187,10 +200,16 @@ public final class Gateway implements AutoCloseable {
             if (remoteRole) {
                 SecureRandom random = new SecureRandom();
                 var accounts = parts.store();
+                if (config.remoteRole().reverse().enabled()) {
+                    reversePorts = new ReversePorts(config.remoteRole().reverse(), accounts,
+                            context.blockingExecutor(), services.limits(), services.relay());
+                    accounts.addListener(reversePorts::accountChanged);
+                    components.add("reverse ports", reversePorts);
+                }
                 LinkServices linkServices = new LinkServices(services.relay(), services.dialer(),
                         () -> new ScramServer(secret, decoys, accounts::find, random), services.damper(),
                         services.limits(), config.timeouts(), context.blockingExecutor(), linkTls(),
-                        config.limits().maxStreamsPerLink(), StreamWindows.of(config.limits()));
+                        config.limits().maxStreamsPerLink(), StreamWindows.of(config.limits()), reversePorts);
                 listeners.add(new Listener("link", binding.toSocketAddress(), loops, services.limits(),
                         services.stats(), LinkServerHandshake.factory(linkServices)));
                 if (config.remoteRole().directListen() != null) {
@@ -224,7 +243,7 @@ public final class Gateway implements AutoCloseable {
         }
         GatewayAdmin admin = new GatewayAdmin(new GatewayAdmin.Parts(config, context, services.stats(),
                 services.shaping(), services.sessions(), parts.store(), this::listeners, services.links(),
-                services.localProxy()));
+                services.localProxy(), reversePorts));
         try {
             ConsoleFactory factory = parts.console();
             console = PluginParts.configure(config, factory.name(), new TreeSet<>(),

@@ -7,6 +7,7 @@ import io.relaygate.core.config.GatewayConfig;
 import io.relaygate.core.inbound.InboundConnection;
 import io.relaygate.core.inbound.InboundServices;
 import io.relaygate.core.inbound.PasswordVerifier;
+import io.relaygate.core.link.ExposedServices;
 import io.relaygate.core.net.Listener;
 import io.relaygate.core.outbound.Connector;
 import io.relaygate.core.outbound.Dialer;
@@ -52,14 +53,17 @@ record Services(GatewayStats stats, ConnectionLimits limits, AuthDamper damper, 
                 remote ? DestinationPolicy.restrictive(config.remoteRole().allowDestinations())
                         : DestinationPolicy.OPEN);
         Connector direct = Connector.direct(dialer);
-        LocalLinks links = remote ? null : new LocalLinks(config, new Dialer(parts.resolver(), blocking,
-                timeouts.dns(), timeouts.connect()), blocking, pool, direct, linkPassword);
         UserSessions sessions = remote ? new UserSessions() : null;
         Shaping shaping = remote ? Shaping.perUser(parts.limiter())
                 : parts.limiter() != null ? Shaping.overall(parts.limiter(), config.local().rateLimit())
                 : Shaping.none();
         RelayServices relay = new RelayServices(pool, stats, shaping, sessions, timeouts.idle(),
                 timeouts.halfClosed());
+        // The exposed services' targets are this machine's own services: the local's open policy reaches them.
+        ExposedServices exposed = remote || config.local().exposed().isEmpty() ? null
+                : new ExposedServices(config.local().exposed(), config.local().remote().host(), dialer, relay);
+        LocalLinks links = remote ? null : new LocalLinks(config, new Dialer(parts.resolver(), blocking,
+                timeouts.dns(), timeouts.connect()), blocking, pool, direct, linkPassword, exposed);
         InboundServices inbound = new InboundServices(relay, parts.protocols(),
                 links != null ? links.connector() : direct, new PasswordVerifier(parts.store(), shaping::loggedIn),
                 damper, blocking, timeouts.handshake());

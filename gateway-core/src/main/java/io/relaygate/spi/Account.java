@@ -14,9 +14,10 @@ import java.util.Objects;
  * @param updated    when its credential, rate or enabled flag last changed
  * @param bytesUp    bytes relayed from the user's clients to destinations, as last persisted
  * @param bytesDown  bytes relayed from destinations to the user's clients, as last persisted
+ * @param exposePorts public ports the user may hold at once for the reverse tunnel; 0: may expose nothing
  */
 public record Account(String name, ScramCredential credential, long rate, boolean enabled, Instant created,
-                      Instant updated, long bytesUp, long bytesDown) {
+                      Instant updated, long bytesUp, long bytesDown, int exposePorts) {
 
     public Account {
         Objects.requireNonNull(name, "name");
@@ -26,6 +27,18 @@ public record Account(String name, ScramCredential credential, long rate, boolea
         if (rate < 0) {
             throw new IllegalArgumentException("rate: " + rate + " (expected: >= 0)");
         }
+        AccountRules.checkExposePorts(exposePorts);
+    }
+
+    /** An account that may expose no port. */
+    public Account(String name, ScramCredential credential, long rate, boolean enabled, Instant created,
+                   Instant updated, long bytesUp, long bytesDown) {
+        this(name, credential, rate, enabled, created, updated, bytesUp, bytesDown, 0);
+    }
+
+    /** {@return this account with {@code exposePorts}} */
+    public Account withExposePorts(int exposePorts) {
+        return new Account(name, credential, rate, enabled, created, updated, bytesUp, bytesDown, exposePorts);
     }
 
     /** {@return a new account with zero counters, created and updated now} */

@@ -72,4 +72,19 @@ public final class AccountRules {
         }
         return bytesPerSecond;
     }
+
+    /** The most public ports one user may be allowed: more than any pool a remote would configure. */
+    public static final int MAX_EXPOSE_PORTS = 65_535;
+
+    /**
+     * Checks how many public ports a user may hold: 0 (none) to {@value #MAX_EXPOSE_PORTS}.
+     *
+     * @throws IllegalArgumentException naming the range
+     */
+    public static int checkExposePorts(int ports) {
+        if (ports < 0 || ports > MAX_EXPOSE_PORTS) {
+            throw new IllegalArgumentException("expose-ports: expected 0 (none) to " + MAX_EXPOSE_PORTS);
+        }
+        return ports;
+    }
 }

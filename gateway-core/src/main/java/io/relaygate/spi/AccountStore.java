@@ -74,6 +74,21 @@ public interface AccountStore extends AutoCloseable {
     }
 
     /**
+     * {@return the public port last granted to the exposed service {@code service} of {@code user}, if any} The
+     * reverse tunnel gives a reconnecting local the same port back. The default keeps none.
+     */
+    default Optional<Integer> assignedPort(String user, String service) {
+        return Optional.empty();
+    }
+
+    /**
+     * Records that {@code port} is the public port of {@code user}'s service {@code service}: it replaces that
+     * service's previous port and any other service's claim on the port. The default keeps nothing.
+     */
+    default void assignPort(String user, String service, int port) {
+    }
+
+    /**
      * Registers a listener for changes to accounts, including changes made by another process. Called on a thread
      * of the store's; listeners must be quick and must not throw.
      */

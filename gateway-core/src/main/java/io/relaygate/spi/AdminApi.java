@@ -27,6 +27,39 @@ public interface AdminApi {
     /** {@return the local proxy's controls; empty on the remote role} */
     Optional<ProxyControl> proxy();
 
+    /** {@return the exposed services of the reverse tunnel: on a remote every user's, on a local its own} */
+    default List<Tunnel> tunnels() {
+        return List.of();
+    }
+
+    /**
+     * Closes one user's exposed service on a remote: its public port stops listening, its visitors are closed, its
+     * local is told. Any thread.
+     *
+     * @return whether there was such a service (always false on a local)
+     */
+    default boolean closeTunnel(String user, String name) {
+        return false;
+    }
+
+    /**
+     * One exposed service.
+     *
+     * @param user       its user (on a local, the account it logs in as)
+     * @param target     where the local connects for a visitor (on a remote, null: only the local knows)
+     * @param publicPort the remote's port while it has one, else 0
+     * @param state      remote: {@code active} or {@code held} (its local is away, the port reserved); local:
+     *                   {@code registering}, {@code exposed}, {@code refused} or {@code away}
+     * @param reason     why it is not exposed, or null
+     * @param visitors   visitors connected now
+     * @param visits     visitors served since start
+     * @param bytesUp    bytes from visitors, of visits that ended
+     * @param bytesDown  bytes to visitors, of visits that ended
+     */
+    record Tunnel(String user, String name, String target, int publicPort, String state, String reason, int visitors,
+                  long visits, long bytesUp, long bytesDown) {
+    }
+
     /**
      * The gateway's counters at one moment.
      *

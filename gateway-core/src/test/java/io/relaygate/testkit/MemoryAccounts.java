@@ -30,6 +30,8 @@ public final class MemoryAccounts implements GatewayPlugin, AccountStoreFactory,
     private final AtomicInteger lookups = new AtomicInteger();
     private final List<Consumer<AccountChange>> listeners = new CopyOnWriteArrayList<>();
     private final Map<String, long[]> traffic = new ConcurrentHashMap<>();
+    /** Sticky public ports: "user/service" → port. */
+    private final Map<String, Integer> ports = new ConcurrentHashMap<>();
 
     /** A store whose credentials use 64 PBKDF2 iterations: fast tests. */
     public MemoryAccounts() {
@@ -81,16 +83,34 @@ public final class MemoryAccounts implements GatewayPlugin, AccountStoreFactory,
     public void rate(String name, long bytesPerSecond) {
         Account old = accounts.get(name);
         Account changed = new Account(name, old.credential(), bytesPerSecond, old.enabled(), old.created(),
-                java.time.Instant.now(), old.bytesUp(), old.bytesDown());
+                java.time.Instant.now(), old.bytesUp(), old.bytesDown(), old.exposePorts());
         accounts.put(name, changed);
         listeners.forEach(l -> l.accept(new AccountChange(AccountChange.Kind.UPDATED, name, changed)));
+    }
+
+    /** Sets how many public ports a user may hold and tells the listeners. Thread-safe. */
+    public MemoryAccounts exposePorts(String name, int count) {
+        Account changed = accounts.computeIfPresent(name, (k, old) -> old.withExposePorts(count));
+        listeners.forEach(l -> l.accept(new AccountChange(AccountChange.Kind.UPDATED, name, changed)));
+        return this;
+    }
+
+    @Override
+    public Optional<Integer> assignedPort(String user, String service) {
+        return Optional.ofNullable(ports.get(user + "/" + service));
+    }
+
+    @Override
+    public synchronized void assignPort(String user, String service, int port) {
+        ports.values().removeIf(p -> p == port);
+        ports.put(user + "/" + service, port);
     }
 
     /** Disables a user and tells the listeners, as a store's change feed would. */
     public void disable(String name) {
         Account old = accounts.get(name);
         Account disabled = new Account(name, old.credential(), old.rate(), false, old.created(),
-                java.time.Instant.now(), old.bytesUp(), old.bytesDown());
+                java.time.Instant.now(), old.bytesUp(), old.bytesDown(), old.exposePorts());
         accounts.put(name, disabled);
         listeners.forEach(l -> l.accept(new AccountChange(AccountChange.Kind.UPDATED, name, disabled)));
     }
@@ -115,7 +135,8 @@ public final class MemoryAccounts implements GatewayPlugin, AccountStoreFactory,
                 update.credential() != null ? update.credential() : old.credential(),
                 update.rate() != null ? update.rate() : old.rate(),
                 update.enabled() != null ? update.enabled() : old.enabled(), old.created(),
-                java.time.Instant.now(), old.bytesUp(), old.bytesDown()));
+                java.time.Instant.now(), old.bytesUp(), old.bytesDown(),
+                update.exposePorts() != null ? update.exposePorts() : old.exposePorts()));
         if (changed != null) {
             listeners.forEach(l -> l.accept(new AccountChange(AccountChange.Kind.UPDATED, name, changed)));
         }
@@ -125,6 +146,7 @@ public final class MemoryAccounts implements GatewayPlugin, AccountStoreFactory,
     @Override
     public boolean delete(String name) {
         boolean existed = accounts.remove(name) != null;
+        ports.keySet().removeIf(key -> key.startsWith(name + "/"));
         if (existed) {
             listeners.forEach(l -> l.accept(new AccountChange(AccountChange.Kind.DELETED, name, null)));
         }

@@ -3,6 +3,8 @@ package io.relaygate.core.admin;
 import io.relaygate.core.config.HostPort;
 import io.relaygate.core.stats.GatewayStats;
 import io.relaygate.core.config.GatewayConfig;
+import io.relaygate.core.link.ExposedServices;
+import io.relaygate.core.link.ReversePorts;
 import io.relaygate.core.net.Listener;
 import io.relaygate.core.shaping.Shaping;
 import io.relaygate.core.accounts.UserSessions;
@@ -34,7 +36,7 @@ public final class GatewayAdmin implements AdminApi {
      */
     public record Parts(GatewayConfig config, GatewayContext context, GatewayStats stats, Shaping shaping,
                         UserSessions sessions, AccountStore store, Supplier<List<Listener>> listeners,
-                        LocalLinks links, LocalProxy localProxy) {
+                        LocalLinks links, LocalProxy localProxy, ReversePorts reverse) {
     }
 
     private final Parts parts;
@@ -49,6 +51,27 @@ public final class GatewayAdmin implements AdminApi {
     @Override
     public GatewayContext context() {
         return parts.context();
+    }
+
+    @Override
+    public List<Tunnel> tunnels() {
+        if (parts.reverse() != null) {
+            return parts.reverse().snapshot().stream().map(t -> new Tunnel(t.user(), t.name(), null, t.port(),
+                    t.state(), t.state().equals("held") ? "its local is away" : null, t.visitors(), t.visits(),
+                    t.bytesUp(), t.bytesDown())).toList();
+        }
+        ExposedServices exposed = parts.links() == null ? null : parts.links().exposed();
+        if (exposed == null) {
+            return List.of();
+        }
+        String user = parts.config().local().user();
+        return exposed.snapshot().stream().map(t -> new Tunnel(user, t.name(), t.target(), t.publicPort(),
+                t.state(), t.reason(), t.visitors(), t.visits(), t.bytesUp(), t.bytesDown())).toList();
+    }
+
+    @Override
+    public boolean closeTunnel(String user, String name) {
+        return parts.reverse() != null && parts.reverse().close(user, name);
     }
 
     @Override

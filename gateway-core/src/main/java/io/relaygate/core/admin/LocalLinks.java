@@ -4,6 +4,7 @@ import io.relaygate.core.config.ConsoleSettings;
 import io.relaygate.core.config.GatewayConfig;
 import io.relaygate.core.config.HostPort;
 import io.relaygate.core.link.LinkConnector;
+import io.relaygate.core.link.ExposedServices;
 import io.relaygate.core.link.LinkHealth;
 import io.relaygate.core.link.StreamWindows;
 import io.relaygate.core.reactor.BufferPool;
@@ -42,6 +43,8 @@ public final class LocalLinks {
 
     private final Connector direct;
     private final SwitchingConnector connector;
+    /** The services exposed through the remote, or null for none. */
+    private final ExposedServices exposed;
     private List<EventLoop> loops = List.of();
     private LinkConnector link;
     private HostPort remote;
@@ -52,8 +55,9 @@ public final class LocalLinks {
 
     /** Starts on the configured remote, if any; {@link #warm} once the loops run. */
     public LocalLinks(GatewayConfig config, Dialer toRemote, Executor blocking, BufferPool buffers, Connector direct,
-                      byte[] password) {
+                      byte[] password, ExposedServices exposed) {
         this.buffers = buffers;
+        this.exposed = exposed;
 
         this.config = config;
         this.toRemote = toRemote;
@@ -80,6 +84,11 @@ public final class LocalLinks {
         if (link != null) {
             link.warm(loops);
         }
+    }
+
+    /** {@return the exposed services, or null when this local exposes none} */
+    public ExposedServices exposed() {
+        return exposed;
     }
 
     /** {@return the link's health now, or null while tunnels go directly} */
@@ -174,6 +183,6 @@ public final class LocalLinks {
         return new LinkConnector(Destination.parse(target.host(), target.port()), toRemote,
                 new LinkCredentials(account, secret), blocking, buffers, tlsFor(target, trust),
                 config.timeouts().handshake(), (config.local().linkPool() + loopCount - 1) / loopCount,
-                config.limits().maxStreamsPerLink(), StreamWindows.of(config.limits()));
+                config.limits().maxStreamsPerLink(), StreamWindows.of(config.limits()), exposed);
     }
 }

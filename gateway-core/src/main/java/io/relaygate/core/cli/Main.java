@@ -72,6 +72,10 @@ public final class Main implements Callable<Integer> {
             + " destination policy refuses by default, e.g. 127.0.0.1/32 or ::1/128:8000-9000 (repeatable)")
     java.util.List<String> allowDestinations;
 
+    @Option(names = "--expose", paramLabel = "NAME=HOST:PORT[@PUBLIC]", description = "local: expose the service at"
+            + " HOST:PORT on a public port of the remote, PUBLIC if given (repeatable; adds to the file's expose list)")
+    java.util.List<String> exposes;
+
     @Option(names = "--password-file", paramLabel = "FILE",
             description = "local: a file holding the account's password (or set GATEWAY_PASSWORD)")
     Path passwordFile;
@@ -231,6 +235,26 @@ public final class Main implements Callable<Integer> {
                 }
             }
             settings = settings.with("allowDestination", String.join(",", allowDestinations), "--allow-destination");
+        }
+        if (exposes != null) {
+            for (int i = 0; i < exposes.size(); i++) {
+                String entry = exposes.get(i);
+                int equals = entry.indexOf('=');
+                if (equals <= 0) {
+                    throw new ConfigError("--expose=" + entry + ": expected NAME=HOST:PORT[@PUBLIC], e.g."
+                            + " web=127.0.0.1:8080 or ssh=127.0.0.1:22@60022");
+                }
+                String target = entry.substring(equals + 1);
+                int at = target.lastIndexOf('@');
+                String section = "expose.flag" + i;
+                String origin = "--expose=" + entry;
+                settings = settings.withSection(section, origin)
+                        .with(section + ".name", entry.substring(0, equals), origin)
+                        .with(section + ".target", at < 0 ? target : target.substring(0, at), origin);
+                if (at >= 0) {
+                    settings = settings.with(section + ".remotePort", target.substring(at + 1), origin);
+                }
+            }
         }
         settings = flag(settings, "passwordFile", "--password-file",
                 passwordFile == null ? null : passwordFile.toAbsolutePath().toString());

@@ -39,10 +39,10 @@ import picocli.CommandLine.Parameters;
 @Command(name = "user", mixinStandardHelpOptions = true, description = "Manage user accounts.",
         footer = {"", "Commands and their flags (each also takes --config=FILE and --data-dir=DIR; see"
                 + " gateway user COMMAND --help):",
-            "  gateway user add NAME [--rate=RATE] [--disabled] [--password-stdin]",
+            "  gateway user add NAME [--rate=RATE] [--expose-ports=N] [--disabled] [--password-stdin]",
             "  gateway user list",
             "  gateway user show NAME",
-            "  gateway user set NAME [--rate=RATE] [--enable | --disable] [--password-stdin]",
+            "  gateway user set NAME [--rate=RATE] [--expose-ports=N] [--enable | --disable] [--password-stdin]",
             "  gateway user del NAME",
             "", "RATE is bytes per second, plain or with a unit: 1500, 64KiB, 1MiB, 10MB; 0 is unlimited.",
             "Without --password-stdin, add asks for the password on the terminal."})
@@ -63,14 +63,18 @@ final class UserCommand implements java.util.concurrent.Callable<Integer> {
             @Option(names = "--rate", paramLabel = "RATE", defaultValue = "0", description = "the user's bandwidth"
                     + " over both directions and all their tunnels, bytes/s or with a unit (1MiB); 0 (the default)"
                     + " is unlimited") String rate,
+            @Option(names = "--expose-ports", paramLabel = "N", defaultValue = "0", description = "public ports the"
+                    + " user may hold at once for the reverse tunnel; 0 (the default): may expose nothing")
+            int exposePorts,
             @Option(names = "--disabled", description = "create the account disabled") boolean disabled,
             @Option(names = "--password-stdin", description = "read the password from the first line of standard"
                     + " input instead of prompting") boolean passwordStdin) {
         AccountRules.checkName(name);
         long bytesPerSecond = parseRate(rate);
+        checkExposePorts(exposePorts);
         return withStore(shared, (store, config) -> {
             ScramCredential credential = credential(passwordStdin, config);
-            store.create(Account.create(name, credential, bytesPerSecond, !disabled));
+            store.create(Account.create(name, credential, bytesPerSecond, !disabled).withExposePorts(exposePorts));
             System.out.println("added " + name);
             return ExitCodes.OK;
         });
@@ -79,9 +83,10 @@ final class UserCommand implements java.util.concurrent.Callable<Integer> {
     @Command(name = "list", mixinStandardHelpOptions = true, description = "List the users (no secrets).")
     int list(@Mixin SharedOptions shared) {
         return withStore(shared, (store, config) -> {
-            Table table = new Table("NAME", "RATE>", "ENABLED", "BYTES_UP>", "BYTES_DOWN>", "UPDATED");
+            Table table = new Table("NAME", "RATE>", "ENABLED", "EXPOSE_PORTS>", "BYTES_UP>", "BYTES_DOWN>",
+                    "UPDATED");
             for (Account a : store.list()) {
-                table.row(a.name(), a.rate(), a.enabled() ? "yes" : "no", a.bytesUp(), a.bytesDown(),
+                table.row(a.name(), a.rate(), a.enabled() ? "yes" : "no", a.exposePorts(), a.bytesUp(), a.bytesDown(),
                         DateTimeFormatter.ISO_INSTANT.format(a.updated()));
             }
             table.print(System.out);
@@ -97,6 +102,7 @@ final class UserCommand implements java.util.concurrent.Callable<Integer> {
             System.out.println("name:       " + a.name());
             System.out.println("rate:       " + a.rate() + (a.rate() == 0 ? " (unlimited)" : " bytes/s"));
             System.out.println("enabled:    " + (a.enabled() ? "yes" : "no"));
+            System.out.println("exposePorts: " + a.exposePorts());
             System.out.println("bytesUp:    " + a.bytesUp());
             System.out.println("bytesDown:  " + a.bytesDown());
             System.out.println("created:    " + DateTimeFormatter.ISO_INSTANT.format(a.created()));
@@ -119,23 +125,39 @@ final class UserCommand implements java.util.concurrent.Callable<Integer> {
     int set(@Mixin SharedOptions shared, @Parameters(paramLabel = "NAME") String name,
             @Option(names = "--rate", paramLabel = "RATE", description = "a new bandwidth, bytes/s or with a unit"
                     + " (1MiB); 0 is unlimited; live tunnels follow within a second") String rate,
+            @Option(names = "--expose-ports", paramLabel = "N", description = "public ports the user may hold at"
+                    + " once for the reverse tunnel (0: none); ports beyond it close within a second")
+            Integer exposePorts,
             @ArgGroup(exclusive = true) Enablement enablement,
             @Option(names = "--password-stdin", description = "set a new password, read from the first line of"
                     + " standard input") boolean passwordStdin) {
         AccountRules.checkName(name);
         Long bytesPerSecond = rate == null ? null : parseRate(rate);
         Boolean enabled = enablement == null ? null : enablement.enable;
+        if (exposePorts != null) {
+            checkExposePorts(exposePorts);
+        }
         return withStore(shared, (store, config) -> {
             ScramCredential credential = passwordStdin ? credential(true, config) : null;
-            if (credential == null && bytesPerSecond == null && enabled == null) {
-                throw new ConfigError("user set: nothing to change (expected: --rate, --enable, --disable or"
-                        + " --password-stdin)");
+            if (credential == null && bytesPerSecond == null && enabled == null && exposePorts == null) {
+                throw new ConfigError("user set: nothing to change (expected: --rate, --expose-ports, --enable,"
+                        + " --disable or --password-stdin)");
             }
-            Optional<Account> updated = store.update(name, new AccountUpdate(credential, bytesPerSecond, enabled));
+            Optional<Account> updated = store.update(name, new AccountUpdate(credential, bytesPerSecond, enabled,
+                    exposePorts));
             updated.orElseThrow(() -> new UserFailure("no user " + name));
             System.out.println("updated " + name);
             return ExitCodes.OK;
         });
+    }
+
+    private static void checkExposePorts(int ports) {
+        try {
+            AccountRules.checkExposePorts(ports);
+        } catch (IllegalArgumentException e) {
+            throw new ConfigError("--expose-ports: " + ports + " (expected: 0 to " + AccountRules.MAX_EXPOSE_PORTS
+                    + ")");
+        }
     }
 
     @Command(name = "del", mixinStandardHelpOptions = true, description = "Delete a user.")

@@ -53,10 +53,15 @@ public record GatewayConfig(HostPort listen, HostPort console, Path dataDir, Pat
      * @param remoteFingerprint the remote's link certificate, {@code sha256:<hex>}, or {@code first-use} (the first
      *                          one seen, recorded); {@code null} otherwise
      * @param remoteCa          a PEM file of certificate authorities: the remote's certificate chains to one of them
+     * @param exposed           the services this local exposes on public ports of its remote (the reverse tunnel)
      *                          and names the remote's host; or {@code null}
      */
     public record LocalConfig(HostPort remote, String user, Path passwordFile, int linkPool, long rateLimit,
-                              boolean linkTls, String remoteFingerprint, Path remoteCa) implements RoleConfig {
+                              boolean linkTls, String remoteFingerprint, Path remoteCa,
+                              List<ReverseConfig.Exposed> exposed) implements RoleConfig {
+        public LocalConfig {
+            exposed = List.copyOf(exposed);
+        }
     }
 
     /**
@@ -68,9 +73,11 @@ public record GatewayConfig(HostPort listen, HostPort console, Path dataDir, Pat
      * @param linkCertificate   the link certificate chain (PEM), or {@code null} for the one made in the data
      *                          directory
      * @param linkKey           its private key (PEM), with {@code linkCertificate}
+     * @param reverse           the public port pool of the reverse tunnel (off while empty)
      */
     public record RemoteConfig(HostPort directListen, List<DestinationPolicy.Rule> allowDestinations,
-                               boolean linkTls, Path linkCertificate, Path linkKey) implements RoleConfig {
+                               boolean linkTls, Path linkCertificate, Path linkKey, ReverseConfig.Pool reverse)
+            implements RoleConfig {
         public RemoteConfig {
             allowDestinations = List.copyOf(allowDestinations);
         }
@@ -285,13 +292,15 @@ public record GatewayConfig(HostPort listen, HostPort console, Path dataDir, Pat
                 (int) c.getLong("reactor.maxPooledBuffers", 1024, 0, 1_000_000),
                 (int) c.getLong("reactor.blockingThreads", 16, 1, 1024),
                 (int) c.getLong("reactor.blockingQueue", 1024, 1, 1_000_000));
+        List<ReverseConfig.Exposed> exposed = ReverseConfig.exposed(c, settings, role, remote);
+        ReverseConfig.Pool reverse = ReverseConfig.pool(c, role);
         c.requireAllConsumed();
         RoleConfig roleConfig = role == Role.LOCAL
                 ? new LocalConfig(remote, user, passwordFile, linkPool, rateLimit, linkTls, remoteFingerprint,
-                        remoteCaText == null ? null : home.resolve(remoteCaText))
+                        remoteCaText == null ? null : home.resolve(remoteCaText), exposed)
                 : new RemoteConfig(directListen, allowDestinations, linkTls,
                         certificateText == null ? null : home.resolve(certificateText),
-                        keyText == null ? null : home.resolve(keyText));
+                        keyText == null ? null : home.resolve(keyText), reverse);
         return new GatewayConfig(listen, console, dataDir, pluginsDir, allowOpenProxy,
                 "none".equals(accountStore) ? null : accountStore, resolver,
                 "none".equals(rateLimiter) ? null : rateLimiter, iterations, timeouts, limits, reactor, roleConfig,

@@ -29,6 +29,8 @@ public final class YamlSettings {
 
     /** Larger than any sensible configuration, small enough that a wrong file cannot exhaust memory. */
     private static final int MAX_FILE_BYTES = 1 << 20;
+    /** The keys whose value is a list of sections rather than one value. */
+    private static final Set<String> SECTION_LISTS = Set.of("expose");
 
     private YamlSettings() {
     }
@@ -100,11 +102,24 @@ public final class YamlSettings {
                     items.add(((ScalarNode) item).getValue());
                 }
                 settings = settings.with(key, String.join(",", items), display + ":" + line(value));
+            } else if (value instanceof SequenceNode sequence && SECTION_LISTS.contains(key)
+                    && isMappingList(sequence)) {
+                // A list of sections (expose): item i becomes the section key.i.
+                settings = settings.withSection(key, display + ":" + line(keyNode));
+                List<Node> items = sequence.getValue();
+                for (int i = 0; i < items.size(); i++) {
+                    settings = settings.withSection(key + "." + i, display + ":" + line(items.get(i)));
+                    settings = flatten((MappingNode) items.get(i), key + "." + i + ".", display, settings);
+                }
             } else {
                 throw new ConfigError(display + ":" + line(value) + ": " + key + ": expected a single value");
             }
         }
         return settings;
+    }
+
+    private static boolean isMappingList(SequenceNode sequence) {
+        return !sequence.getValue().isEmpty() && sequence.getValue().stream().allMatch(MappingNode.class::isInstance);
     }
 
     private static boolean isScalarList(SequenceNode sequence) {

@@ -11,6 +11,8 @@ import io.relaygate.core.reactor.EventLoop;
 import io.relaygate.core.reactor.Timer;
 import io.relaygate.core.tls.LinkTls;
 import io.relaygate.core.wire.LinkCredentials;
+import io.relaygate.core.wire.LinkMessages;
+import io.relaygate.core.wire.LinkProtocolException;
 import io.relaygate.core.wire.ScramClient;
 import io.relaygate.spi.Destination;
 import io.relaygate.spi.TunnelOutcome;
@@ -57,6 +59,9 @@ public final class LinkConnector implements Connector {
     private final LinkSession.Settings settings;
     private final int linksPerLoop;
     private final LinkHealth health = new LinkHealth();
+    private final ExposedServices exposed;
+    /** Set once these links are retired: their links no longer take the exposed services. */
+    private volatile boolean retired;
     private final SecureRandom random = new SecureRandom();
     /** When the last authentication refusal was logged, so a misconfigured local warns once a minute, not per link. */
     private final AtomicLong lastRefusalLog = new AtomicLong(System.nanoTime() - Duration.ofHours(1).toNanos());
@@ -69,10 +74,12 @@ public final class LinkConnector implements Connector {
      * @param linksPerLoop authenticated links each event loop keeps to the remote (at least 1)
      * @param maxStreams   the streams the remote may open on one link at once (it opens none yet)
      * @param windows      the bytes the remote may send on a stream before this side grants more, and their growth
+     * @param exposed      the services this local exposes through the remote, or null for none
      */
     public LinkConnector(Destination remote, Dialer dialer, LinkCredentials credentials, Executor blocking,
                          BufferPool buffers, LinkTls tls, Duration handshakeTimeout, int linksPerLoop,
-                         int maxStreams, StreamWindows windows) {
+                         int maxStreams, StreamWindows windows, ExposedServices exposed) {
+        this.exposed = exposed;
         this.tls = tls;
         this.remote = remote;
         this.dialer = dialer;
@@ -95,6 +102,7 @@ public final class LinkConnector implements Connector {
      * have ended; none is dialled again. Thread-safe.
      */
     public void retire(List<EventLoop> loops) {
+        retired = true;
         loops.forEach(loop -> loop.execute(() -> pool(loop).retire()));
     }
 
@@ -275,10 +283,39 @@ public final class LinkConnector implements Connector {
             deadline.cancel();
             LinkPool pool = pool(loop);
             LinkSession session = new LinkSession(loop, port, buffers, settings, maxStreams, leftover,
-                    (link, stream, destination) -> {
-                        health.refusedOpen();
-                        link.refuse(stream, TunnelOutcome.NOT_ALLOWED);
-                    }, pool);
+                    new LinkSession.Acceptor() {
+                        @Override
+                        public void open(LinkSession link, int stream, LinkMessages.Open request) {
+                            if (exposed != null && exposed.exposes(request.service())) {
+                                exposed.open(link, stream, request);
+                            } else {
+                                health.refusedOpen();
+                                link.refuse(stream, TunnelOutcome.NOT_ALLOWED);
+                            }
+                        }
+
+                        @Override
+                        public void registration(LinkSession link, int type, ByteBuffer payload)
+                                throws LinkProtocolException {
+                            if (exposed == null) {
+                                LinkSession.Acceptor.super.registration(link, type, payload);
+                            } else {
+                                exposed.registration(link, type, payload);
+                            }
+                        }
+                    }, exposed == null ? pool : new LinkSession.CloseListener() {
+                        @Override
+                        public void closed(LinkSession link, String reason) {
+                            pool.closed(link, reason);
+                            exposed.linkDown(link);
+                        }
+
+                        @Override
+                        public void goingAway(LinkSession link) {
+                            pool.goingAway(link);
+                            exposed.linkDown(link);
+                        }
+                    });
             session.start(unsent);
             if (session.isClosed()) {
                 pool.dialFailed(TunnelOutcome.GENERAL_FAILURE, "the link closed at once", false,
@@ -286,6 +323,9 @@ public final class LinkConnector implements Connector {
                 return;
             }
             pool.ready(session);
+            if (exposed != null && !retired) {
+                exposed.linkUp(session, loop);
+            }
         }
 
         @Override

@@ -23,10 +23,11 @@ import java.util.function.Supplier;
  * @param tls      the link's TLS, or null for a plaintext link
  * @param maxStreamsPerLink the streams one link may hold open at once, as the remote advertises it
  * @param streamWindows     the bytes a local may send on a stream before the remote grants more
+ * @param reverse           the public ports of the reverse tunnel, or null when the remote has no pool
  */
 public record LinkServices(RelayServices relay, Dialer dialer, Supplier<ScramServer> scram, AuthDamper damper,
                            ConnectionLimits limits, Timeouts timeouts, Executor blocking, LinkTls tls,
-                           int maxStreamsPerLink, StreamWindows streamWindows) {
+                           int maxStreamsPerLink, StreamWindows streamWindows, ReversePorts reverse) {
 
     public LinkServices {
         if (relay.sessions() == null) {

@@ -44,8 +44,20 @@ public final class LinkSession implements Port.Handler {
         /**
          * The peer sent OPEN for {@code stream}: answer later, on the loop, with {@link #accept} or {@link #refuse}.
          * Throwing closes the link.
+         *
+         * @param request where to connect, or (opened by a remote) the visitor and the exposed service
          */
-        void open(LinkSession session, int stream, Destination destination);
+        void open(LinkSession session, int stream, LinkMessages.Open request);
+
+        /**
+         * The peer sent REGISTER or REGISTER_RESULT (stream 0, the reverse tunnel's registrations); by default a
+         * violation. Called on the loop.
+         *
+         * @throws LinkProtocolException to close the link with ERROR 2
+         */
+        default void registration(LinkSession session, int type, ByteBuffer payload) throws LinkProtocolException {
+            throw new LinkProtocolException(Frames.ERROR_PROTOCOL, "unexpected frame type " + type + " on this link");
+        }
     }
 
     /** The answer to {@link #open}. Called once on the session's loop, unless the session was closed first. */
@@ -245,6 +257,14 @@ public final class LinkSession implements Port.Handler {
 
     /** Asks the peer to open a stream to {@code destination}. Loop only; requires {@link #canOpen()}. */
     public void open(Destination destination, OpenCallback callback) {
+        open(destination, null, callback);
+    }
+
+    /**
+     * Asks the peer to open a stream: to {@code destination}, or, with a {@code service}, for the visitor
+     * {@code destination} of that exposed service. Loop only; requires {@link #canOpen()}.
+     */
+    public void open(Destination destination, String service, OpenCallback callback) {
         if (!canOpen()) {
             throw new IllegalStateException("this link takes no new stream now");
         }
@@ -252,7 +272,23 @@ public final class LinkSession implements Port.Handler {
         nextOwnStream += 2;
         opening.put(id, callback);
         idleChanged();
-        sendControl(Frames.frame(Frames.OPEN, id, LinkMessages.open(settings.windows().initial(), destination)));
+        sendControl(Frames.frame(Frames.OPEN, id, LinkMessages.open(settings.windows().initial(), destination,
+                service)));
+    }
+
+    /** Sends a registration frame (REGISTER or REGISTER_RESULT) on stream 0. Loop only; dropped once closing. */
+    public void sendRegistration(int type, byte[] payload) {
+        if (!closed && !closing) {
+            sendControl(Frames.frame(type, 0, payload));
+        }
+    }
+
+    /** Refuses a stream the peer opened for a service this side did not expose, and counts it. Loop only. */
+    public void refuseUnexposed(int id) {
+        if (accepting.containsKey(id)) {
+            refusedOpens++;
+            refuse(id, TunnelOutcome.NOT_ALLOWED);
+        }
     }
 
     /**
@@ -450,6 +486,13 @@ public final class LinkSession implements Port.Handler {
     private void control(int type, int id, ByteBuffer payload) throws IOException, LinkProtocolException {
         switch (type) {
             case Frames.OPEN -> peerOpened(id, payload);
+            case Frames.REGISTER, Frames.REGISTER_RESULT -> {
+                if (id != 0 || acceptor == null) {
+                    throw new LinkProtocolException(Frames.ERROR_PROTOCOL, "unexpected frame type " + type
+                            + " on stream " + id);
+                }
+                acceptor.registration(this, type, payload);
+            }
             case Frames.OPEN_RESULT -> openResult(id, payload);
             case Frames.FIN -> {
                 LinkStream stream = streams.get(id);
@@ -548,7 +591,7 @@ public final class LinkSession implements Port.Handler {
         }
         accepting.put(id, open.window());
         idleChanged();
-        acceptor.open(this, id, open.destination());
+        acceptor.open(this, id, open);
     }
 
     private void openResult(int id, ByteBuffer payload) throws LinkProtocolException {

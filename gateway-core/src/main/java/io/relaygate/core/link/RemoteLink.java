@@ -12,6 +12,8 @@ import io.relaygate.core.relay.Relay;
 import io.relaygate.core.relay.RelayServices;
 import io.relaygate.core.relay.TunnelRecord;
 import io.relaygate.core.wire.Frames;
+import io.relaygate.core.wire.LinkMessages;
+import io.relaygate.core.wire.LinkProtocolException;
 import io.relaygate.spi.Destination;
 import io.relaygate.spi.TunnelOutcome;
 import java.net.InetSocketAddress;
@@ -45,6 +47,10 @@ final class RemoteLink implements LinkSession.Acceptor, LinkSession.CloseListene
     private LinkSession session;
     /** Whether this link sits in the user's registry, which every way out must undo. */
     private boolean registered;
+    /** Set once the link has ended, for the reverse ports deciding on another thread. */
+    private volatile boolean gone;
+    /** Registrations sent to the reverse ports and not answered yet; loop only. */
+    int pendingRegistrations;
 
     RemoteLink(EventLoop loop, LinkServices services, InetSocketAddress client, ConnectionLimits.Permit permit,
                String user) {
@@ -88,8 +94,49 @@ final class RemoteLink implements LinkSession.Acceptor, LinkSession.CloseListene
         }
     }
 
+    EventLoop loop() {
+        return loop;
+    }
+
+    LinkSession session() {
+        return session;
+    }
+
+    String user() {
+        return user;
+    }
+
+    boolean isGone() {
+        return gone;
+    }
+
+    /** Sends the answer to a registration, unless the link has ended meanwhile. Loop only. */
+    void answer(LinkMessages.RegisterResult result) {
+        if (!gone && session != null) {
+            session.sendRegistration(Frames.REGISTER_RESULT, LinkMessages.registerResult(result));
+        }
+    }
+
     @Override
-    public void open(LinkSession link, int stream, Destination destination) {
+    public void registration(LinkSession link, int type, ByteBuffer payload) throws LinkProtocolException {
+        if (type != Frames.REGISTER) {
+            throw new LinkProtocolException(Frames.ERROR_PROTOCOL, "unexpected frame type " + type + " from a local");
+        }
+        LinkMessages.Register request = LinkMessages.register(payload);
+        if (services.reverse() == null) {
+            answer(new LinkMessages.RegisterResult(request.name(), LinkMessages.RegisterOutcome.REVERSE_OFF, 0));
+            return;
+        }
+        services.reverse().register(this, request);
+    }
+
+    @Override
+    public void open(LinkSession link, int stream, LinkMessages.Open request) {
+        if (request.service() != null) {
+            link.refuse(stream, TunnelOutcome.NOT_ALLOWED);     // a local opens streams to destinations only
+            return;
+        }
+        Destination destination = request.destination();
         TunnelRecord record = new TunnelRecord(client, null, System.nanoTime());
         record.protocol("link");
         record.user(user);
@@ -132,6 +179,10 @@ final class RemoteLink implements LinkSession.Acceptor, LinkSession.CloseListene
 
     @Override
     public void closed(LinkSession link, String reason) {
+        gone = true;
+        if (services.reverse() != null) {
+            services.reverse().linkClosed(this);
+        }
         if (registered) {
             registered = false;
             sessions.unregister(user, this);

@@ -108,6 +108,27 @@ public final class Listener implements IoHandler {
         }
     }
 
+    /**
+     * Starts accepting without waiting for the loop: for callers that must not wait on it (they hold a lock the loop
+     * may take). A failure to register is logged and leaves the listener closed. Thread-safe.
+     */
+    public void startLater() {
+        acceptLoop.execute(() -> {
+            try {
+                if (server.isOpen()) {
+                    key = acceptLoop.register(server, SelectionKey.OP_ACCEPT, this);
+                }
+            } catch (IOException | RuntimeException e) {
+                log.warn("cannot register the {} listener", name, e);
+                try {
+                    server.close();
+                } catch (IOException ignored) {
+                    log.debug("closing the {} listener", name, ignored);
+                }
+            }
+        });
+    }
+
     /** Stops accepting and closes the socket, so new connections are refused at once. Thread-safe; idempotent. */
     public void close() {
         // A channel still registered with a selector keeps its port until the selector drops the cancelled key, so

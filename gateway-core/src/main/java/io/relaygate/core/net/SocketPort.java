@@ -49,6 +49,15 @@ public final class SocketPort implements Port, IoHandler {
         }
     }
 
+    /** {@return the address the socket is connected to, or null if it is not} */
+    public InetSocketAddress remoteAddress() {
+        try {
+            return (InetSocketAddress) channel.getRemoteAddress();
+        } catch (IOException e) {
+            return null;
+        }
+    }
+
     @Override
     public int read(ByteBuffer dst) throws IOException {
         return channel.read(dst);

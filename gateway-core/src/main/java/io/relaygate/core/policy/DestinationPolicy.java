@@ -77,7 +77,8 @@ public final class DestinationPolicy {
             return new Rule(network, prefix, low, high);
         }
 
-        boolean matches(InetAddress address, int port) {
+        /** {@return whether {@code address}, connecting on or to {@code port}, falls under this rule} */
+        public boolean matches(InetAddress address, int port) {
             return port >= lowPort && port <= highPort && inBlock(address, network, prefix);
         }
     }

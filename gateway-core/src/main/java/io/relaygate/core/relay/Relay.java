@@ -46,6 +46,7 @@ public final class Relay {
     private long reportedUp;
     private long reportedDown;
     private boolean closed;
+    private Runnable onClosed;
 
     /**
      * @param client      the side the tunnel was asked for from: its bytes count as "up"
@@ -62,6 +63,16 @@ public final class Relay {
         this.meter = services.shaping().meterFor(record.user);
         this.up = new Direction(true, client, upstream, initialUp);
         this.down = new Direction(false, upstream, client, initialDown);
+    }
+
+    /** Runs {@code task} once the tunnel has ended, its counters final. Loop only, before {@link #start()}. */
+    public void whenClosed(Runnable task) {
+        this.onClosed = task;
+    }
+
+    /** Ends the tunnel at once, both sides closed, as a revocation does. Loop only; idempotent. */
+    public void terminate(String outcome) {
+        close(outcome);
     }
 
     /** Starts moving bytes: the initial ones first. Loop only. */
@@ -352,5 +363,8 @@ public final class Relay {
         }
         record.outcome = outcome;
         services.accessLog(record);
+        if (onClosed != null) {
+            onClosed.run();
+        }
     }
 }

@@ -53,6 +53,16 @@ public final class TunnelRecord {
         this.user = name;
     }
 
+    /** {@return bytes from the client so far} */
+    public long bytesUp() {
+        return bytesUp;
+    }
+
+    /** {@return bytes to the client so far} */
+    public long bytesDown() {
+        return bytesDown;
+    }
+
     public void destination(String target) {
         this.destination = target;
     }

@@ -36,6 +36,10 @@ public final class Frames {
     public static final int PONG = 0x17;
     public static final int ERROR = 0x18;
     public static final int GOAWAY = 0x19;
+    /** Local to remote, stream 0: expose a service on a public port (the reverse tunnel). */
+    public static final int REGISTER = 0x1A;
+    /** Remote to local, stream 0: the public port granted to a service, a refusal, or its end. */
+    public static final int REGISTER_RESULT = 0x1B;
 
     public static final int ERROR_UNSUPPORTED_VERSION = 1;
     public static final int ERROR_PROTOCOL = 2;
@@ -48,7 +52,7 @@ public final class Frames {
 
     /** {@return whether {@code type} is a frame type of version 2} */
     static boolean isKnownType(int type) {
-        return (type >= CLIENT_HELLO && type <= SERVER_OUTCOME) || (type >= OPEN && type <= GOAWAY);
+        return (type >= CLIENT_HELLO && type <= SERVER_OUTCOME) || (type >= OPEN && type <= REGISTER_RESULT);
     }
 
     /** {@return the preamble a local sends first} */

@@ -60,6 +60,64 @@ class GatewayConfigTest {
     }
 
     @Test
+    void exposedServicesComeFromAListOfSectionsAndThePoolFromRanges() throws IOException {
+        GatewayConfig local = load("""
+                remote: 127.0.0.1:7080
+                user: alice
+                remoteFingerprint: first-use
+                expose:
+                  - name: web
+                    target: 127.0.0.1:8080
+                  - name: ssh
+                    target: 127.0.0.1:22
+                    remotePort: 60022
+                    allowFrom: [198.51.100.0/24, 203.0.113.7]
+                    maxVisitors: 64
+                    proxyProtocol: v2
+                """);
+        assertThat(local.local().exposed()).extracting(ReverseConfig.Exposed::name).containsExactly("web", "ssh");
+        ReverseConfig.Exposed ssh = local.local().exposed().get(1);
+        assertThat(ssh.target()).isEqualTo(new HostPort("127.0.0.1", 22));
+        assertThat(ssh.remotePort()).isEqualTo(60022);
+        assertThat(ssh.allowFrom()).hasSize(2);
+        assertThat(ssh.maxVisitors()).isEqualTo(64);
+        assertThat(ssh.proxyProtocol()).isTrue();
+        assertThat(local.local().exposed().get(0).proxyProtocol()).isFalse();
+
+        GatewayConfig remote = load("role: remote\nreverse:\n  ports: 60000-60099, 61000\n  holdFor: 5m\n");
+        assertThat(remote.remoteRole().reverse().ports().cardinality()).isEqualTo(101);
+        assertThat(remote.remoteRole().reverse().contains(61000)).isTrue();
+        assertThat(remote.remoteRole().reverse().contains(60100)).isFalse();
+        assertThat(remote.remoteRole().reverse().bind()).isEqualTo("0.0.0.0");
+        assertThat(remote.remoteRole().reverse().holdFor()).isEqualTo(Duration.ofMinutes(5));
+        assertThat(load("role: remote\n").remoteRole().reverse().enabled()).as("off by default").isFalse();
+    }
+
+    @Test
+    void badExposedServicesAndPoolsNameTheKey() {
+        String head = "remote: 127.0.0.1:7080\nuser: alice\nremoteFingerprint: first-use\nexpose:\n";
+        assertThatThrownBy(() -> load(head + "  - name: a/b\n    target: 127.0.0.1:1\n"))
+                .hasMessageContaining("expose.0.name: \"a/b\" (expected: 1 to 64 of");
+        assertThatThrownBy(() -> load(head + "  - name: a\n    target: x\n"))
+                .hasMessageContaining("expose.0.target: \"x\" (expected: HOST:PORT");
+        assertThatThrownBy(() -> load(head + "  - name: a\n    target: h:1\n  - name: a\n    target: h:2\n"))
+                .hasMessageContaining("expose.1.name: \"a\" (expected: a name no other exposed service has)");
+        assertThatThrownBy(() -> load(head + "  - name: a\n    target: h:1\n    proxyProtocol: v1\n"))
+                .hasMessageContaining("expose.0.proxyProtocol");
+        assertThatThrownBy(() -> load(head + "  - name: a\n    target: h:1\n    colour: red\n"))
+                .hasMessageContaining("expose.0.colour: unknown key");
+        assertThatThrownBy(() -> load("expose:\n  - name: a\n    target: h:1\n"))
+                .hasMessageContaining("expose: only for a local with --remote");
+        assertThatThrownBy(() -> load("role: remote\nreverse:\n  ports: 60000-59000\n"))
+                .hasMessageContaining("reverse.ports: \"60000-59000\" (expected: ports and ranges");
+        assertThatThrownBy(() -> load("role: remote\nreverse:\n  ports: 1-70000\n"))
+                .hasMessageContaining("reverse.ports");
+        assertThatThrownBy(() -> load("role: remote\nreverse:\n  bind: example.com\n"))
+                .hasMessageContaining("reverse.bind: \"example.com\" (expected: an IP address");
+        assertThatThrownBy(() -> load("reverse:\n  ports: 60000\n")).hasMessageContaining("only for the remote");
+    }
+
+    @Test
     void embeddedDefaultsNeedNoFile() {
         GatewayConfig config = GatewayConfig.from(Settings.empty(), dir);
         assertThat(config.role()).isEqualTo(Role.LOCAL);

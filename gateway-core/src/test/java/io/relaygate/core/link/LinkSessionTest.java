@@ -677,6 +677,38 @@ class LinkSessionTest {
     }
 
     @Test
+    void aLocalRefusesVisitorStreamsForServicesItDoesNotExposeAndRegistrationsItDidNotSend() throws Exception {
+        MemoryPort port = new MemoryPort();
+        List<String> closes = new ArrayList<>();
+        ExposedServices exposed = new ExposedServices(List.of(), "remote.example", null, null);
+        LinkSession.Settings settings = new LinkSession.Settings(true, 0, 0, 0, 0, 1_000_000_000L, 8,
+                StreamWindows.fixed(WINDOW));
+        LinkSession session = new LinkSession(loop, port, pool, settings, 8, null, exposed,
+                (s, reason) -> closes.add(reason));
+        onLoop(() -> {
+            session.start(null);
+            port.feed(concat(frame(Frames.OPEN, 2, LinkMessages.open(WINDOW, Destination.parse("203.0.113.9", 5000),
+                    "web")), frame(Frames.OPEN, 4, LinkMessages.open(WINDOW, Destination.parse("10.0.0.1", 80)))));
+        });
+        onLoop(() -> { });
+        List<Written> written = frames(port.output.toByteArray());
+        assertThat(written).extracting(Written::type).containsExactly(Frames.OPEN_RESULT, Frames.OPEN_RESULT);
+        for (Written result : written) {
+            assertThat(LinkMessages.openResult(ByteBuffer.wrap(result.payload())).outcome())
+                    .isEqualTo(TunnelOutcome.NOT_ALLOWED);
+        }
+        assertThat(session.refusedOpens()).isEqualTo(2);
+        assertThat(closes).as("the link goes on").isEmpty();
+
+        onLoop(() -> port.feed(frame(Frames.REGISTER_RESULT, 0, LinkMessages.registerResult(
+                new LinkMessages.RegisterResult("never-sent", LinkMessages.RegisterOutcome.GRANTED, 60001)))));
+        onLoop(() -> { });
+        Written last = frames(port.output.toByteArray()).get(frames(port.output.toByteArray()).size() - 1);
+        assertThat(last.type()).isEqualTo(Frames.ERROR);
+        assertThat(closes).hasSize(1);
+    }
+
+    @Test
     void aLinkThatEndsUnderItsStreamFailsIt() throws Exception {
         MemoryPort port = new MemoryPort();
         Sink sink = new Sink();

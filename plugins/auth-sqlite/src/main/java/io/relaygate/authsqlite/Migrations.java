@@ -24,6 +24,20 @@ final class Migrations {
                 bytes_up    INTEGER NOT NULL DEFAULT 0,
                 bytes_down  INTEGER NOT NULL DEFAULT 0
             ) STRICT
+            """,
+            // 2: the reverse tunnel: how many public ports a user may hold, and the sticky port of each service.
+            """
+            ALTER TABLE users ADD COLUMN expose_ports INTEGER NOT NULL DEFAULT 0 CHECK (expose_ports >= 0)
+            """,
+            // 3: deleted with their user by delete(); foreign keys are off in this store.
+            """
+            CREATE TABLE exposed_ports (
+                user_name   TEXT    NOT NULL,
+                service     TEXT    NOT NULL,
+                port        INTEGER NOT NULL UNIQUE CHECK (port BETWEEN 1 AND 65535),
+                assigned_at INTEGER NOT NULL,
+                PRIMARY KEY (user_name, service)
+            ) STRICT
             """);
 
     private Migrations() {

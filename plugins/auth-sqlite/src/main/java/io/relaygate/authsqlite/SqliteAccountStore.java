@@ -44,7 +44,7 @@ final class SqliteAccountStore implements AccountStore {
     private static final Logger log = LoggerFactory.getLogger(SqliteAccountStore.class);
     private static final byte[] SQLITE_HEADER = "SQLite format 3\0".getBytes(StandardCharsets.US_ASCII);
     private static final String COLUMNS = "name, salt, iterations, stored_key, server_key, rate, enabled, created_at,"
-            + " updated_at, bytes_up, bytes_down";
+            + " updated_at, bytes_up, bytes_down, expose_ports";
 
     private final SqliteConfig config;
     private final SQLiteDataSource dataSource;
@@ -193,7 +193,7 @@ final class SqliteAccountStore implements AccountStore {
     public Account create(Account account) {
         try (Connection connection = pool.getConnection();
              PreparedStatement ps = connection.prepareStatement("INSERT INTO users (" + COLUMNS + ")"
-                     + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0, 0)")) {
+                     + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0, 0, ?)")) {
             ScramCredential credential = account.credential();
             ps.setString(1, account.name());
             ps.setBytes(2, credential.salt());
@@ -204,9 +204,10 @@ final class SqliteAccountStore implements AccountStore {
             ps.setInt(7, account.enabled() ? 1 : 0);
             ps.setLong(8, account.created().toEpochMilli());
             ps.setLong(9, account.updated().toEpochMilli());
+            ps.setInt(10, account.exposePorts());
             ps.executeUpdate();
             return new Account(account.name(), credential, account.rate(), account.enabled(), account.created(),
-                    account.updated(), 0, 0);
+                    account.updated(), 0, 0, account.exposePorts());
         } catch (SQLException e) {
             if (e.getErrorCode() == SQLiteErrorCode.SQLITE_CONSTRAINT.code
                     && String.valueOf(e.getMessage()).contains("users.name")) {
@@ -228,6 +229,9 @@ final class SqliteAccountStore implements AccountStore {
         if (update.enabled() != null) {
             sets.add("enabled = ?");
         }
+        if (update.exposePorts() != null) {
+            sets.add("expose_ports = ?");
+        }
         sets.add("updated_at = ?");
         // Only fixed column names go into the SQL text; every value is a parameter.
         String sql = "UPDATE users SET " + String.join(", ", sets) + " WHERE name = ?";
@@ -245,6 +249,9 @@ final class SqliteAccountStore implements AccountStore {
             if (update.enabled() != null) {
                 ps.setInt(i++, update.enabled() ? 1 : 0);
             }
+            if (update.exposePorts() != null) {
+                ps.setInt(i++, update.exposePorts());
+            }
             ps.setLong(i++, System.currentTimeMillis());
             ps.setString(i, name);
             if (ps.executeUpdate() == 0) {
@@ -259,7 +266,10 @@ final class SqliteAccountStore implements AccountStore {
     @Override
     public boolean delete(String name) {
         try (Connection connection = pool.getConnection();
+             PreparedStatement ports = connection.prepareStatement("DELETE FROM exposed_ports WHERE user_name = ?");
              PreparedStatement ps = connection.prepareStatement("DELETE FROM users WHERE name = ?")) {
+            ports.setString(1, name);
+            ports.executeUpdate();
             ps.setString(1, name);
             return ps.executeUpdate() > 0;
         } catch (SQLException e) {
@@ -293,6 +303,51 @@ final class SqliteAccountStore implements AccountStore {
             }
         } catch (SQLException e) {
             throw failure("add traffic", e);
+        }
+    }
+
+    @Override
+    public Optional<Integer> assignedPort(String user, String service) {
+        try (Connection connection = pool.getConnection();
+             PreparedStatement ps = connection.prepareStatement(
+                     "SELECT port FROM exposed_ports WHERE user_name = ? AND service = ?")) {
+            ps.setString(1, user);
+            ps.setString(2, service);
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next() ? Optional.of(rs.getInt(1)) : Optional.empty();
+            }
+        } catch (SQLException e) {
+            throw failure("read a port", e);
+        }
+    }
+
+    @Override
+    public void assignPort(String user, String service, int port) {
+        try (Connection connection = pool.getConnection();
+             PreparedStatement release = connection.prepareStatement(
+                     "DELETE FROM exposed_ports WHERE port = ? OR (user_name = ? AND service = ?)");
+             PreparedStatement assign = connection.prepareStatement(
+                     "INSERT INTO exposed_ports (user_name, service, port, assigned_at) VALUES (?, ?, ?, ?)")) {
+            connection.setAutoCommit(false);
+            try {
+                release.setInt(1, port);
+                release.setString(2, user);
+                release.setString(3, service);
+                release.executeUpdate();
+                assign.setString(1, user);
+                assign.setString(2, service);
+                assign.setInt(3, port);
+                assign.setLong(4, System.currentTimeMillis());
+                assign.executeUpdate();
+                connection.commit();
+            } catch (SQLException e) {
+                connection.rollback();
+                throw e;
+            } finally {
+                connection.setAutoCommit(true);
+            }
+        } catch (SQLException e) {
+            throw failure("assign a port", e);
         }
     }
 
@@ -336,7 +391,7 @@ final class SqliteAccountStore implements AccountStore {
                 if (before == null) {
                     changes.add(new AccountChange(AccountChange.Kind.CREATED, account.name(), account));
                 } else if (!before.updated().equals(account.updated()) || before.rate() != account.rate()
-                        || before.enabled() != account.enabled()) {
+                        || before.enabled() != account.enabled() || before.exposePorts() != account.exposePorts()) {
                     changes.add(new AccountChange(AccountChange.Kind.UPDATED, account.name(), account));
                 }
             }
@@ -378,7 +433,7 @@ final class SqliteAccountStore implements AccountStore {
                 rs.getBytes("stored_key"), rs.getBytes("server_key"));
         return new Account(rs.getString("name"), credential, rs.getLong("rate"), rs.getInt("enabled") == 1,
                 Instant.ofEpochMilli(rs.getLong("created_at")), Instant.ofEpochMilli(rs.getLong("updated_at")),
-                rs.getLong("bytes_up"), rs.getLong("bytes_down"));
+                rs.getLong("bytes_up"), rs.getLong("bytes_down"), rs.getInt("expose_ports"));
     }
 
     private AccountStoreException failure(String operation, SQLException e) {
