@@ -100,7 +100,7 @@ final class ConsoleServer implements ConsoleFactory.Console {
                     ctx.status(201).contentType("application/json").result(answer.toString());
                 });
                 config.routes.get("/metrics", ctx -> ctx.contentType("text/plain; version=0.0.4; charset=utf-8")
-                        .result(Metrics.render(admin.snapshot())));
+                        .result(Metrics.render(admin.snapshot(), admin.tunnels())));
 
                 config.routes.wsBeforeUpgrade("/ws/stats", ctx -> {
                     if (!originAllowed(ctx, settings)) {

@@ -10,6 +10,14 @@ final class Metrics {
     }
 
     static String render(AdminApi.Snapshot s) {
+        return render(s, java.util.List.of());
+    }
+
+    /**
+     * @param tunnels the reverse tunnel's services: their labels (user, service) stay bounded, by the remote's port
+     *                pool or the local's configuration
+     */
+    static String render(AdminApi.Snapshot s, java.util.List<AdminApi.Tunnel> tunnels) {
         StringBuilder out = new StringBuilder(2048);
         metric(out, "relaygate_connections_open", "gauge", "Client connections open now.");
         sample(out, "relaygate_connections_open", "", s.openConnections());
@@ -65,7 +73,29 @@ final class Metrics {
             sample(out, "relaygate_ratelimit_shaped_bytes_total", "{user=\"" + escape(p.name()) + "\"}",
                     p.shapedBytes());
         }
+        metric(out, "relaygate_exposed_service_up", "gauge",
+                "Reverse tunnel services: 1 while listening for visitors (remote) or exposed (local), else 0.");
+        for (AdminApi.Tunnel t : tunnels) {
+            sample(out, "relaygate_exposed_service_up", labels(t), t.state().equals("active")
+                    || t.state().equals("exposed") ? 1 : 0);
+        }
+        metric(out, "relaygate_exposed_service_visitors", "gauge", "Visitors of each exposed service now.");
+        for (AdminApi.Tunnel t : tunnels) {
+            sample(out, "relaygate_exposed_service_visitors", labels(t), t.visitors());
+        }
+        metric(out, "relaygate_exposed_service_bytes_total", "counter",
+                "Bytes of each exposed service's visitors, by direction (up: from visitors).");
+        for (AdminApi.Tunnel t : tunnels) {
+            String base = labels(t);
+            String open = base.substring(0, base.length() - 1);
+            sample(out, "relaygate_exposed_service_bytes_total", open + ",direction=\"up\"}", t.bytesUp());
+            sample(out, "relaygate_exposed_service_bytes_total", open + ",direction=\"down\"}", t.bytesDown());
+        }
         return out.toString();
+    }
+
+    private static String labels(AdminApi.Tunnel t) {
+        return "{user=\"" + escape(t.user() == null ? "" : t.user()) + "\",service=\"" + escape(t.name()) + "\"}";
     }
 
     private static void metric(StringBuilder out, String name, String type, String help) {

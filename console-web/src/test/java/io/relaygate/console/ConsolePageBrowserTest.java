@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.relaygate.testkit.Closer;
 import io.relaygate.testkit.Socks5Client;
+import io.relaygate.testkit.Sockets;
 import io.relaygate.testkit.TestOrigin;
 import java.io.File;
 import java.io.InputStream;
@@ -222,6 +223,65 @@ class ConsolePageBrowserTest {
         } finally {
             done.set(true);
             tunnel.close();
+        }
+    }
+
+    @Test
+    void theRemotesTunnelViewShowsAnExposedServiceItsLiveThroughputAndClosesIt() throws Exception {
+        int publicPort;
+        try (java.net.ServerSocket probe = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            publicPort = probe.getLocalPort();
+        }
+        ConsoleFixture console = closer.track(ConsoleFixture.remote(data.resolve("remote"), "reverse.bind",
+                "127.0.0.1", "reverse.ports", String.valueOf(publicPort)));
+        console.accounts.put("alice", "pw-alice", true).exposePorts("alice", 1);
+        TestOrigin firehose = closer.track(TestOrigin.start(socket -> {
+            OutputStream out = socket.getOutputStream();
+            byte[] chunk = new byte[64 * 1024];
+            while (true) {
+                out.write(chunk);
+            }
+        }));
+        io.relaygate.core.Gateway local = closer.track(io.relaygate.core.Gateway.builder(
+                io.relaygate.testkit.TestGateway.config("remote", "127.0.0.1:"
+                        + console.gateway.address("link").getPort(), "user", "alice", "remoteFingerprint",
+                        console.gateway.linkFingerprint(), "expose.0.name", "web", "expose.0.target",
+                        "127.0.0.1:" + firehose.port()))
+                .plugins(List.of(new io.relaygate.socks5.Socks5Plugin()))
+                .linkPassword("pw-alice".getBytes(java.nio.charset.StandardCharsets.UTF_8)).start());
+        logIn(console, ConsoleFixture.TOKEN);
+        By row = By.cssSelector("#tunnels tr[data-tunnel='alice/web']");
+        wait.until(ExpectedConditions.textToBePresentInElementLocated(row, "active"));
+        assertThat(browser.findElement(row).getText()).contains("alice", "web", String.valueOf(publicPort));
+
+        AtomicBoolean done = new AtomicBoolean();
+        Socket visitor = closer.track(new Socket("127.0.0.1", publicPort));
+        Thread reader = new Thread(() -> {
+            byte[] buffer = new byte[64 * 1024];
+            try (InputStream in = visitor.getInputStream()) {
+                while (!done.get() && in.read(buffer) > 0) {
+                    java.util.concurrent.locks.LockSupport.parkNanos(200_000);
+                }
+            } catch (java.io.IOException e) {
+                // closed by the tunnel's close, or at the end
+            }
+        });
+        reader.setDaemon(true);
+        reader.start();
+        try {
+            By down = By.cssSelector("#tunnels tr[data-tunnel='alice/web'] .tunnel-down");
+            wait.until(driver -> driver.findElement(down).getText().matches("[0-9.]+ (KiB|MiB|GiB)/s"));
+            assertThat(browser.findElement(By.cssSelector("#tunnels tr[data-tunnel='alice/web'] .tunnel-visitors"))
+                    .getText()).isEqualTo("1");
+            screenshot("remote-tunnels");
+            browser.findElement(By.cssSelector("#tunnels tr[data-tunnel='alice/web'] button")).click();
+            wait.until(ExpectedConditions.alertIsPresent()).accept();
+            wait.until(ExpectedConditions.invisibilityOfElementLocated(row));
+            assertThat(Sockets.awaitEnd(visitor)).isNotEqualTo(Sockets.End.TIMEOUT);
+            assertThat(local.exposedServices().snapshot().get(0).reason()).contains("closed by the remote");
+        } finally {
+            done.set(true);
+            visitor.close();
         }
     }
 }

@@ -53,8 +53,8 @@ public interface AdminApi {
      * @param reason     why it is not exposed, or null
      * @param visitors   visitors connected now
      * @param visits     visitors served since start
-     * @param bytesUp    bytes from visitors, of visits that ended
-     * @param bytesDown  bytes to visitors, of visits that ended
+     * @param bytesUp    bytes from visitors so far
+     * @param bytesDown  bytes to visitors so far
      */
     record Tunnel(String user, String name, String target, int publicPort, String state, String reason, int visitors,
                   long visits, long bytesUp, long bytesDown) {

@@ -88,7 +88,9 @@ function logout(message) {
   clearTimeout(state.retry);
   clearInterval(state.statusTimer);
   state.statusTimer = null;
-  ['local', 'remote', 'traffic'].forEach((id) => { $(id).hidden = true; });
+  clearInterval(state.tunnelTimer);
+  state.tunnelTimer = null;
+  ['local', 'remote', 'traffic', 'tunnels-card'].forEach((id) => { $(id).hidden = true; });
   $('login').hidden = false;
   $('logout').hidden = true;
   $('role').hidden = true;
@@ -113,7 +115,69 @@ function enter(status) {
     $('remote').hidden = false;
     loadUsers();
   }
+  $('tunnels-card').hidden = false;
+  for (const cellEl of document.querySelectorAll('#tunnels .remote-only')) cellEl.hidden = status.role !== 'remote';
+  for (const cellEl of document.querySelectorAll('#tunnels .local-only')) cellEl.hidden = status.role !== 'local';
+  refreshTunnels().catch(() => {});
+  if (!state.tunnelTimer) {
+    state.tunnelTimer = setInterval(() => { refreshTunnels().catch(() => {}); }, 2000);
+  }
   connect();
+}
+
+// ---- tunnels (the reverse tunnel, both roles) ----
+
+async function refreshTunnels() {
+  const tunnels = await api('GET', '/api/tunnels');
+  const now = performance.now();
+  const before = state.tunnelBytes || new Map();
+  const seconds = state.tunnelAt ? (now - state.tunnelAt) / 1000 : 0;
+  const after = new Map();
+  const body = $('tunnels').querySelector('tbody');
+  body.replaceChildren();
+  for (const t of tunnels) {
+    const key = t.user + '/' + t.name;
+    after.set(key, [t.bytesUp, t.bytesDown]);
+    const last = before.get(key);
+    const upRate = last && seconds > 0 ? Math.max(0, t.bytesUp - last[0]) / seconds : 0;
+    const downRate = last && seconds > 0 ? Math.max(0, t.bytesDown - last[1]) / seconds : 0;
+    const row = document.createElement('tr');
+    row.dataset.tunnel = key;
+    if (state.role === 'remote') cell(row, t.user);
+    cell(row, t.name);
+    if (state.role === 'local') cell(row, t.target || '');
+    cell(row, t.publicPort ? String(t.publicPort) : '—');
+    cell(row, t.reason ? t.state + ': ' + t.reason : t.state).className = 'tunnel-state';
+    cell(row, String(t.visitors)).className = 'tunnel-visitors';
+    cell(row, formatRate(upRate)).className = 'tunnel-up';
+    cell(row, formatRate(downRate)).className = 'tunnel-down';
+    if (state.role === 'remote') {
+      const actions = cell(row, '');
+      actions.className = 'actions';
+      const close = document.createElement('button');
+      close.textContent = 'Close';
+      close.className = 'small danger';
+      close.addEventListener('click', () => closeTunnel(t.user, t.name));
+      actions.appendChild(close);
+    }
+    body.appendChild(row);
+  }
+  state.tunnelBytes = after;
+  state.tunnelAt = now;
+  $('tunnels').hidden = tunnels.length === 0;
+  $('tunnels-empty').hidden = tunnels.length > 0;
+}
+
+async function closeTunnel(user, name) {
+  if (!confirm('Close ' + name + ' of ' + user + '? Its port stops listening and its visitors are disconnected.')) {
+    return;
+  }
+  try {
+    await api('DELETE', '/api/tunnels/' + encodeURIComponent(user) + '/' + encodeURIComponent(name));
+    await refreshTunnels();
+  } catch (e) {
+    showError('Could not close the tunnel: ' + e.message);
+  }
 }
 
 // ---- local role ----

@@ -24,6 +24,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -71,8 +72,8 @@ public final class ExposedServices implements LinkSession.Acceptor {
         long backoffNanos = FIRST_RETRY_NANOS;
         final AtomicInteger visitors = new AtomicInteger();
         final AtomicLong visits = new AtomicLong();
-        final AtomicLong bytesUp = new AtomicLong();
-        final AtomicLong bytesDown = new AtomicLong();
+        final LongAdder bytesUp = new LongAdder();
+        final LongAdder bytesDown = new LongAdder();
 
         Entry(ReverseConfig.Exposed config) {
             this.config = config;
@@ -216,11 +217,8 @@ public final class ExposedServices implements LinkSession.Acceptor {
                         entry.visitors.incrementAndGet();
                         entry.visits.incrementAndGet();
                         Relay visit = new Relay(loop, relay, record, linkStream, target, null, header);
-                        visit.whenClosed(() -> {
-                            entry.visitors.decrementAndGet();
-                            entry.bytesUp.addAndGet(record.bytesUp());
-                            entry.bytesDown.addAndGet(record.bytesDown());
-                        });
+                        visit.countInto(entry.bytesUp, entry.bytesDown);
+                        visit.whenClosed(entry.visitors::decrementAndGet);
                         visit.start();
                     }
 
@@ -236,7 +234,7 @@ public final class ExposedServices implements LinkSession.Acceptor {
     /** {@return every exposed service and its state, in configuration order} */
     public List<Snapshot> snapshot() {
         return entries.values().stream().map(e -> new Snapshot(e.config.name(), e.config.target().toString(),
-                e.port, e.state, e.reason, e.visitors.get(), e.visits.get(), e.bytesUp.get(), e.bytesDown.get()))
+                e.port, e.state, e.reason, e.visitors.get(), e.visits.get(), e.bytesUp.sum(), e.bytesDown.sum()))
                 .toList();
     }
 }

@@ -32,6 +32,7 @@ import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.LongAdder;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -71,8 +72,8 @@ public final class ReversePorts implements AutoCloseable {
      * @param state       {@code active} (listening for visitors) or {@code held} (its local is away)
      * @param visitors    visitors connected now
      * @param visits      visitors served since the service was granted
-     * @param bytesUp     bytes from visitors, of visits that have ended
-     * @param bytesDown   bytes to visitors, of visits that have ended
+     * @param bytesUp     bytes from visitors so far
+     * @param bytesDown   bytes to visitors so far
      */
     public record Snapshot(String user, String name, int port, String state, int visitors, long visits,
                            long bytesUp, long bytesDown) {
@@ -91,8 +92,8 @@ public final class ReversePorts implements AutoCloseable {
         final Set<Relay> relays = new HashSet<>();
         final AtomicInteger visitors = new AtomicInteger();
         final AtomicLong visits = new AtomicLong();
-        final AtomicLong bytesUp = new AtomicLong();
-        final AtomicLong bytesDown = new AtomicLong();
+        final LongAdder bytesUp = new LongAdder();
+        final LongAdder bytesDown = new LongAdder();
 
         Service(Key key, int port) {
             this.key = key;
@@ -141,11 +142,10 @@ public final class ReversePorts implements AutoCloseable {
                         public void opened(LinkStream stream, InetSocketAddress bound) {
                             Relay visit = new Relay(loop, relay, record, visitor, stream, null, null);
                             relays.add(visit);
+                            visit.countInto(bytesUp, bytesDown);
                             visit.whenClosed(() -> {
                                 relays.remove(visit);
                                 visitors.decrementAndGet();
-                                bytesUp.addAndGet(record.bytesUp());
-                                bytesDown.addAndGet(record.bytesDown());
                             });
                             visit.start();
                         }
@@ -430,7 +430,7 @@ public final class ReversePorts implements AutoCloseable {
         return services.values().stream()
                 .sorted(Comparator.comparing((Service s) -> s.key.user()).thenComparing(s -> s.key.name()))
                 .map(s -> new Snapshot(s.key.user(), s.key.name(), s.port, s.held() ? "held" : "active",
-                        s.visitors.get(), s.visits.get(), s.bytesUp.get(), s.bytesDown.get()))
+                        s.visitors.get(), s.visits.get(), s.bytesUp.sum(), s.bytesDown.sum()))
                 .toList();
     }
 

@@ -47,6 +47,8 @@ public final class Relay {
     private long reportedDown;
     private boolean closed;
     private Runnable onClosed;
+    private java.util.concurrent.atomic.LongAdder alsoUp;
+    private java.util.concurrent.atomic.LongAdder alsoDown;
 
     /**
      * @param client      the side the tunnel was asked for from: its bytes count as "up"
@@ -68,6 +70,12 @@ public final class Relay {
     /** Runs {@code task} once the tunnel has ended, its counters final. Loop only, before {@link #start()}. */
     public void whenClosed(Runnable task) {
         this.onClosed = task;
+    }
+
+    /** Also counts the tunnel's bytes, as they move, into {@code up} and {@code down}. Loop only, before start. */
+    public void countInto(java.util.concurrent.atomic.LongAdder up, java.util.concurrent.atomic.LongAdder down) {
+        this.alsoUp = up;
+        this.alsoDown = down;
     }
 
     /** Ends the tunnel at once, both sides closed, as a revocation does. Loop only; idempotent. */
@@ -266,12 +274,18 @@ public final class Relay {
             if (isUp) {
                 record.bytesUp += n;
                 services.stats().addUp(n);
+                if (alsoUp != null) {
+                    alsoUp.add(n);
+                }
                 if (meter != null) {
                     meter.addUp(n);
                 }
             } else {
                 record.bytesDown += n;
                 services.stats().addDown(n);
+                if (alsoDown != null) {
+                    alsoDown.add(n);
+                }
                 if (meter != null) {
                     meter.addDown(n);
                 }
