@@ -228,10 +228,7 @@ class ConsolePageBrowserTest {
 
     @Test
     void theRemotesTunnelViewShowsAnExposedServiceItsLiveThroughputAndClosesIt() throws Exception {
-        int publicPort;
-        try (java.net.ServerSocket probe = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
-            publicPort = probe.getLocalPort();
-        }
+        int publicPort = Sockets.freeListenPorts(1).get(0);
         ConsoleFixture console = closer.track(ConsoleFixture.remote(data.resolve("remote"), "reverse.bind",
                 "127.0.0.1", "reverse.ports", String.valueOf(publicPort)));
         console.accounts.put("alice", "pw-alice", true).exposePorts("alice", 1);

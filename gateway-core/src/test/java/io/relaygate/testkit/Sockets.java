@@ -47,4 +47,25 @@ public final class Sockets {
             return End.RESET;
         }
     }
+
+    /**
+     * {@return {@code count} loopback ports that are free now, below the usual ephemeral range (32768 and up), so that
+     * no outgoing connection takes one before the test listens on it} For a reverse tunnel's pool.
+     */
+    public static java.util.List<Integer> freeListenPorts(int count) {
+        java.util.List<Integer> ports = new java.util.ArrayList<>();
+        int start = 20_000 + java.util.concurrent.ThreadLocalRandom.current().nextInt(10_000);
+        for (int port = start; ports.size() < count && port < 32_768; port++) {
+            try (java.net.ServerSocket probe = new java.net.ServerSocket()) {
+                probe.bind(new java.net.InetSocketAddress(java.net.InetAddress.getLoopbackAddress(), port), 1);
+                ports.add(port);
+            } catch (IOException taken) {
+                // the next one
+            }
+        }
+        if (ports.size() < count) {
+            throw new IllegalStateException("no " + count + " free ports between " + start + " and 32767");
+        }
+        return ports;
+    }
 }

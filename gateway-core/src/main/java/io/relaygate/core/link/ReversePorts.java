@@ -106,6 +106,9 @@ public final class ReversePorts implements AutoCloseable {
 
         /** A visitor connected: on the link's loop. */
         void visit(EventLoop loop, SocketPort visitor, InetSocketAddress client, ConnectionLimits.Permit permit) {
+            // A visitor has no handshake: its source's place among connections in a handshake is free at once, so
+            // that many visitors from one address are capped by maxVisitors and maxConnections, not by 32.
+            permit.endHandshake();
             RemoteLink owner;
             List<DestinationPolicy.Rule> allowed;
             int cap;

@@ -18,10 +18,10 @@ import io.relaygate.testkit.TestChain;
 import io.relaygate.testkit.TestOrigin;
 import java.io.DataInputStream;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.ConnectException;
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
@@ -56,19 +56,12 @@ class ReverseTunnelTest {
                 List.of(new Socks5Plugin()), data);
     }
 
-    /** {@return {@code count} ports that were free a moment ago, for a pool} */
+    /**
+     * {@return {@code count} ports that were free a moment ago, for a pool} Below the ephemeral range, so that no
+     * outgoing connection of the test takes one between this check and the remote's bind.
+     */
     private static List<Integer> freePorts(int count) throws IOException {
-        List<ServerSocket> held = new ArrayList<>();
-        try {
-            for (int i = 0; i < count; i++) {
-                held.add(new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress()));
-            }
-            return held.stream().map(ServerSocket::getLocalPort).toList();
-        } finally {
-            for (ServerSocket socket : held) {
-                socket.close();
-            }
-        }
+        return io.relaygate.testkit.Sockets.freeListenPorts(count);
     }
 
     private static String pool(List<Integer> ports) {
@@ -347,5 +340,86 @@ class ReverseTunnelTest {
         Await.until("one port left", Duration.ofSeconds(1), () -> remote.reversePorts().snapshot().size() == 1);
         Await.until("the local knows", Duration.ofSeconds(5), () -> local.exposedServices().snapshot().stream()
                 .filter(s -> s.state().equals("exposed")).count() == 1);
+    }
+
+    @Test
+    void aThousandConcurrentVisitorsAcrossTwoServices() throws Exception {
+        TestOrigin echo = closer.track(TestOrigin.start(TestOrigin.echo()));
+        Gateway remote = remote(freePorts(2));
+        accounts.exposePorts("alice", 2);
+        Gateway local = local(remote, "alice", "secret", new String[] {"a", "127.0.0.1:" + echo.port()},
+                new String[] {"b", "127.0.0.1:" + echo.port()});
+        int[] ports = {exposed(local, "a"), exposed(local, "b")};
+        int visitors = 1000;
+        List<Socket> open = java.util.Collections.synchronizedList(new ArrayList<>());
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(32);
+        try {
+            List<java.util.concurrent.Future<Boolean>> answers = new ArrayList<>();
+            for (int i = 0; i < visitors; i++) {
+                int id = i;
+                answers.add(pool.submit(() -> {
+                    Socket socket = visit(ports[id % 2]);
+                    open.add(socket);
+                    byte[] message = ("visitor " + id).getBytes();
+                    socket.getOutputStream().write(message);
+                    byte[] back = new byte[message.length];
+                    new DataInputStream(socket.getInputStream()).readFully(back);
+                    return java.util.Arrays.equals(back, message);
+                }));
+            }
+            for (java.util.concurrent.Future<Boolean> answer : answers) {
+                assertThat(answer.get(60, TimeUnit.SECONDS)).isTrue();
+            }
+            assertThat(remote.reversePorts().snapshot()).extracting(ReversePorts.Snapshot::visitors)
+                    .as("all of them connected at once").containsExactly(visitors / 2, visitors / 2);
+        } finally {
+            pool.shutdownNow();
+            for (Socket socket : open) {
+                socket.close();
+            }
+        }
+        Await.until("every visit ended", Duration.ofSeconds(10), () -> remote.reversePorts().snapshot().stream()
+                .allMatch(s -> s.visitors() == 0) && remote.stats().openTunnels() == 0);
+        assertThat(remote.bufferPool().inUse()).isZero();
+    }
+
+    @Test
+    void aRateLimitedUsersVisitorsHoldTheRate() throws Exception {
+        TestOrigin firehose = closer.track(TestOrigin.start(socket -> {
+            OutputStream out = socket.getOutputStream();
+            byte[] chunk = new byte[16 * 1024];
+            while (true) {
+                out.write(chunk);
+            }
+        }));
+        Gateway remote = remote(freePorts(1));
+        accounts.exposePorts("alice", 1);
+        long rate = 1L << 20;
+        accounts.rate("alice", rate);
+        Gateway local = local(remote, "alice", "secret", new String[] {"feed", "127.0.0.1:" + firehose.port()});
+        int port = exposed(local, "feed");
+        try (Socket visitor = visit(port)) {
+            InputStream in = visitor.getInputStream();
+            byte[] buffer = new byte[64 * 1024];
+            long start = System.nanoTime();
+            long settle = start + Duration.ofSeconds(1).toNanos();
+            long end = settle + Duration.ofSeconds(4).toNanos();
+            long counted = 0;
+            long countedFrom = -1;
+            long now;
+            while ((now = System.nanoTime()) < end) {
+                int n = in.read(buffer);
+                assertThat(n).isPositive();
+                if (now >= settle) {
+                    if (countedFrom < 0) {
+                        countedFrom = now;
+                    } else {
+                        counted += n;
+                    }
+                }
+            }
+            double measured = counted / ((System.nanoTime() - countedFrom) / 1e9);
+            assertThat(measured).as("bytes/s over 4 s after the first second").isBetween(rate * 0.95, rate * 1.05);
+        }
     }
 }
