@@ -118,11 +118,14 @@ class ConsolePageBrowserTest {
         browser.findElement(By.id("user-name")).sendKeys("alice");
         browser.findElement(By.id("user-password")).sendKeys("pw-alice");
         browser.findElement(By.id("user-rate")).sendKeys("1MiB");
+        WebElement exposePorts = browser.findElement(By.id("user-expose-ports"));
+        exposePorts.clear();
+        exposePorts.sendKeys("2");
         browser.findElement(By.id("user-submit")).click();
         WebElement row = wait.until(ExpectedConditions.visibilityOfElementLocated(
                 By.cssSelector("#users tr[data-user='alice']")));
         assertThat(row.getText()).contains("alice").contains("1.00 MiB/s").contains("yes");
-        assertThat(console.accounts.find("alice")).isPresent();
+        assertThat(console.accounts.find("alice")).hasValueSatisfying(a -> assertThat(a.exposePorts()).isEqualTo(2));
 
         // A duplicate is refused and the person is told why.
         browser.findElement(By.id("user-name")).sendKeys("alice");

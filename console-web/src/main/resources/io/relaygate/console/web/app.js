@@ -308,6 +308,7 @@ function startEdit(user) {
   $('user-password').placeholder = 'unchanged';
   $('user-rate').value = String(user.rate);
   $('user-enabled').checked = user.enabled;
+  $('user-expose-ports').value = String(user.exposePorts || 0);
   $('user-submit').textContent = 'Save';
   $('user-cancel').hidden = false;
 }
@@ -328,7 +329,7 @@ $('user-form').addEventListener('submit', async (event) => {
   event.preventDefault();
   const rateText = $('user-rate').value.trim();
   const rate = rateText === '' ? 0 : (/^\d+$/.test(rateText) ? Number(rateText) : rateText);
-  const body = { rate, enabled: $('user-enabled').checked };
+  const body = { rate, enabled: $('user-enabled').checked, exposePorts: Number($('user-expose-ports').value || 0) };
   if ($('user-password').value) body.password = $('user-password').value;
   try {
     if (state.editing) {
