@@ -6,11 +6,14 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.relaygate.core.Gateway;
 import io.relaygate.core.link.ExposedServices;
 import io.relaygate.core.link.ReversePorts;
+import io.relaygate.core.wire.Frames;
+import io.relaygate.core.wire.LinkMessages;
 import io.relaygate.core.wire.ProxyHeader;
 import io.relaygate.ratelimit.TokenBucketPlugin;
 import io.relaygate.testkit.Await;
 import io.relaygate.testkit.Bytes;
 import io.relaygate.testkit.Closer;
+import io.relaygate.testkit.LinkClient;
 import io.relaygate.testkit.LogCapture;
 import io.relaygate.testkit.MemoryAccounts;
 import io.relaygate.testkit.Sockets;
@@ -421,5 +424,42 @@ class ReverseTunnelTest {
             double measured = counted / ((System.nanoTime() - countedFrom) / 1e9);
             assertThat(measured).as("bytes/s over 4 s after the first second").isBetween(rate * 0.95, rate * 1.05);
         }
+    }
+
+    @Test
+    void aFloodOfRegistrationsADuplicateAndABadNameGetRefusalsOrACloseAndTheServiceGoesOn() throws Exception {
+        TestOrigin echo = closer.track(TestOrigin.start(TestOrigin.echo()));
+        Gateway remote = remote(freePorts(2), "linkTls.mode", "off");
+        accounts.exposePorts("alice", 1);
+        Gateway local = local(remote, "alice", "secret", new String[] {"web", "127.0.0.1:" + echo.port()});
+        int web = exposed(local, "web");
+        InetSocketAddress link = remote.address("link");
+        try (LinkClient client = LinkClient.login(link, "alice", "secret")) {
+            client.socket().setSoTimeout(30_000);
+            int flood = 10_000;
+            for (int i = 0; i < flood; i++) {
+                client.send(Frames.REGISTER, 0, LinkMessages.register(new LinkMessages.Register("s" + i, 0, 0,
+                        List.of())));
+            }
+            java.util.Map<LinkMessages.RegisterOutcome, Integer> outcomes = new java.util.EnumMap<>(
+                    LinkMessages.RegisterOutcome.class);
+            for (int i = 0; i < flood; i++) {
+                LinkClient.Frame frame = client.read();
+                assertThat(frame.type()).isEqualTo(Frames.REGISTER_RESULT);
+                outcomes.merge(LinkMessages.registerResult(ByteBuffer.wrap(frame.payload())).outcome(), 1,
+                        Integer::sum);
+            }
+            assertThat(outcomes.keySet()).as("alice's one port is in use; the rest waited too long")
+                    .containsOnly(LinkMessages.RegisterOutcome.QUOTA_REACHED, LinkMessages.RegisterOutcome.INVALID);
+            client.send(Frames.REGISTER, 0, LinkMessages.register(new LinkMessages.Register("web", 0, 0, List.of())));
+            assertThat(LinkMessages.registerResult(ByteBuffer.wrap(client.read().payload())).outcome())
+                    .as("the local's own service, from another link").isEqualTo(LinkMessages.RegisterOutcome.NAME_IN_USE);
+            // A name outside the rules is a protocol violation: that link closes, nothing else.
+            client.send(Frames.REGISTER, 0, new byte[] {3, 'a', '/', 'b', 0, 0, 0, 0, 0, 0, 0, 0});
+            assertThat(client.awaitClosed()).isTrue();
+        }
+        assertThat(echoes(web)).isTrue();
+        assertThat(remote.reversePorts().snapshot()).singleElement()
+                .satisfies(s -> assertThat(s.name()).isEqualTo("web"));
     }
 }
