@@ -62,6 +62,17 @@ final class ConsoleFixture implements AutoCloseable {
                 settings.toArray(String[]::new)), new MemoryAccounts());
     }
 
+    /** A local proxy with its console that logs in to a remote with {@code password}. */
+    static ConsoleFixture localWithPassword(Path data, String password, String... extra) {
+        List<String> settings = new ArrayList<>(List.of("dataDir", data.toString(), "console", "127.0.0.1:0",
+                "plugins.console.token", TOKEN));
+        settings.addAll(List.of(extra));
+        return new ConsoleFixture(Gateway.builder(TestGateway.config(settings.toArray(String[]::new)))
+                .plugins(List.<GatewayPlugin>of(new Socks5Plugin(), new ConsolePlugin()))
+                .linkPassword(password.getBytes(java.nio.charset.StandardCharsets.UTF_8)).start(),
+                new MemoryAccounts());
+    }
+
     String base() {
         return "http://127.0.0.1:" + gateway.consoleAddress().getPort();
     }

@@ -165,7 +165,8 @@ class RestApiTest {
         String[][] routes = {{"GET", "/api/users"}, {"GET", "/api/users/alice"}, {"POST", "/api/users"},
             {"PUT", "/api/users/alice"}, {"DELETE", "/api/users/alice"}, {"GET", "/api/status"},
             {"POST", "/api/proxy/start"}, {"POST", "/api/proxy/stop"}, {"PUT", "/api/proxy/settings"},
-            {"POST", "/api/ws-ticket"}, {"GET", "/metrics"}};
+            {"POST", "/api/ws-ticket"}, {"GET", "/metrics"}, {"GET", "/api/tunnels"},
+            {"DELETE", "/api/tunnels/alice/web"}};
         for (String[] route : routes) {
             String body = route[0].equals("GET") || route[0].equals("DELETE") ? null : "{}";
             assertThat(console.send(route[0], route[1], body, null).statusCode()).as("no token " + route[1])
@@ -360,5 +361,64 @@ class RestApiTest {
                 .contains("relaygate_user_rate_limit_bytes{user=\"alice\"} 4096")
                 .containsPattern("relaygate_auth_failures_total [1-9]")
                 .contains("relaygate_ratelimit_parked_seconds_total{user=\"alice\"}");
+    }
+
+    @Test
+    void tunnelsAreListedOnBothRolesWithTheReasonOfARefusalAndClosedOnlyOnTheRemote() throws Exception {
+        int publicPort = Sockets.freeListenPorts(1).get(0);
+        ConsoleFixture remote = closer.track(ConsoleFixture.remote(data.resolve("remote"), "reverse.bind",
+                "127.0.0.1", "reverse.ports", String.valueOf(publicPort)));
+        remote.accounts.put("alice", "pw-alice", true);
+        ConsoleFixture local = closer.track(ConsoleFixture.localWithPassword(data.resolve("local"), "pw-alice", "remote",
+                "127.0.0.1:" + remote.gateway.address("link").getPort(), "user", "alice",
+                "remoteFingerprint", remote.gateway.linkFingerprint(), "expose.0.name", "web", "expose.0.target",
+                "127.0.0.1:9"));
+        ObjectMapper json = new ObjectMapper();
+        java.util.function.BiFunction<ConsoleFixture, String, JsonNode> get = (console, path) -> {
+            try {
+                return json.readTree(console.send("GET", path, null).body());
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        };
+        // alice may expose nothing yet: the local shows why.
+        Await.until("the refusal shows", Duration.ofSeconds(10), () -> {
+            JsonNode list = get.apply(local, "/api/tunnels");
+            return list.size() == 1 && list.get(0).path("state").asText().equals("refused");
+        });
+        JsonNode refused = json.readTree(local.send("GET", "/api/tunnels", null).body()).get(0);
+        assertThat(refused.path("name").asText()).isEqualTo("web");
+        assertThat(refused.path("target").asText()).isEqualTo("127.0.0.1:9");
+        assertThat(refused.path("reason").asText()).isEqualTo("this user may not expose ports");
+        assertThat(json.readTree(remote.send("GET", "/api/tunnels", null).body())).isEmpty();
+
+        // Allowed one port through the API, alice's local (asking again on a new link) gets it.
+        assertThat(remote.send("PUT", "/api/users/alice", "{\"exposePorts\":1}").statusCode()).isEqualTo(200);
+        assertThat(json.readTree(remote.send("GET", "/api/users/alice", null).body()).path("exposePorts").asInt())
+                .isEqualTo(1);
+        local.gateway.close();
+        ConsoleFixture again = closer.track(ConsoleFixture.localWithPassword(data.resolve("local2"), "pw-alice", "remote",
+                "127.0.0.1:" + remote.gateway.address("link").getPort(), "user", "alice",
+                "remoteFingerprint", remote.gateway.linkFingerprint(), "expose.0.name", "web", "expose.0.target",
+                "127.0.0.1:9"));
+        Await.until("the remote lists it", Duration.ofSeconds(10), () -> {
+            JsonNode list = get.apply(remote, "/api/tunnels");
+            return list.size() == 1 && list.get(0).path("state").asText().equals("active");
+        });
+        JsonNode active = json.readTree(remote.send("GET", "/api/tunnels", null).body()).get(0);
+        assertThat(active.path("user").asText()).isEqualTo("alice");
+        assertThat(active.path("publicPort").asInt()).isEqualTo(publicPort);
+        assertThat(active.path("target").isNull()).as("only the local knows its target").isTrue();
+        assertThat(remote.send("GET", "/metrics", null).body())
+                .contains("relaygate_exposed_service_up{user=\"alice\",service=\"web\"} 1");
+
+        assertThat(again.send("DELETE", "/api/tunnels/alice/web", null).statusCode()).as("a local closes nothing")
+                .isEqualTo(404);
+        assertThat(remote.send("DELETE", "/api/tunnels/alice/a%2Fb", null).statusCode()).isEqualTo(400);
+        assertThat(remote.send("DELETE", "/api/tunnels/alice/nope", null).statusCode()).isEqualTo(404);
+        assertThat(remote.send("DELETE", "/api/tunnels/alice/web", null).statusCode()).isEqualTo(204);
+        assertThat(json.readTree(remote.send("GET", "/api/tunnels", null).body())).isEmpty();
+        Await.until("the local is told", Duration.ofSeconds(5), () -> get.apply(again, "/api/tunnels").get(0)
+                .path("reason").asText().equals("closed by the remote"));
     }
 }
