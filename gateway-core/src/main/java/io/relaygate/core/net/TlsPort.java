@@ -23,10 +23,15 @@ import javax.net.ssl.SSLSession;
  */
 public final class TlsPort implements Port, Port.Handler {
 
+    /** Records of ciphertext each transport buffer holds. */
+    private static final int RECORDS_PER_IO = 4;
+
     private final EventLoop loop;
     private final Port transport;
     private final SSLEngine engine;
     private final Executor delegated;
+    /** The largest record, as the engine says. */
+    private final int packetSize;
     /** Ciphertext from the transport, read mode between events. */
     private ByteBuffer netIn;
     /** Ciphertext for the transport, read mode; empty when nothing waits. */
@@ -57,8 +62,10 @@ public final class TlsPort implements Port, Port.Handler {
         this.engine = engine;
         this.delegated = delegated;
         SSLSession session = engine.getSession();
-        this.netIn = ByteBuffer.allocate(session.getPacketBufferSize()).flip();
-        this.netOut = ByteBuffer.allocate(session.getPacketBufferSize()).flip();
+        this.packetSize = session.getPacketBufferSize();
+        // Several records per transport read and write: one system call per record costs more than the copy.
+        this.netIn = ByteBuffer.allocate(RECORDS_PER_IO * packetSize).flip();
+        this.netOut = ByteBuffer.allocate(RECORDS_PER_IO * packetSize).flip();
         this.appIn = ByteBuffer.allocate(session.getApplicationBufferSize()).flip();
     }
 
@@ -132,7 +139,13 @@ public final class TlsPort implements Port, Port.Handler {
             return 0;
         }
         long taken = 0;
-        while (remaining(srcs) && flushNetOut()) {
+        while (remaining(srcs)) {
+            if (freeOut() < packetSize) {
+                flushNetOut();
+                if (freeOut() < packetSize) {
+                    break;                  // the transport is full: the rest waits for its readiness
+                }
+            }
             netOut.compact();
             SSLEngineResult result;
             try {
@@ -153,6 +166,11 @@ public final class TlsPort implements Port, Port.Handler {
         // plaintext taken and has no reason to ask for write readiness.
         updateTransportInterest();
         return taken;
+    }
+
+    /** {@return the room for ciphertext in the output buffer, once what waits in it is moved to its start} */
+    private int freeOut() {
+        return netOut.capacity() - netOut.remaining();
     }
 
     private static boolean remaining(ByteBuffer[] buffers) {
