@@ -95,6 +95,26 @@ class ConsolePageBrowserTest {
         browser.findElement(By.cssSelector("#login-form button[type=submit]")).click();
     }
 
+    /**
+     * Reads {@code socket} until it ends or {@code done}, a little paced so that a chart shows a plateau rather than a
+     * loopback spike. {@return the reading thread}
+     */
+    private static Thread readPaced(Socket socket, AtomicBoolean done) {
+        Thread reader = new Thread(() -> {
+            byte[] buffer = new byte[64 * 1024];
+            try (InputStream in = socket.getInputStream()) {
+                while (!done.get() && in.read(buffer) > 0) {
+                    java.util.concurrent.locks.LockSupport.parkNanos(200_000);
+                }
+            } catch (java.io.IOException e) {
+                // closed by the gateway, or at the end
+            }
+        });
+        reader.setDaemon(true);
+        reader.start();
+        return reader;
+    }
+
     private String text(String id) {
         return browser.findElement(By.id(id)).getText();
     }
@@ -153,10 +173,8 @@ class ConsolePageBrowserTest {
     @Test
     void theLocalsPageTakesTheFingerprintAndSaysWhyTheLinkFails() throws Exception {
         ConsoleFixture console = closer.track(ConsoleFixture.local(data.resolve("local")));
-        int nobody;
-        try (java.net.ServerSocket closed = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
-            nobody = closed.getLocalPort();
-        }
+        // A port nobody listens on, below the ephemeral range so that no client of another test takes it meanwhile.
+        int nobody = Sockets.freeListenPorts(1).get(0);
         logIn(console, ConsoleFixture.TOKEN);
         wait.until(ExpectedConditions.textToBePresentInElementLocated(By.id("link-state"), "directly"));
         browser.findElement(By.id("remote-host")).sendKeys("127.0.0.1");
@@ -198,19 +216,7 @@ class ConsolePageBrowserTest {
         }));
         AtomicBoolean done = new AtomicBoolean();
         Socket tunnel = closer.track(Socks5Client.connect(proxy, "127.0.0.1", origin.port()));
-        Thread reader = new Thread(() -> {
-            byte[] buffer = new byte[64 * 1024];
-            try (InputStream in = tunnel.getInputStream()) {
-                while (!done.get() && in.read(buffer) > 0) {
-                    // Pace the transfer a little, so the chart shows a plateau rather than a loopback spike.
-                    java.util.concurrent.locks.LockSupport.parkNanos(200_000);
-                }
-            } catch (java.io.IOException e) {
-                // closed at the end
-            }
-        });
-        reader.setDaemon(true);
-        reader.start();
+        readPaced(tunnel, done);
         try {
             WebElement chart = browser.findElement(By.id("chart"));
             wait.until(driver -> Long.parseLong(chart.getAttribute("data-max") == null ? "0"
@@ -256,18 +262,7 @@ class ConsolePageBrowserTest {
 
         AtomicBoolean done = new AtomicBoolean();
         Socket visitor = closer.track(new Socket("127.0.0.1", publicPort));
-        Thread reader = new Thread(() -> {
-            byte[] buffer = new byte[64 * 1024];
-            try (InputStream in = visitor.getInputStream()) {
-                while (!done.get() && in.read(buffer) > 0) {
-                    java.util.concurrent.locks.LockSupport.parkNanos(200_000);
-                }
-            } catch (java.io.IOException e) {
-                // closed by the tunnel's close, or at the end
-            }
-        });
-        reader.setDaemon(true);
-        reader.start();
+        Thread reader = readPaced(visitor, done);
         try {
             By down = By.cssSelector("#tunnels tr[data-tunnel='alice/web'] .tunnel-down");
             wait.until(driver -> driver.findElement(down).getText().matches("[0-9.]+ (KiB|MiB|GiB)/s"));
@@ -277,7 +272,8 @@ class ConsolePageBrowserTest {
             browser.findElement(By.cssSelector("#tunnels tr[data-tunnel='alice/web'] button")).click();
             wait.until(ExpectedConditions.alertIsPresent()).accept();
             wait.until(ExpectedConditions.invisibilityOfElementLocated(row));
-            assertThat(Sockets.awaitEnd(visitor)).isNotEqualTo(Sockets.End.TIMEOUT);
+            reader.join(5_000);
+            assertThat(reader.isAlive()).as("the visitor was closed with its service").isFalse();
             assertThat(local.exposedServices().snapshot().get(0).reason()).contains("closed by the remote");
         } finally {
             done.set(true);
