@@ -125,8 +125,20 @@ public final class LinkClient implements Closeable {
         out.flush();
     }
 
-    /** {@return the next frame} @throws EOFException if the remote closed first */
+    /**
+     * {@return the next frame but the remote's keepalive PINGs, which are answered as a local would}
+     * @throws EOFException if the remote closed first
+     */
     public Frame read() throws IOException {
+        Frame frame = readAny();
+        while (frame.type() == Frames.PING && frame.stream() == 0) {
+            send(Frames.PONG, 0, frame.payload());
+            frame = readAny();
+        }
+        return frame;
+    }
+
+    private Frame readAny() throws IOException {
         int length = in.readInt();
         int type = in.readUnsignedByte();
         int flags = in.readUnsignedByte();

@@ -35,6 +35,9 @@ final class RemoteLink implements LinkSession.Acceptor, LinkSession.CloseListene
     private static final Logger log = LoggerFactory.getLogger("io.relaygate.link");
     /** A live local pings every 15 s; three missed pings mean the local is gone (F7). */
     private static final long SILENT_LINK_NANOS = 45_000_000_000L;
+    /** As often as the local pings, and as long for the answer. */
+    private static final long PING_NANOS = 15_000_000_000L;
+    private static final long PONG_NANOS = 10_000_000_000L;
 
     private final EventLoop loop;
     private final LinkServices services;
@@ -67,7 +70,9 @@ final class RemoteLink implements LinkSession.Acceptor, LinkSession.CloseListene
     void start(Port port, ByteBuffer unsent, ByteBuffer leftover, long lookedUpAt) {
         long idleLink = services.timeouts().idleLink().toNanos();
         long handshake = services.timeouts().handshake().toNanos();
-        session = new LinkSession(loop, port, relay.pool(), new LinkSession.Settings(false, 0, 0,
+        // The remote pings too: a local behind NAT whose path died is found within a ping and its answer's
+        // deadline, and its exposed ports stop listening then, rather than after the silence rule alone.
+        session = new LinkSession(loop, port, relay.pool(), new LinkSession.Settings(false, PING_NANOS, PONG_NANOS,
                 SILENT_LINK_NANOS, idleLink, handshake, services.maxStreamsPerLink(), services.streamWindows()),
                 services.maxStreamsPerLink(), leftover, this, this);
         session.start(unsent);

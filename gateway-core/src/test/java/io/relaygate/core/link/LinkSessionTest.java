@@ -727,10 +727,16 @@ class LinkSessionTest {
     }
 
     @Test
-    void aClientPingsMeasuresTheRoundTripAndGivesUpWithoutAnAnswer() throws Exception {
+    void eitherSidePingsMeasuresTheRoundTripAndGivesUpWithoutAnAnswer() throws Exception {
+        for (boolean client : new boolean[] {true, false}) {
+            pingsAndGivesUp(client);
+        }
+    }
+
+    private void pingsAndGivesUp(boolean client) throws Exception {
         MemoryPort port = new MemoryPort();
         List<String> closes = new java.util.concurrent.CopyOnWriteArrayList<>();
-        LinkSession.Settings settings = new LinkSession.Settings(true, 50_000_000L, 50_000_000L, 0, 0,
+        LinkSession.Settings settings = new LinkSession.Settings(client, 50_000_000L, 50_000_000L, 0, 0,
                 1_000_000_000L, 8, StreamWindows.fixed(WINDOW));
         LinkSession session = new LinkSession(loop, port, pool, settings, 8, null, null,
                 (s, reason) -> closes.add(reason));
@@ -741,7 +747,7 @@ class LinkSessionTest {
             assertThat(ping.type()).isEqualTo(Frames.PING);
             port.feed(frame(Frames.PONG, 0, ping.payload()));
         });
-        assertThat(session.roundTripNanos()).isNotNegative();
+        assertThat(session.roundTripNanos()).as(client ? "the local" : "the remote").isNotNegative();
         Await.until("closed for want of a PONG", Duration.ofSeconds(5), () -> !closes.isEmpty());
         assertThat(closes).containsExactly("the link did not answer its ping");
     }

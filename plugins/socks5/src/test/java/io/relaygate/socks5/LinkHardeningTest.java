@@ -283,6 +283,7 @@ class LinkHardeningTest {
         Gateway remote = remote("timeouts.idleLink", "300ms");
         try (LinkClient client = LinkClient.login(remote.address("link"), "alice", "secret")) {
             client.send(Frames.PING, 0, new byte[8]);
+            // The remote pings too (the client answers); neither side's PINGs count as use of the link.
             assertThat(client.read().type()).isEqualTo(Frames.PONG);
             long start = System.nanoTime();
             LinkClient.Frame last = client.read();
