@@ -76,6 +76,42 @@ class SqliteAccountStoreTest {
     }
 
     @Test
+    void aDatabaseOfTheFirstSchemaIsMigratedAndKeepsItsUsersAndPortsAreKeptPerService() throws Exception {
+        try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + dir.resolve("gateway.db"));
+             Statement s = c.createStatement()) {
+            s.execute(Migrations.STEPS.get(0));
+            s.execute("CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)"
+                    + " STRICT");
+            s.execute("INSERT INTO schema_migrations VALUES (1, 0)");
+            s.execute("INSERT INTO users (name, salt, iterations, stored_key, server_key, rate, enabled, created_at,"
+                    + " updated_at) VALUES ('old', randomblob(16), 64, randomblob(32), randomblob(32), 5, 1, 0, 0)");
+        }
+        try (SqliteAccountStore store = SqliteAccountStore.open(config())) {
+            Account old = store.find("old").orElseThrow();
+            assertThat(old.rate()).isEqualTo(5);
+            assertThat(old.exposePorts()).as("a new column's default").isZero();
+            assertThat(store.update("old", new AccountUpdate(null, null, null, 3)).orElseThrow().exposePorts())
+                    .isEqualTo(3);
+            store.create(account("bob", "pw", 0));
+            store.assignPort("old", "web", 60001);
+            store.assignPort("old", "web", 60002);                 // the service moved
+            store.assignPort("bob", "db", 60001);                  // the freed port, to another user
+            assertThat(store.assignedPort("old", "web")).contains(60002);
+            assertThat(store.assignedPort("bob", "db")).contains(60001);
+            store.assignPort("bob", "db2", 60002);                 // a port is one service's at a time
+            assertThat(store.assignedPort("old", "web")).isEmpty();
+            assertThat(store.delete("bob")).isTrue();
+            assertThat(store.assignedPort("bob", "db")).as("gone with its user").isEmpty();
+        }
+        try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + dir.resolve("gateway.db"));
+             Statement s = c.createStatement();
+             ResultSet rs = s.executeQuery("SELECT max(version) FROM schema_migrations")) {
+            assertThat(rs.next()).isTrue();
+            assertThat(rs.getInt(1)).isEqualTo(Migrations.STEPS.size());
+        }
+    }
+
+    @Test
     void theFileIsWalWithItsMigrationsRecordedAndHoldsNoPassword() throws Exception {
         try (SqliteAccountStore store = SqliteAccountStore.open(config())) {
             store.create(account("carol", "correct horse battery staple", 0));
