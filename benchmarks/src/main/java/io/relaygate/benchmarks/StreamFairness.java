@@ -108,6 +108,7 @@ public final class StreamFairness {
                 sockets.add(socket);
             }
             // Every tunnel is open before any download starts: busy readers would starve the thread opening the rest.
+            CountDownLatch allReceiving = new CountDownLatch(streams);
             for (int i = 0; i < streams; i++) {
                 Socket socket = sockets.get(i);
                 int id = i;
@@ -117,7 +118,9 @@ public final class StreamFairness {
                         socket.getOutputStream().write(1);
                         InputStream in = socket.getInputStream();
                         for (int n; (n = in.read(buffer)) > 0; ) {
-                            progress.addAndGet(id, n);
+                            if (progress.getAndAdd(id, n) == 0) {
+                                allReceiving.countDown();
+                            }
                         }
                     } catch (java.io.IOException closed) {
                         // closed by the measurement's end
@@ -126,13 +129,10 @@ public final class StreamFairness {
                 reader.setDaemon(true);
                 reader.start();
             }
-            long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(2);
-            while (java.util.stream.IntStream.range(0, streams).anyMatch(i -> progress.get(i) == 0)) {
-                if (System.nanoTime() > deadline) {
-                    throw new IllegalStateException("not every stream received within 2 minutes");
-                }
-                Thread.sleep(10);
+            if (!allReceiving.await(2, TimeUnit.MINUTES)) {
+                throw new IllegalStateException("not every stream received within 2 minutes");
             }
+            // The two sleeps are the measurement: a second to settle, then the window the rates are taken over.
             Thread.sleep(1_000);
             long[] before = new long[streams];
             for (int i = 0; i < streams; i++) {

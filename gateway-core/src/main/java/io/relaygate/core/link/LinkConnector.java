@@ -60,6 +60,8 @@ public final class LinkConnector implements Connector {
     private final int linksPerLoop;
     private final LinkHealth health = new LinkHealth();
     private final ExposedServices exposed;
+    /** What the remote opens on these links: streams for the exposed services' visitors, nothing else. */
+    private final LinkSession.Acceptor remoteOpens = new RemoteOpens();
     /** Set once these links are retired: their links no longer take the exposed services. */
     private volatile boolean retired;
     private final SecureRandom random = new SecureRandom();
@@ -283,39 +285,7 @@ public final class LinkConnector implements Connector {
             deadline.cancel();
             LinkPool pool = pool(loop);
             LinkSession session = new LinkSession(loop, port, buffers, settings, maxStreams, leftover,
-                    new LinkSession.Acceptor() {
-                        @Override
-                        public void open(LinkSession link, int stream, LinkMessages.Open request) {
-                            if (exposed != null && exposed.exposes(request.service())) {
-                                exposed.open(link, stream, request);
-                            } else {
-                                health.refusedOpen();
-                                link.refuse(stream, TunnelOutcome.NOT_ALLOWED);
-                            }
-                        }
-
-                        @Override
-                        public void registration(LinkSession link, int type, ByteBuffer payload)
-                                throws LinkProtocolException {
-                            if (exposed == null) {
-                                LinkSession.Acceptor.super.registration(link, type, payload);
-                            } else {
-                                exposed.registration(link, type, payload);
-                            }
-                        }
-                    }, exposed == null ? pool : new LinkSession.CloseListener() {
-                        @Override
-                        public void closed(LinkSession link, String reason) {
-                            pool.closed(link, reason);
-                            exposed.linkDown(link);
-                        }
-
-                        @Override
-                        public void goingAway(LinkSession link) {
-                            pool.goingAway(link);
-                            exposed.linkDown(link);
-                        }
-                    });
+                    remoteOpens, exposed == null ? pool : new ExposedDeparture(pool));
             session.start(unsent);
             if (session.isClosed()) {
                 pool.dialFailed(TunnelOutcome.GENERAL_FAILURE, "the link closed at once", false,
@@ -381,6 +351,49 @@ public final class LinkConnector implements Connector {
                 handshake.cancel();
                 handshake = null;
             }
+        }
+    }
+
+    /** The remote's OPENs and registration answers: to the exposed services, or refused and counted. */
+    private final class RemoteOpens implements LinkSession.Acceptor {
+        @Override
+        public void open(LinkSession link, int stream, LinkMessages.Open request) {
+            if (exposed != null && exposed.exposes(request.service())) {
+                exposed.open(link, stream, request);
+            } else {
+                health.refusedOpen();
+                link.refuse(stream, TunnelOutcome.NOT_ALLOWED);
+            }
+        }
+
+        @Override
+        public void registration(LinkSession link, int type, ByteBuffer payload) throws LinkProtocolException {
+            if (exposed == null) {
+                LinkSession.Acceptor.super.registration(link, type, payload);
+            } else {
+                exposed.registration(link, type, payload);
+            }
+        }
+    }
+
+    /** A link leaving its pool also leaves the exposed services, which move to another link if it held them. */
+    private final class ExposedDeparture implements LinkSession.CloseListener {
+        private final LinkPool pool;
+
+        ExposedDeparture(LinkPool pool) {
+            this.pool = pool;
+        }
+
+        @Override
+        public void closed(LinkSession link, String reason) {
+            pool.closed(link, reason);
+            exposed.linkDown(link);
+        }
+
+        @Override
+        public void goingAway(LinkSession link) {
+            pool.goingAway(link);
+            exposed.linkDown(link);
         }
     }
 }

@@ -10,6 +10,7 @@ import io.relaygate.core.shaping.Shaping;
 import io.relaygate.core.shaping.Throttle;
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.util.concurrent.atomic.LongAdder;
 
 /**
  * Relays one tunnel between two {@link Port}s on one event loop, without locks, whatever the ports are: two sockets
@@ -47,8 +48,8 @@ public final class Relay {
     private long reportedDown;
     private boolean closed;
     private Runnable onClosed;
-    private java.util.concurrent.atomic.LongAdder alsoUp;
-    private java.util.concurrent.atomic.LongAdder alsoDown;
+    private LongAdder alsoUp;
+    private LongAdder alsoDown;
 
     /**
      * @param client      the side the tunnel was asked for from: its bytes count as "up"
@@ -73,7 +74,7 @@ public final class Relay {
     }
 
     /** Also counts the tunnel's bytes, as they move, into {@code up} and {@code down}. Loop only, before start. */
-    public void countInto(java.util.concurrent.atomic.LongAdder up, java.util.concurrent.atomic.LongAdder down) {
+    public void countInto(LongAdder up, LongAdder down) {
         this.alsoUp = up;
         this.alsoDown = down;
     }
