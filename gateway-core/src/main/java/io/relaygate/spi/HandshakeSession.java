@@ -46,6 +46,15 @@ public interface HandshakeSession {
     void openTunnel(Destination destination);
 
     /**
+     * Ends the handshake in forwarding mode: {@code forwarder} takes over the connection and opens upstreams as its
+     * messages name them. Bytes still unconsumed are handed to it. Call at most once, instead of
+     * {@link #openTunnel}; the handler is not called again.
+     *
+     * @param forwarder the connection's owner from here on
+     */
+    void forward(Forwarder forwarder);
+
+    /**
      * Refuses the client: writes {@code finalReply} if it is not {@code null}, then closes. No tunnel is opened and
      * no byte is relayed.
      *

@@ -2,6 +2,7 @@ package io.relaygate.testkit;
 
 import io.relaygate.spi.AuthResult;
 import io.relaygate.spi.Destination;
+import io.relaygate.spi.Forwarder;
 import io.relaygate.spi.HandshakeSession;
 import io.relaygate.spi.ProtocolHandler;
 import java.io.ByteArrayOutputStream;
@@ -27,6 +28,8 @@ public final class RecordingSession implements HandshakeSession {
     public byte[] rejectReply;
     /** The destination of {@link #openTunnel}, or null. */
     public Destination destination;
+    /** The forwarder of {@link #forward}, or null. */
+    public Forwarder forwarder;
     /** The credentials the handler asked to verify, or null. */
     public String user;
     public byte[] password;
@@ -51,7 +54,7 @@ public final class RecordingSession implements HandshakeSession {
     }
 
     private void offer() {
-        if (!waiting && rejectReason == null && destination == null && pending.hasRemaining()) {
+        if (!waiting && rejectReason == null && destination == null && forwarder == null && pending.hasRemaining()) {
             handler.onBytes(pending);
         }
     }
@@ -119,6 +122,14 @@ public final class RecordingSession implements HandshakeSession {
             throw new IllegalStateException("openTunnel called twice");
         }
         this.destination = destination;
+    }
+
+    @Override
+    public void forward(Forwarder forwarder) {
+        if (this.destination != null || this.forwarder != null) {
+            throw new IllegalStateException("the handshake has already ended");
+        }
+        this.forwarder = forwarder;
     }
 
     @Override

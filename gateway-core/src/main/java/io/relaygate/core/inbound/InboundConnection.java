@@ -16,6 +16,7 @@ import io.relaygate.core.relay.RelayServices;
 import io.relaygate.core.relay.TunnelRecord;
 import io.relaygate.spi.AuthResult;
 import io.relaygate.spi.Destination;
+import io.relaygate.spi.Forwarder;
 import io.relaygate.spi.HandshakeSession;
 import io.relaygate.spi.ProtocolEndpoint.Detection;
 import io.relaygate.spi.ProtocolHandler;
@@ -249,6 +250,30 @@ public final class InboundConnection extends HandshakeConnection implements Hand
                 tunnelFailed(outcome, reason);
             }
         });
+    }
+
+    @Override
+    public void forward(Forwarder forwarder) {
+        requireHandshaking();
+        phase = Phase.WAITING;
+        reading(false);
+        endHandshake();
+        // Each message's upstream has the dial's timeouts, and the connection the idle timeout, from here on.
+        cancelDeadline();
+        loop.execute(() -> startForwarding(forwarder));
+    }
+
+    private void startForwarding(Forwarder forwarder) {
+        if (!isOpen()) {
+            return;
+        }
+        in.flip();
+        ByteBuffer buffered = ByteBuffer.allocate(in.remaining()).put(in).flip();
+        in = null;
+        ByteBuffer unsent = handOver();
+        ForwardingConnection connection = new ForwardingConnection(loop, relay, services.connector(), record, port,
+                forwarder, unsent);
+        connection.start(buffered);
     }
 
     @Override

@@ -63,6 +63,21 @@ public final class TunnelRecord {
         return bytesDown;
     }
 
+    /** Adds {@code n} bytes from the client. */
+    public void bytesUp(long n) {
+        bytesUp += n;
+    }
+
+    /** Adds {@code n} bytes to the client. */
+    public void bytesDown(long n) {
+        bytesDown += n;
+    }
+
+    /** Records how the tunnel ended. */
+    public void outcome(String name) {
+        this.outcome = name;
+    }
+
     public void destination(String target) {
         this.destination = target;
     }

@@ -10,33 +10,29 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.Base64;
-import java.util.Locale;
 
 /**
- * The server side of one CONNECT request head, parsed strictly (RFC 9112): CRLF line endings only, no obs-fold, no
- * whitespace before a colon, no control bytes, no content, bounded line, head and field count. Lines are checked as
- * they complete, so a client learns of an error without sending the rest. The bytes after the head are left
- * unconsumed for the gateway to relay. Confined to the connection's event loop.
+ * The server side of one HTTP proxy request head, parsed strictly by {@link HeadParser}: a CONNECT opens a tunnel
+ * (the bytes after the head are left unconsumed for the gateway to relay); an absolute-form request of any other
+ * method hands the connection to an {@link HttpForwarder} (plain HTTP proxying). Either way the client authenticates
+ * first when the listener requires it. Confined to the connection's event loop.
  */
 final class HttpConnectHandler implements ProtocolHandler {
 
-    enum State { HEAD, AUTH_PENDING, TUNNEL_PENDING, DONE }
+    enum State { HEAD, AUTH_PENDING, TUNNEL_PENDING, FORWARDING, DONE }
 
     private final HandshakeSession session;
     private final HttpConnectConfig config;
+    private final HeadParser parser;
     private State state = State.HEAD;
-    /** Bytes of the head already parsed, counted from the buffer's position (which stays at the head's start). */
-    private int parsed;
-    private boolean requestLineSeen;
-    private int fields;
-    private int hostFields;
-    private boolean http11;
+    private HttpHead head;
     private Destination destination;
     private String proxyAuthorization;
 
     HttpConnectHandler(HandshakeSession session, HttpConnectConfig config) {
         this.session = session;
         this.config = config;
+        this.parser = new HeadParser(true, config.maxRequestLine(), config.maxHeaderBytes(), config.maxHeaderFields());
     }
 
     State state() {
@@ -45,88 +41,46 @@ final class HttpConnectHandler implements ProtocolHandler {
 
     @Override
     public void onBytes(ByteBuffer in) {
-        int start = in.position();
-        while (state == State.HEAD) {
-            int lineStart = start + parsed;
-            int lf = indexOf(in, lineStart, (byte) '\n');
-            if (lf < 0) {
-                checkIncomplete(in, start, lineStart);
+        if (state != State.HEAD) {
+            return;
+        }
+        try {
+            head = parser.parse(in);
+            if (head == null) {
                 return;
             }
-            int next = lf + 1;
-            if (!requestLineSeen && next - lineStart > config.maxRequestLine()) {
-                fail(414, "URI Too Long", "request line longer than " + config.maxRequestLine() + " bytes");
-                return;
+            checkHead();
+        } catch (HttpException e) {
+            fail(e.status(), e.reasonPhrase(), e.getMessage());
+            return;
+        }
+        authenticate();
+    }
+
+    /** What a CONNECT and a forwarded request must both satisfy, and what each needs of its own. */
+    private void checkHead() throws HttpException {
+        if (head.isHttp11() && head.count("host") != 1) {
+            throw HttpException.badRequest(head.count("host") == 0 ? "missing Host" : "more than one Host");
+        }
+        if (head.count("proxy-authorization") > 1) {
+            throw HttpException.badRequest("more than one Proxy-Authorization");
+        }
+        proxyAuthorization = head.first("proxy-authorization");
+        if (head.method.equals("CONNECT")) {
+            destination = authority(head.target);
+            if (destination == null) {
+                throw HttpException.badRequest("CONNECT needs host:port (authority-form)");
             }
-            if (next - start > config.maxHeaderBytes()) {
-                tooLarge();
-                return;
+            if (head.count("transfer-encoding") > 0) {
+                throw HttpException.badRequest("a CONNECT request has no content");
             }
-            if (lf == lineStart || in.get(lf - 1) != '\r') {
-                badRequest("bare LF line ending");
-                return;
-            }
-            int end = lf - 1;
-            parsed = next - start;
-            if (indexOf(in, lineStart, end, (byte) '\r') >= 0) {
-                badRequest("bare CR");
-                return;
-            }
-            if (!requestLineSeen) {
-                if (end > lineStart) {      // RFC 9112 §2.2: empty lines before the request line are ignored
-                    requestLine(ascii(in, lineStart, end));
+            for (HttpHead.Field f : head.fields) {
+                if (f.is("content-length") && !f.value().equals("0")) {
+                    throw HttpException.badRequest("a CONNECT request has no content");
                 }
-            } else if (end == lineStart) {
-                in.position(next);          // the head is complete; what follows is the client's early data
-                headComplete();
-            } else {
-                headerField(in, lineStart, end);
             }
-        }
-    }
-
-    private void checkIncomplete(ByteBuffer in, int start, int lineStart) {
-        if (!requestLineSeen && in.limit() - lineStart > config.maxRequestLine()) {
-            fail(414, "URI Too Long", "request line longer than " + config.maxRequestLine() + " bytes");
-        } else if (in.limit() - start > config.maxHeaderBytes()) {
-            tooLarge();
-        }
-    }
-
-    /** RFC 9112 §3: method SP request-target SP HTTP-version. */
-    private void requestLine(String line) {
-        requestLineSeen = true;
-        int firstSpace = line.indexOf(' ');
-        int secondSpace = firstSpace < 0 ? -1 : line.indexOf(' ', firstSpace + 1);
-        if (firstSpace <= 0 || secondSpace < 0 || line.indexOf(' ', secondSpace + 1) >= 0) {
-            badRequest("malformed request line");
-            return;
-        }
-        String method = line.substring(0, firstSpace);
-        String target = line.substring(firstSpace + 1, secondSpace);
-        String version = line.substring(secondSpace + 1);
-        if (!isToken(method) || target.isEmpty()) {
-            badRequest("malformed request line");
-            return;
-        }
-        if (version.equals("HTTP/1.1")) {
-            http11 = true;
-        } else if (!version.equals("HTTP/1.0")) {
-            if (version.matches("HTTP/[0-9]\\.[0-9]")) {
-                fail(505, "HTTP Version Not Supported", "only HTTP/1.1 and HTTP/1.0 are served");
-            } else {
-                badRequest("malformed HTTP version");
-            }
-            return;
-        }
-        if (!method.equals("CONNECT")) {
-            // Plain forwarding is not served: never an accidental open forward proxy.
-            fail(405, "Method Not Allowed", "this proxy serves CONNECT only", "Allow: CONNECT");
-            return;
-        }
-        destination = authority(target);
-        if (destination == null) {
-            badRequest("CONNECT needs host:port (authority-form)");
+        } else {
+            ForwardTarget.parse(head.method, head.target);      // refused now rather than by the forwarder
         }
     }
 
@@ -164,69 +118,9 @@ final class HttpConnectHandler implements ProtocolHandler {
         }
     }
 
-    /** RFC 9112 §5: field-name ":" OWS field-value OWS, the name a token directly followed by the colon. */
-    private void headerField(ByteBuffer in, int start, int end) {
-        byte first = in.get(start);
-        if (first == ' ' || first == '\t') {
-            badRequest("obsolete line folding");
-            return;
-        }
-        int colon = indexOf(in, start, end, (byte) ':');
-        if (colon <= start) {
-            badRequest(colon < 0 ? "header line without a colon" : "empty header name");
-            return;
-        }
-        String name = ascii(in, start, colon);
-        if (!isToken(name)) {
-            badRequest("invalid header name");  // includes whitespace before the colon (RFC 9112 §5.1 MUST)
-            return;
-        }
-        int valueStart = colon + 1;
-        int valueEnd = end;
-        while (valueStart < valueEnd && isWhitespace(in.get(valueStart))) {
-            valueStart++;
-        }
-        while (valueEnd > valueStart && isWhitespace(in.get(valueEnd - 1))) {
-            valueEnd--;
-        }
-        for (int i = valueStart; i < valueEnd; i++) {
-            int b = in.get(i) & 0xFF;
-            if ((b < 0x20 && b != '\t') || b == 0x7F) {
-                badRequest("control character in a header value");
-                return;
-            }
-        }
-        if (++fields > config.maxHeaderFields()) {
-            tooLarge();
-            return;
-        }
-        String value = ascii(in, valueStart, valueEnd);
-        switch (name.toLowerCase(Locale.ROOT)) {
-            case "proxy-authorization" -> {
-                if (proxyAuthorization != null) {
-                    badRequest("more than one Proxy-Authorization");
-                    return;
-                }
-                proxyAuthorization = value;
-            }
-            case "content-length" -> {
-                if (!value.equals("0")) {
-                    badRequest("a CONNECT request has no content");
-                }
-            }
-            case "transfer-encoding" -> badRequest("a CONNECT request has no content");
-            case "host" -> hostFields++;
-            default -> { }
-        }
-    }
-
-    private void headComplete() {
-        if (http11 && hostFields != 1) {
-            badRequest(hostFields == 0 ? "missing Host" : "more than one Host");   // RFC 9112 §3.2
-            return;
-        }
+    private void authenticate() {
         if (!session.authenticationRequired()) {
-            openTunnel();
+            proceed();
             return;
         }
         byte[][] credentials = basicCredentials(proxyAuthorization);
@@ -237,7 +131,7 @@ final class HttpConnectHandler implements ProtocolHandler {
         state = State.AUTH_PENDING;
         session.verifyPassword(new String(credentials[0], StandardCharsets.UTF_8), credentials[1], result -> {
             if (result == AuthResult.OK) {
-                openTunnel();
+                proceed();
             } else if (result == AuthResult.REJECTED) {
                 authenticationRequired("authentication failed");
             } else {
@@ -245,6 +139,15 @@ final class HttpConnectHandler implements ProtocolHandler {
             }
         });
         Arrays.fill(credentials[1], (byte) 0);
+    }
+
+    private void proceed() {
+        if (destination != null) {
+            openTunnel();
+        } else {
+            state = State.FORWARDING;
+            session.forward(new HttpForwarder(config, head));
+        }
     }
 
     private void openTunnel() {
@@ -308,60 +211,8 @@ final class HttpConnectHandler implements ProtocolHandler {
         session.reject(reason, HttpResponses.error(407, "Proxy Authentication Required", reason, challenge()));
     }
 
-    private void tooLarge() {
-        fail(431, "Request Header Fields Too Large", "request head larger than " + config.maxHeaderBytes()
-                + " bytes or " + config.maxHeaderFields() + " fields");
-    }
-
-    private void badRequest(String reason) {
-        fail(400, "Bad Request", reason);
-    }
-
     private void fail(int status, String reasonPhrase, String reason) {
-        fail(status, reasonPhrase, reason, null);
-    }
-
-    private void fail(int status, String reasonPhrase, String reason, String extraHeader) {
         state = State.DONE;
-        session.reject(status + " " + reason, HttpResponses.error(status, reasonPhrase, reason, extraHeader));
-    }
-
-    private static int indexOf(ByteBuffer in, int from, byte b) {
-        return indexOf(in, from, in.limit(), b);
-    }
-
-    private static int indexOf(ByteBuffer in, int from, int to, byte b) {
-        for (int i = from; i < to; i++) {
-            if (in.get(i) == b) {
-                return i;
-            }
-        }
-        return -1;
-    }
-
-    private static String ascii(ByteBuffer in, int from, int to) {
-        byte[] bytes = new byte[to - from];
-        in.get(from, bytes);
-        return new String(bytes, StandardCharsets.ISO_8859_1);
-    }
-
-    private static boolean isWhitespace(byte b) {
-        return b == ' ' || b == '\t';
-    }
-
-    /** RFC 9110 §5.6.2 token: 1*tchar. */
-    private static boolean isToken(String s) {
-        if (s.isEmpty()) {
-            return false;
-        }
-        for (int i = 0; i < s.length(); i++) {
-            char c = s.charAt(i);
-            boolean tchar = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
-                    || "!#$%&'*+-.^_`|~".indexOf(c) >= 0;
-            if (!tchar) {
-                return false;
-            }
-        }
-        return true;
+        session.reject(status + " " + reason, HttpResponses.error(status, reasonPhrase, reason, null));
     }
 }

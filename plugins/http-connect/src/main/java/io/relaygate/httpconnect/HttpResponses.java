@@ -12,6 +12,22 @@ final class HttpResponses {
     private HttpResponses() {
     }
 
+    static String reasonPhrase(int status) {
+        return switch (status) {
+            case 400 -> "Bad Request";
+            case 403 -> "Forbidden";
+            case 405 -> "Method Not Allowed";
+            case 407 -> "Proxy Authentication Required";
+            case 414 -> "URI Too Long";
+            case 431 -> "Request Header Fields Too Large";
+            case 501 -> "Not Implemented";
+            case 502 -> "Bad Gateway";
+            case 504 -> "Gateway Timeout";
+            case 505 -> "HTTP Version Not Supported";
+            default -> "Error";
+        };
+    }
+
     static ByteBuffer established() {
         return ByteBuffer.wrap(ESTABLISHED);
     }

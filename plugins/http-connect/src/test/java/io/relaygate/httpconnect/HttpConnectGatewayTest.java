@@ -161,7 +161,9 @@ class HttpConnectGatewayTest {
         }
         assertThat(statusOf(gateway, connect("127.0.0.1:" + closedPort))).isEqualTo(502);
         assertThat(statusOf(gateway, connect("127.0.0.1:" + gateway.address("mixed").getPort()))).isEqualTo(403);
-        assertThat(statusOf(gateway, "GET / HTTP/1.1\r\nHost: x\r\n\r\n")).isEqualTo(405);
+        assertThat(statusOf(gateway, "GET / HTTP/1.1\r\nHost: x\r\n\r\n")).isEqualTo(400);
+        assertThat(statusOf(gateway, "GET http://127.0.0.1:" + closedPort + "/ HTTP/1.1\r\nHost: x\r\n\r\n"))
+                .isEqualTo(502);
     }
 
     @Test

@@ -108,10 +108,32 @@ class HttpConnectHandlerTest {
     }
 
     @Test
-    void c2OtherMethodsGet405WithAllow() {
-        RecordingSession session = feed("GET http://example/ HTTP/1.1\r\nHost: example\r\n\r\n");
-        assertThat(status(session)).isEqualTo(405);
-        assertThat(session.rejectReplyText()).contains("Allow: CONNECT\r\n");
+    void c2AbsoluteFormRequestsOfAnyMethodAreForwardedAndOriginFormGets400() {
+        for (String method : List.of("GET", "POST", "HEAD", "PUT", "DELETE", "OPTIONS", "PATCH", "PROPFIND")) {
+            RecordingSession session = feed(method + " http://example/ HTTP/1.1\r\nHost: example\r\n\r\nbody");
+            assertThat(session.forwarder).as(method).isNotNull();
+            assertThat(session.destination).isNull();
+            assertThat(new String(session.unconsumed(), StandardCharsets.ISO_8859_1)).isEqualTo("body");
+        }
+        assertThat(status(feed("GET / HTTP/1.1\r\nHost: example\r\n\r\n"))).isEqualTo(400);
+        assertThat(status(feed("GET https://example/ HTTP/1.1\r\nHost: example\r\n\r\n"))).isEqualTo(400);
+        assertThat(status(feed("GET http://user@example/ HTTP/1.1\r\nHost: example\r\n\r\n"))).isEqualTo(400);
+        assertThat(status(feed("GET http://example:99999/ HTTP/1.1\r\nHost: example\r\n\r\n"))).isEqualTo(400);
+        assertThat(status(feed("GET http:///x HTTP/1.1\r\nHost: example\r\n\r\n"))).isEqualTo(400);
+    }
+
+    @Test
+    void aForwardedRequestAuthenticatesFirst() {
+        RecordingSession session = session(true);
+        session.feed(("GET http://x/ HTTP/1.1\r\nHost: x\r\nProxy-Authorization: Basic "
+                + Base64.getEncoder().encodeToString("alice:pw".getBytes()) + "\r\n\r\n")
+                .getBytes(StandardCharsets.ISO_8859_1));
+        assertThat(session.user).isEqualTo("alice");
+        assertThat(session.forwarder).isNull();
+        session.completeAuth(AuthResult.OK);
+        assertThat(session.forwarder).isNotNull();
+        assertThat(status(session(true).feed("GET http://x/ HTTP/1.1\r\nHost: x\r\n\r\n".getBytes(
+                StandardCharsets.ISO_8859_1)))).isEqualTo(407);
     }
 
     @Test
