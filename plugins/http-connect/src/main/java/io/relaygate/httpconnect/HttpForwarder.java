@@ -368,6 +368,7 @@ final class HttpForwarder implements io.relaygate.spi.Forwarder {
             return;
         }
         request = Request.HEAD;
+        responseStarted = false;
     }
 
     // ---- moving bytes ----
