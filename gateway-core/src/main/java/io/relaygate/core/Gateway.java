@@ -209,7 +209,8 @@ public final class Gateway implements AutoCloseable {
                 LinkServices linkServices = new LinkServices(services.relay(), services.dialer(),
                         () -> new ScramServer(secret, decoys, accounts::find, random), services.damper(),
                         services.limits(), config.timeouts(), context.blockingExecutor(), linkTls(),
-                        config.limits().maxStreamsPerLink(), StreamWindows.of(config.limits()), reversePorts);
+                        config.limits().maxStreamsPerLink(), StreamWindows.of(config.limits()), reversePorts,
+                        config.udp().idle());
                 listeners.add(new Listener("link", binding.toSocketAddress(), loops, services.limits(),
                         services.stats(), LinkServerHandshake.factory(linkServices)));
                 if (config.remoteRole().directListen() != null) {

@@ -4,6 +4,7 @@ import io.relaygate.core.accounts.UserSessions;
 import io.relaygate.core.admin.LocalLinks;
 import io.relaygate.core.admin.LocalProxy;
 import io.relaygate.core.config.GatewayConfig;
+import io.relaygate.core.inbound.Associations;
 import io.relaygate.core.inbound.InboundConnection;
 import io.relaygate.core.inbound.InboundServices;
 import io.relaygate.core.inbound.PasswordVerifier;
@@ -66,7 +67,8 @@ record Services(GatewayStats stats, ConnectionLimits limits, AuthDamper damper, 
                 timeouts.dns(), timeouts.connect()), blocking, pool, direct, linkPassword, exposed);
         InboundServices inbound = new InboundServices(relay, parts.protocols(),
                 links != null ? links.connector() : direct, new PasswordVerifier(parts.store(), shaping::loggedIn),
-                damper, blocking, timeouts.handshake());
+                damper, blocking, timeouts.handshake(), config.udp().enabled() ? new Associations(config.udp().idle(),
+                        config.udp().maxPerUser(), config.udp().maxPerSource()) : null);
         LocalProxy localProxy = remote ? null : new LocalProxy(config.listen().toSocketAddress(), loops, limits,
                 stats, InboundConnection.factory(inbound, parts.store() != null), listeners);
         return new Services(stats, limits, damper, pool, dialer, shaping, sessions, relay, inbound, links,

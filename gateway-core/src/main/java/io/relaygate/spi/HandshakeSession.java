@@ -46,6 +46,19 @@ public interface HandshakeSession {
     void openTunnel(Destination destination);
 
     /**
+     * Ends the handshake as a UDP association (SOCKS5 UDP ASSOCIATE): the gateway binds a datagram relay on the
+     * address family of the client's connection, then asks the handler for {@link ProtocolHandler#tunnelReply} with
+     * the outcome and the relay's address as {@code bound}. The association lives as long as this connection (and
+     * within the idle timeout); datagrams are accepted from the client's address only. Call at most once, instead of
+     * {@link #openTunnel}.
+     *
+     * @param clientEndpoint where the client says its datagrams will come from; a wildcard address or port 0 leaves
+     *                       that part to the first datagram
+     * @param codec          the datagrams' header
+     */
+    void associate(InetSocketAddress clientEndpoint, DatagramCodec codec);
+
+    /**
      * Ends the handshake in forwarding mode: {@code forwarder} takes over the connection and opens upstreams as its
      * messages name them. Bytes still unconsumed are handed to it. Call at most once, instead of
      * {@link #openTunnel}; the handler is not called again.

@@ -54,7 +54,8 @@ public final class RecordingSession implements HandshakeSession {
     }
 
     private void offer() {
-        if (!waiting && rejectReason == null && destination == null && forwarder == null && pending.hasRemaining()) {
+        if (!waiting && rejectReason == null && destination == null && forwarder == null && codec == null
+                && pending.hasRemaining()) {
             handler.onBytes(pending);
         }
     }
@@ -122,6 +123,20 @@ public final class RecordingSession implements HandshakeSession {
             throw new IllegalStateException("openTunnel called twice");
         }
         this.destination = destination;
+    }
+
+    /** The codec of {@link #associate}, or null. */
+    public io.relaygate.spi.DatagramCodec codec;
+    /** The client endpoint of {@link #associate}, or null. */
+    public InetSocketAddress udpClient;
+
+    @Override
+    public void associate(InetSocketAddress clientEndpoint, io.relaygate.spi.DatagramCodec codec) {
+        if (this.destination != null || this.forwarder != null || this.codec != null) {
+            throw new IllegalStateException("the handshake has already ended");
+        }
+        this.udpClient = clientEndpoint;
+        this.codec = codec;
     }
 
     @Override

@@ -27,12 +27,13 @@ import java.util.Locale;
  * @param timeouts       every timeout
  * @param limits         connection caps
  * @param reactor        event loops, buffers, blocking executor
+ * @param udp            SOCKS5 UDP associations
  * @param roleConfig     the settings of the role it runs: a {@link LocalConfig} or a {@link RemoteConfig}
  * @param settings       the merged settings, for the plugin sections
  */
 public record GatewayConfig(HostPort listen, HostPort console, Path dataDir, Path pluginsDir, boolean allowOpenProxy,
                             String accountStore, String resolver, String rateLimiter, int passwordIterations,
-                            Timeouts timeouts, Limits limits, Reactor reactor, RoleConfig roleConfig,
+                            Timeouts timeouts, Limits limits, Reactor reactor, Udp udp, RoleConfig roleConfig,
                             Settings settings) {
 
     /** One role's own settings. */
@@ -133,6 +134,18 @@ public record GatewayConfig(HostPort listen, HostPort console, Path dataDir, Pat
     public record Limits(int maxConnections, int maxHandshakesPerSource, int authFailuresBeforeDelay,
                          int authFailuresBeforeRefusal, int maxLinksPerUser, int maxStreamsPerLink,
                          int streamWindow, int streamWindowMax, long linkWindowGrowth) {
+    }
+
+    /**
+     * SOCKS5 UDP ASSOCIATE.
+     *
+     * @param enabled         whether the mixed listener (local) or the direct listener (remote) serves it; a remote
+     *                        always serves its locals' datagram streams
+     * @param idle            an association with no datagram either way for this long is closed
+     * @param maxPerUser      associations one user may hold at once
+     * @param maxPerSource    associations one client address may hold at once
+     */
+    public record Udp(boolean enabled, Duration idle, int maxPerUser, int maxPerSource) {
     }
 
     /**
@@ -292,6 +305,10 @@ public record GatewayConfig(HostPort listen, HostPort console, Path dataDir, Pat
                 (int) c.getLong("reactor.maxPooledBuffers", 1024, 0, 1_000_000),
                 (int) c.getLong("reactor.blockingThreads", 16, 1, 1024),
                 (int) c.getLong("reactor.blockingQueue", 1024, 1, 1_000_000));
+        Udp udp = new Udp(c.getBoolean("udp.enabled", role == Role.LOCAL),
+                c.getDuration("udp.idle", Duration.ofMinutes(2), ms1, day),
+                (int) c.getLong("udp.maxAssociationsPerUser", 64, 1, 1_000_000),
+                (int) c.getLong("udp.maxAssociationsPerSource", 64, 1, 1_000_000));
         List<ReverseConfig.Exposed> exposed = ReverseConfig.exposed(c, settings, role, remote);
         ReverseConfig.Pool reverse = ReverseConfig.pool(c, role);
         c.requireAllConsumed();
@@ -303,7 +320,7 @@ public record GatewayConfig(HostPort listen, HostPort console, Path dataDir, Pat
                         keyText == null ? null : home.resolve(keyText), reverse);
         return new GatewayConfig(listen, console, dataDir, pluginsDir, allowOpenProxy,
                 "none".equals(accountStore) ? null : accountStore, resolver,
-                "none".equals(rateLimiter) ? null : rateLimiter, iterations, timeouts, limits, reactor, roleConfig,
+                "none".equals(rateLimiter) ? null : rateLimiter, iterations, timeouts, limits, reactor, udp, roleConfig,
                 settings);
     }
 

@@ -15,6 +15,7 @@ import io.relaygate.core.relay.Relay;
 import io.relaygate.core.relay.RelayServices;
 import io.relaygate.core.relay.TunnelRecord;
 import io.relaygate.spi.AuthResult;
+import io.relaygate.spi.DatagramCodec;
 import io.relaygate.spi.Destination;
 import io.relaygate.spi.Forwarder;
 import io.relaygate.spi.HandshakeSession;
@@ -22,6 +23,7 @@ import io.relaygate.spi.ProtocolEndpoint.Detection;
 import io.relaygate.spi.ProtocolHandler;
 import io.relaygate.spi.TunnelOutcome;
 import java.io.IOException;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.util.function.Consumer;
@@ -50,6 +52,7 @@ public final class InboundConnection extends HandshakeConnection implements Hand
     private ByteBuffer in = ByteBuffer.allocate(512);
     private ProtocolHandler handler;
     private Connector.Attempt dial;
+    private UdpAssociation pendingAssociation;
 
     private InboundConnection(EventLoop loop, SocketPort port, InboundServices services, boolean authRequired,
                               InetSocketAddress client, ConnectionLimits.Permit permit) {
@@ -139,6 +142,11 @@ public final class InboundConnection extends HandshakeConnection implements Hand
         if (dial != null) {
             dial.cancel();
             dial = null;
+        }
+        if (pendingAssociation != null) {
+            pendingAssociation.abandon();
+            services.udp().release(record.user(), client.getAddress());
+            pendingAssociation = null;
         }
     }
 
@@ -247,6 +255,69 @@ public final class InboundConnection extends HandshakeConnection implements Hand
 
             @Override
             public void failed(TunnelOutcome outcome, String reason) {
+                tunnelFailed(outcome, reason);
+            }
+        });
+    }
+
+    @Override
+    public void associate(InetSocketAddress clientEndpoint, DatagramCodec codec) {
+        requireHandshaking();
+        phase = Phase.WAITING;
+        record.destination("udp");
+        reading(false);
+        endHandshake();
+        cancelDeadline();
+        loop.execute(() -> startAssociation(clientEndpoint, codec));
+    }
+
+    private void startAssociation(InetSocketAddress clientEndpoint, DatagramCodec codec) {
+        if (!isOpen()) {
+            return;
+        }
+        Associations udp = services.udp();
+        if (udp == null) {
+            tunnelFailed(TunnelOutcome.COMMAND_NOT_SUPPORTED, "UDP ASSOCIATE is not enabled (udp.enabled)");
+            return;
+        }
+        String refusal = udp.take(record.user(), client.getAddress());
+        if (refusal != null) {
+            tunnelFailed(TunnelOutcome.NOT_ALLOWED, refusal);
+            return;
+        }
+        InetAddress bind = port instanceof SocketPort socket && socket.localAddress() != null
+                ? socket.localAddress().getAddress() : client.getAddress();
+        UdpAssociation association = new UdpAssociation(loop, services, record, clientEndpoint, codec);
+        pendingAssociation = association;
+        association.open(bind, new UdpAssociation.Setup() {
+            @Override
+            public void ready(InetSocketAddress relayAddress) {
+                pendingAssociation = null;
+                if (!isOpen()) {
+                    association.abandon();
+                    udp.release(record.user(), client.getAddress());
+                    return;
+                }
+                ByteBuffer reply;
+                try {
+                    reply = handler.tunnelReply(TunnelOutcome.OK, relayAddress);
+                } catch (RuntimeException e) {
+                    association.abandon();
+                    udp.release(record.user(), client.getAddress());
+                    tunnelFailed(TunnelOutcome.GENERAL_FAILURE, "reply failed: " + e);
+                    return;
+                }
+                if (reply != null) {
+                    write(reply);
+                }
+                in = null;
+                association.start(port, handOver());
+            }
+
+            @Override
+            public void failed(TunnelOutcome outcome, String reason) {
+                pendingAssociation = null;
+                udp.release(record.user(), client.getAddress());
                 tunnelFailed(outcome, reason);
             }
         });

@@ -17,9 +17,11 @@ import java.util.concurrent.Executor;
  * @param damper       brute-force damping of failed logins
  * @param blocking     the bounded executor for password checks
  * @param handshake    the absolute deadline of a client's handshake
+ * @param udp          the listener's UDP associations, or null when it serves none
  */
 public record InboundServices(RelayServices relay, List<Protocol> protocols, Connector connector,
-                              PasswordVerifier verifier, AuthDamper damper, Executor blocking, Duration handshake) {
+                              PasswordVerifier verifier, AuthDamper damper, Executor blocking, Duration handshake,
+                              Associations udp) {
 
     public InboundServices {
         protocols = List.copyOf(protocols);

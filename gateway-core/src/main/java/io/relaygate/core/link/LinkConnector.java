@@ -4,6 +4,7 @@ import io.relaygate.core.net.Port;
 import io.relaygate.core.net.SocketPort;
 import io.relaygate.core.net.TlsPort;
 import io.relaygate.core.outbound.Connector;
+import io.relaygate.core.outbound.DatagramPath;
 import io.relaygate.core.outbound.Dialer;
 import io.relaygate.core.policy.LogText;
 import io.relaygate.core.reactor.BufferPool;
@@ -125,6 +126,33 @@ public final class LinkConnector implements Connector {
         return attempt;
     }
 
+    /**
+     * A UDP association's path: a stream of datagram records on a link of the loop's pool, opened as a tunnel is
+     * (OPEN without an address); the remote sends the datagrams on and returns the replies.
+     */
+    @Override
+    public Attempt datagrams(EventLoop loop, DatagramPath.Receiver receiver, DatagramPath.Callback callback) {
+        TunnelAttempt attempt = new TunnelAttempt(loop, null, new Callback() {
+            @Override
+            public void connected(Upstream upstream) {
+                callback.ready(new StreamDatagrams(upstream.port(), (address, payload) -> {
+                    if (address.isName()) {
+                        receiver.dropped("malformed");      // a reply's source is an address, never a name
+                    } else {
+                        receiver.received(StreamDatagrams.socketAddress(address), payload);
+                    }
+                }, receiver));
+            }
+
+            @Override
+            public void failed(TunnelOutcome outcome, String reason) {
+                callback.failed(outcome, reason);
+            }
+        });
+        attempt.begin();
+        return attempt;
+    }
+
     /** Hands free handshake slots to waiting dials, each started on its own loop. */
     private void startWaiting() {
         while (!waiting.isEmpty()) {
@@ -141,7 +169,10 @@ public final class LinkConnector implements Connector {
         }
     }
 
-    /** One tunnel: a link from the loop's pool, OPEN, OPEN_RESULT, under one deadline. Confined to its loop. */
+    /**
+     * One tunnel (or, without a destination, one datagram stream): a link from the loop's pool, OPEN, OPEN_RESULT,
+     * under one deadline. Confined to its loop.
+     */
     private final class TunnelAttempt implements Attempt, LinkPool.Waiter, LinkSession.OpenCallback {
         private final EventLoop loop;
         private final Destination destination;

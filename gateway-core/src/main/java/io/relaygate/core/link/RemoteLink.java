@@ -141,6 +141,15 @@ final class RemoteLink implements LinkSession.Acceptor, LinkSession.CloseListene
             link.refuse(stream, TunnelOutcome.NOT_ALLOWED);     // a local opens streams to destinations only
             return;
         }
+        if (request.datagrams()) {
+            TunnelRecord record = new TunnelRecord(client, null, System.nanoTime());
+            record.protocol("link-udp");
+            record.user(user);
+            record.destination("udp");
+            RemoteDatagrams.accept(loop, link, stream, services.dialer(), relay, record,
+                    services.udpIdle().toNanos());
+            return;
+        }
         Destination destination = request.destination();
         TunnelRecord record = new TunnelRecord(client, null, System.nanoTime());
         record.protocol("link");

@@ -13,6 +13,12 @@ public interface Connector {
     /** Starts connecting on {@code loop}; loop only. {@return a handle that abandons the attempt} */
     Attempt connect(EventLoop loop, Destination destination, Callback callback);
 
+    /**
+     * Opens where a UDP association's datagrams go, on {@code loop}; loop only. The callback hears the outcome on
+     * the loop, exactly once unless the attempt is cancelled; the receiver then hears of replies.
+     */
+    Attempt datagrams(EventLoop loop, DatagramPath.Receiver receiver, DatagramPath.Callback callback);
+
     /** An attempt in progress. */
     interface Attempt {
         /** Abandons it without a callback, closing what it opened. Loop only; idempotent. */
@@ -37,22 +43,40 @@ public interface Connector {
 
     /** {@return a connector that dials destinations directly} */
     static Connector direct(Dialer dialer) {
-        return (loop, destination, callback) -> dialer.dial(loop, destination, new Dialer.Callback() {
+        return new Connector() {
             @Override
-            public void connected(SocketPort port) {
-                InetSocketAddress bound = port.localAddress();
-                if (bound == null) {
-                    port.close();
-                    callback.failed(TunnelOutcome.GENERAL_FAILURE, "the socket has no local address");
-                    return;
-                }
-                callback.connected(new Upstream(port, bound));
+            public Attempt connect(EventLoop loop, Destination destination, Callback callback) {
+                return dialer.dial(loop, destination, new Dialer.Callback() {
+                    @Override
+                    public void connected(SocketPort port) {
+                        InetSocketAddress bound = port.localAddress();
+                        if (bound == null) {
+                            port.close();
+                            callback.failed(TunnelOutcome.GENERAL_FAILURE, "the socket has no local address");
+                            return;
+                        }
+                        callback.connected(new Upstream(port, bound));
+                    }
+
+                    @Override
+                    public void failed(TunnelOutcome outcome, String reason) {
+                        callback.failed(outcome, reason);
+                    }
+                })::cancel;
             }
 
             @Override
-            public void failed(TunnelOutcome outcome, String reason) {
-                callback.failed(outcome, reason);
+            public Attempt datagrams(EventLoop loop, DatagramPath.Receiver receiver, DatagramPath.Callback callback) {
+                DirectDatagrams path;
+                try {
+                    path = dialer.datagrams(loop, receiver);
+                } catch (java.io.IOException e) {
+                    callback.failed(TunnelOutcome.GENERAL_FAILURE, "no UDP socket: " + e.getMessage());
+                    return () -> { };
+                }
+                callback.ready(path);
+                return () -> { };
             }
-        })::cancel;
+        };
     }
 }

@@ -102,6 +102,31 @@ public final class Dialer {
         this.ownListeners = Set.copyOf(addresses);
     }
 
+    /**
+     * Opens the far end of a UDP association on {@code loop}: a socket of its own whose datagrams go through this
+     * dialer's resolver and destination policy. Loop only.
+     */
+    public DirectDatagrams datagrams(EventLoop loop, DatagramPath.Receiver receiver) throws java.io.IOException {
+        return DirectDatagrams.open(loop, this, receiver);
+    }
+
+    Resolver resolver() {
+        return resolver;
+    }
+
+    Executor blocking() {
+        return blocking;
+    }
+
+    /** {@return why the policy refuses {@code target}, logging it as a tunnel's refusal would be; or null} */
+    String refusal(Destination destination, InetSocketAddress target) {
+        String refusal = policy.refusal(target, ownListeners);
+        if (refusal != null) {
+            refusals.refused(destination, refusal, policy != DestinationPolicy.OPEN);
+        }
+        return refusal;
+    }
+
     /** Starts a dial on {@code loop}. Loop only. {@return a handle that cancels it} */
     public Dial dial(EventLoop loop, Destination destination, Callback callback) {
         Dial dial = new Dial(loop, destination, callback);

@@ -29,4 +29,9 @@ public final class SwitchingConnector implements Connector {
     public Attempt connect(EventLoop loop, Destination destination, Callback callback) {
         return current.connect(loop, destination, callback);
     }
+
+    @Override
+    public Attempt datagrams(EventLoop loop, DatagramPath.Receiver receiver, DatagramPath.Callback callback) {
+        return current.datagrams(loop, receiver, callback);
+    }
 }

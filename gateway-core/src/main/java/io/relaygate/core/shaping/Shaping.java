@@ -156,6 +156,25 @@ public final class Shaping {
             bytesUp.add(n);
         }
 
+        /**
+         * Takes {@code bytes} for one datagram from the principal's bucket, all or nothing: a datagram over the rate
+         * is dropped, never delayed. {@return whether it may go}
+         */
+        public boolean admitDatagram(int bytes) {
+            RateLimiter.Bucket b = bucket;
+            if (b == null || b.rate() == 0) {
+                return true;
+            }
+            long granted = b.tryAcquire(bytes);
+            if (granted >= bytes) {
+                return true;
+            }
+            if (granted > 0) {
+                b.refund(granted);
+            }
+            return false;
+        }
+
         public void addDown(long n) {
             bytesDown.add(n);
         }

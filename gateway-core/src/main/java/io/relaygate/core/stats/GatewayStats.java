@@ -21,6 +21,10 @@ public final class GatewayStats {
     private final LongAdder bytesDown = new LongAdder();
     private final Map<String, LongAdder> handshakeFailures = new ConcurrentHashMap<>();
     private final Map<String, LongAdder> tunnelFailures = new ConcurrentHashMap<>();
+    private final AtomicInteger openAssociations = new AtomicInteger();
+    private final LongAdder datagramsUp = new LongAdder();
+    private final LongAdder datagramsDown = new LongAdder();
+    private final Map<String, LongAdder> datagramsDropped = new ConcurrentHashMap<>();
 
     /** {@return client connections open now, in their handshake or relaying} */
     public int openConnections() {
@@ -65,6 +69,55 @@ public final class GatewayStats {
     /** {@return tunnel setups that failed, by outcome, e.g. {@code "CONNECTION_REFUSED" → 2}} */
     public Map<String, Long> tunnelFailures() {
         return snapshot(tunnelFailures);
+    }
+
+    /** {@return UDP associations open now} */
+    public int openAssociations() {
+        return openAssociations.get();
+    }
+
+    /** {@return datagrams relayed from clients to destinations} */
+    public long datagramsUp() {
+        return datagramsUp.sum();
+    }
+
+    /** {@return datagrams relayed from destinations to clients} */
+    public long datagramsDown() {
+        return datagramsDown.sum();
+    }
+
+    /** {@return datagrams dropped, by reason, e.g. {@code "fragmented" → 3}} */
+    public Map<String, Long> datagramsDropped() {
+        return snapshot(datagramsDropped);
+    }
+
+    public void associationOpened() {
+        openAssociations.incrementAndGet();
+    }
+
+    public void associationClosed() {
+        openAssociations.decrementAndGet();
+    }
+
+    /** Counts one datagram relayed and its payload's bytes. */
+    public void datagramUp(int bytes) {
+        datagramsUp.increment();
+        bytesUp.add(bytes);
+    }
+
+    public void datagramDown(int bytes) {
+        datagramsDown.increment();
+        bytesDown.add(bytes);
+    }
+
+    public void datagramDropped(String reason) {
+        LongAdder counter = datagramsDropped.get(reason);
+        if (counter == null) {
+            counter = datagramsDropped.size() >= MAX_REASONS
+                    ? datagramsDropped.computeIfAbsent(OTHER_REASON, k -> new LongAdder())
+                    : datagramsDropped.computeIfAbsent(reason, k -> new LongAdder());
+        }
+        counter.increment();
     }
 
     private static Map<String, Long> snapshot(Map<String, LongAdder> counters) {

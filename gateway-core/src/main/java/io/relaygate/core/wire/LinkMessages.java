@@ -16,6 +16,8 @@ public final class LinkMessages {
 
     private static final int IPV4 = 1;
     private static final int NAME = 3;
+    /** An OPEN's address type for a stream of datagram records ({@link DatagramRecords}), with no address. */
+    private static final int DATAGRAMS = 0;
     private static final int IPV6 = 4;
 
     /** OPEN_RESULT outcome codes, by their position. */
@@ -36,6 +38,10 @@ public final class LinkMessages {
      * @param service the exposed service the stream is for, or null for a stream to {@code destination}
      */
     public record Open(int window, Destination destination, String service) {
+        /** {@return whether the stream is to carry datagrams (a UDP association) rather than a tunnel} */
+        public boolean datagrams() {
+            return destination == null;
+        }
     }
 
     /**
@@ -127,6 +133,10 @@ public final class LinkMessages {
     /** @param service the exposed service a remote opens the stream for, with the visitor as {@code destination} */
     public static byte[] open(int window, Destination destination, String service) {
         ByteBuffer out = ByteBuffer.allocate(4 + 1 + 1 + 255 + 2 + 1 + 255).putInt(window);
+        if (destination == null) {
+            out.put((byte) DATAGRAMS);
+            return java.util.Arrays.copyOf(out.array(), out.position());
+        }
         address(out, destination.address(), destination.host());
         out.putShort((short) destination.port());
         if (service != null) {
@@ -144,7 +154,12 @@ public final class LinkMessages {
             }
             int type = payload.get() & 0xFF;
             Destination destination;
-            if (type == NAME) {
+            if (type == DATAGRAMS) {
+                if (payload.hasRemaining()) {
+                    throw new LinkProtocolException(Frames.ERROR_PROTOCOL, "trailing bytes in OPEN");
+                }
+                return new Open(window, null, null);
+            } else if (type == NAME) {
                 byte[] name = new byte[payload.get() & 0xFF];
                 payload.get(name);
                 destination = Destination.parse(new String(name, StandardCharsets.ISO_8859_1),

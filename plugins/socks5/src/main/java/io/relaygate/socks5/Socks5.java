@@ -17,6 +17,7 @@ final class Socks5 {
     static final byte METHOD_NONE_ACCEPTABLE = (byte) 0xFF;
 
     static final byte CMD_CONNECT = 0x01;
+    static final byte CMD_UDP_ASSOCIATE = 0x03;
 
     static final byte ATYP_IPV4 = 0x01;
     static final byte ATYP_DOMAIN = 0x03;

@@ -145,7 +145,7 @@ final class Socks5Handler implements ProtocolHandler {
         byte command = in.get(p + 1);
         byte reserved = in.get(p + 2);
         byte addressType = in.get(p + 3);
-        if (command != Socks5.CMD_CONNECT) {
+        if (command != Socks5.CMD_CONNECT && command != Socks5.CMD_UDP_ASSOCIATE) {
             return failReply("command not supported", Socks5.REP_COMMAND_NOT_SUPPORTED);
         }
         if (reserved != 0) {
@@ -166,6 +166,12 @@ final class Socks5Handler implements ProtocolHandler {
             return false;
         }
         int port = in.getShort(p + 4 + addressLength) & 0xFFFF;
+        if (command == Socks5.CMD_UDP_ASSOCIATE) {
+            in.position(p + length);
+            state = State.TUNNEL_PENDING;
+            session.associate(udpClient(in, p + 4, addressType, addressLength, port), Socks5Datagrams.CODEC);
+            return false;
+        }
         Destination destination;
         try {
             destination = destination(in, p + 4, addressType, addressLength, port);
@@ -177,6 +183,24 @@ final class Socks5Handler implements ProtocolHandler {
         state = State.TUNNEL_PENDING;
         session.openTunnel(destination);    // what follows in 'in' is early data, relayed after the reply
         return false;
+    }
+
+    /**
+     * RFC 1928 §7: the address and port the client expects to send its datagrams from; zeros (or a name, which no
+     * datagram's source can match) leave them to its first datagram.
+     */
+    private static InetSocketAddress udpClient(ByteBuffer in, int offset, byte addressType, int addressLength,
+                                               int port) {
+        if (addressType == Socks5.ATYP_DOMAIN) {
+            return new InetSocketAddress(port);
+        }
+        byte[] address = new byte[addressLength];
+        in.get(offset, address);
+        try {
+            return new InetSocketAddress(InetAddress.getByAddress(address), port);
+        } catch (UnknownHostException e) {
+            return new InetSocketAddress(port);
+        }
     }
 
     private static Destination destination(ByteBuffer in, int offset, byte addressType, int addressLength, int port) {
