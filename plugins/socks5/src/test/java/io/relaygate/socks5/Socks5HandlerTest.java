@@ -151,11 +151,23 @@ class Socks5HandlerTest {
 
     @Test
     void a15UnsupportedCommandsGetCommandNotSupported() {
-        for (byte command : new byte[] {2, 3, 9}) {
+        for (byte command : new byte[] {2, 4, 9}) {
             RecordingSession session = session(false).feed(new byte[] {5, 1, 0, 5, command, 0, 1, 127, 0, 0, 1, 0,
                 80});
             assertThat(session.rejectReply[1]).isEqualTo((byte) 7);
         }
+    }
+
+    @Test
+    void udpAssociateHandsTheClientsEndpointAndTheCodecToTheGateway() {
+        RecordingSession session = session(false).feed(new byte[] {5, 1, 0, 5, 3, 0, 1, 127, 0, 0, 1, 0x13, (byte) 0x88});
+        assertThat(session.codec).isNotNull();
+        assertThat(session.udpClient.getAddress().getHostAddress()).isEqualTo("127.0.0.1");
+        assertThat(session.udpClient.getPort()).isEqualTo(5000);
+        RecordingSession zeros = session(false).feed(new byte[] {5, 1, 0, 5, 3, 0, 1, 0, 0, 0, 0, 0, 0});
+        assertThat(zeros.udpClient.getPort()).isZero();
+        RecordingSession name = session(false).feed(new byte[] {5, 1, 0, 5, 3, 0, 3, 1, 'x', 0, 0});
+        assertThat(name.udpClient.getAddress().isAnyLocalAddress()).as("a name leaves it to the first datagram").isTrue();
     }
 
     @Test
