@@ -30,6 +30,16 @@ final class Metrics {
         metric(out, "relaygate_bytes_total", "counter", "Bytes relayed, by direction (up: client to destination).");
         sample(out, "relaygate_bytes_total", "{direction=\"up\"}", s.bytesUp());
         sample(out, "relaygate_bytes_total", "{direction=\"down\"}", s.bytesDown());
+        metric(out, "relaygate_udp_associations_open", "gauge", "UDP associations open now.");
+        sample(out, "relaygate_udp_associations_open", "", s.udp().openAssociations());
+        metric(out, "relaygate_udp_datagrams_total", "counter",
+                "Datagrams relayed, by direction (up: client to destination).");
+        sample(out, "relaygate_udp_datagrams_total", "{direction=\"up\"}", s.udp().datagramsUp());
+        sample(out, "relaygate_udp_datagrams_total", "{direction=\"down\"}", s.udp().datagramsDown());
+        metric(out, "relaygate_udp_dropped_total", "counter", "Datagrams dropped, by reason.");
+        for (Map.Entry<String, Long> e : s.udp().dropped().entrySet()) {
+            sample(out, "relaygate_udp_dropped_total", "{reason=\"" + escape(e.getKey()) + "\"}", e.getValue());
+        }
         metric(out, "relaygate_handshake_failures_total", "counter", "Failed handshakes, by reason.");
         long authFailures = 0;
         for (Map.Entry<String, Long> e : s.handshakeFailures().entrySet()) {

@@ -210,7 +210,7 @@ public final class Gateway implements AutoCloseable {
                         () -> new ScramServer(secret, decoys, accounts::find, random), services.damper(),
                         services.limits(), config.timeouts(), context.blockingExecutor(), linkTls(),
                         config.limits().maxStreamsPerLink(), StreamWindows.of(config.limits()), reversePorts,
-                        config.udp().idle());
+                        services.associations());
                 listeners.add(new Listener("link", binding.toSocketAddress(), loops, services.limits(),
                         services.stats(), LinkServerHandshake.factory(linkServices)));
                 if (config.remoteRole().directListen() != null) {

@@ -4,7 +4,6 @@ import io.relaygate.core.accounts.UserSessions;
 import io.relaygate.core.admin.LocalLinks;
 import io.relaygate.core.admin.LocalProxy;
 import io.relaygate.core.config.GatewayConfig;
-import io.relaygate.core.inbound.Associations;
 import io.relaygate.core.inbound.InboundConnection;
 import io.relaygate.core.inbound.InboundServices;
 import io.relaygate.core.inbound.PasswordVerifier;
@@ -12,6 +11,7 @@ import io.relaygate.core.link.ExposedServices;
 import io.relaygate.core.net.Listener;
 import io.relaygate.core.outbound.Connector;
 import io.relaygate.core.outbound.Dialer;
+import io.relaygate.core.policy.Associations;
 import io.relaygate.core.policy.AuthDamper;
 import io.relaygate.core.policy.ConnectionLimits;
 import io.relaygate.core.policy.DestinationPolicy;
@@ -29,12 +29,13 @@ import java.util.concurrent.Executor;
  * runs: no thread, no socket. Immutable; every part is thread-safe.
  *
  * @param sessions   the remote's users while it runs; null on the local role
+ * @param associations the UDP associations' caps and settings
  * @param links      the local's link settings; null on the remote role
  * @param localProxy the local's client listener; null on the remote role
  */
 record Services(GatewayStats stats, ConnectionLimits limits, AuthDamper damper, BufferPool pool, Dialer dialer,
                 Shaping shaping, UserSessions sessions, RelayServices relay, InboundServices inbound,
-                LocalLinks links, LocalProxy localProxy) {
+                Associations associations, LocalLinks links, LocalProxy localProxy) {
 
     /**
      * @param loops     the event loops, filled in when the gateway starts
@@ -65,13 +66,16 @@ record Services(GatewayStats stats, ConnectionLimits limits, AuthDamper damper, 
                 : new ExposedServices(config.local().exposed(), config.local().remote().host(), dialer, relay);
         LocalLinks links = remote ? null : new LocalLinks(config, new Dialer(parts.resolver(), blocking,
                 timeouts.dns(), timeouts.connect()), blocking, pool, direct, linkPassword, exposed);
+        // One count for the client listener's associations and (remote) the locals' datagram streams.
+        Associations associations = new Associations(config.udp().idle(), config.udp().maxPerUser(),
+                config.udp().maxPerSource());
         InboundServices inbound = new InboundServices(relay, parts.protocols(),
                 links != null ? links.connector() : direct, new PasswordVerifier(parts.store(), shaping::loggedIn),
-                damper, blocking, timeouts.handshake(), config.udp().enabled() ? new Associations(config.udp().idle(),
-                        config.udp().maxPerUser(), config.udp().maxPerSource()) : null);
+                damper, blocking, timeouts.handshake(), config.udp().enabled() ? associations : null);
         LocalProxy localProxy = remote ? null : new LocalProxy(config.listen().toSocketAddress(), loops, limits,
                 stats, InboundConnection.factory(inbound, parts.store() != null), listeners);
-        return new Services(stats, limits, damper, pool, dialer, shaping, sessions, relay, inbound, links,
+        return new Services(stats, limits, damper, pool, dialer, shaping, sessions, relay, inbound, associations,
+                links,
                 localProxy);
     }
 }

@@ -73,10 +73,22 @@ public interface AdminApi {
      * @param tunnelFailures     failed tunnel setups by outcome
      * @param principals         per user (remote) or for the whole proxy (local with a rate limit)
      * @param listeners          the bound listeners by name, e.g. {@code mixed}, {@code link}
+     * @param udp                UDP associations and their datagrams
      */
     record Snapshot(long bytesUp, long bytesDown, int openConnections, long totalConnections, int openTunnels,
                     long totalTunnels, Map<String, Long> handshakeFailures, Map<String, Long> tunnelFailures,
-                    List<Principal> principals, Map<String, InetSocketAddress> listeners) {
+                    List<Principal> principals, Map<String, InetSocketAddress> listeners, Udp udp) {
+    }
+
+    /**
+     * UDP associations (SOCKS5 UDP ASSOCIATE, and on the remote its locals' datagram streams).
+     *
+     * @param openAssociations associations open now
+     * @param datagramsUp      datagrams relayed from clients since start
+     * @param datagramsDown    datagrams relayed to clients since start
+     * @param dropped          datagrams dropped, by reason (a bounded set of fixed words)
+     */
+    record Udp(int openAssociations, long datagramsUp, long datagramsDown, Map<String, Long> dropped) {
     }
 
     /**

@@ -91,7 +91,8 @@ public final class GatewayAdmin implements AdminApi {
         }
         return new Snapshot(stats.bytesUp(), stats.bytesDown(), stats.openConnections(), stats.acceptedConnections(),
                 stats.openTunnels(), stats.totalTunnels(), stats.handshakeFailures(), stats.tunnelFailures(),
-                List.copyOf(principals), Map.copyOf(listeners));
+                List.copyOf(principals), Map.copyOf(listeners), new AdminApi.Udp(stats.openAssociations(),
+                        stats.datagramsUp(), stats.datagramsDown(), stats.datagramsDropped()));
     }
 
     @Override

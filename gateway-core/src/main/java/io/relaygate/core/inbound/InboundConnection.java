@@ -5,6 +5,7 @@ import io.relaygate.core.net.Listener;
 import io.relaygate.core.net.Shutdown;
 import io.relaygate.core.net.SocketPort;
 import io.relaygate.core.outbound.Connector;
+import io.relaygate.core.policy.Associations;
 import io.relaygate.core.policy.AuthDamper;
 import io.relaygate.core.policy.ConnectionLimits;
 import io.relaygate.core.policy.LogBudget;

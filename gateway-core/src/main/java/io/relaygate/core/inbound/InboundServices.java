@@ -1,6 +1,7 @@
 package io.relaygate.core.inbound;
 
 import io.relaygate.core.outbound.Connector;
+import io.relaygate.core.policy.Associations;
 import io.relaygate.core.policy.AuthDamper;
 import io.relaygate.core.relay.RelayServices;
 import java.time.Duration;

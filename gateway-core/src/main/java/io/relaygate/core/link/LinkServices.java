@@ -24,12 +24,12 @@ import java.util.function.Supplier;
  * @param maxStreamsPerLink the streams one link may hold open at once, as the remote advertises it
  * @param streamWindows     the bytes a local may send on a stream before the remote grants more
  * @param reverse           the public ports of the reverse tunnel, or null when the remote has no pool
- * @param udpIdle           a datagram stream with no datagram either way for this long is closed
+ * @param associations      the caps and idle time of the locals' datagram streams (UDP associations)
  */
 public record LinkServices(RelayServices relay, Dialer dialer, Supplier<ScramServer> scram, AuthDamper damper,
                            ConnectionLimits limits, Timeouts timeouts, Executor blocking, LinkTls tls,
                            int maxStreamsPerLink, StreamWindows streamWindows, ReversePorts reverse,
-                           java.time.Duration udpIdle) {
+                           io.relaygate.core.policy.Associations associations) {
 
     public LinkServices {
         if (relay.sessions() == null) {

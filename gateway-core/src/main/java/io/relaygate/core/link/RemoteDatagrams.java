@@ -2,6 +2,7 @@ package io.relaygate.core.link;
 
 import io.relaygate.core.outbound.DatagramPath;
 import io.relaygate.core.outbound.Dialer;
+import io.relaygate.core.policy.Associations;
 import io.relaygate.core.reactor.EventLoop;
 import io.relaygate.core.reactor.Timer;
 import io.relaygate.core.relay.RelayServices;
@@ -26,6 +27,7 @@ final class RemoteDatagrams {
     private final RelayServices relay;
     private final TunnelRecord record;
     private final long idleNanos;
+    private final Associations associations;
     private final Shaping.Meter meter;
     private StreamDatagrams stream;
     private DatagramPath destinations;
@@ -36,11 +38,12 @@ final class RemoteDatagrams {
     private long reportedDown;
     private boolean closed;
 
-    private RemoteDatagrams(EventLoop loop, RelayServices relay, TunnelRecord record, long idleNanos) {
+    private RemoteDatagrams(EventLoop loop, RelayServices relay, TunnelRecord record, Associations associations) {
         this.loop = loop;
         this.relay = relay;
         this.record = record;
-        this.idleNanos = idleNanos;
+        this.associations = associations;
+        this.idleNanos = associations.idle().toNanos();
         this.meter = relay.shaping().meterFor(record.user());
     }
 
@@ -49,18 +52,20 @@ final class RemoteDatagrams {
      * be opened. Loop only.
      */
     static void accept(EventLoop loop, LinkSession link, int id, Dialer dialer, RelayServices relay,
-                       TunnelRecord record, long idleNanos) {
-        RemoteDatagrams relayed = new RemoteDatagrams(loop, relay, record, idleNanos);
+                       TunnelRecord record, Associations associations) {
+        RemoteDatagrams relayed = new RemoteDatagrams(loop, relay, record, associations);
         DatagramPath direct;
         try {
             direct = dialer.datagrams(loop, relayed.new Replies());
         } catch (IOException e) {
+            associations.release(record.user(), record.client().getAddress());
             link.refuse(id, io.relaygate.spi.TunnelOutcome.GENERAL_FAILURE);
             return;
         }
         InetSocketAddress bound = new InetSocketAddress(0);
         LinkStream linkStream = link.accept(id, bound);
         if (linkStream == null) {
+            associations.release(record.user(), record.client().getAddress());
             direct.close();
             return;
         }
@@ -178,6 +183,7 @@ final class RemoteDatagrams {
         idleTimer.cancel();
         reportTimer.cancel();
         relay.stats().associationClosed();
+        associations.release(record.user(), record.client().getAddress());
         relay.sessions().closed(record.user(), this, record.bytesUp() - reportedUp, record.bytesDown() - reportedDown);
         record.outcome(outcome);
         relay.accessLog(record);

@@ -146,8 +146,13 @@ final class RemoteLink implements LinkSession.Acceptor, LinkSession.CloseListene
             record.protocol("link-udp");
             record.user(user);
             record.destination("udp");
-            RemoteDatagrams.accept(loop, link, stream, services.dialer(), relay, record,
-                    services.udpIdle().toNanos());
+            String refusal = services.associations().take(user, client.getAddress());
+            if (refusal != null) {
+                relay.stats().tunnelFailed(TunnelOutcome.NOT_ALLOWED.name());
+                link.refuse(stream, TunnelOutcome.NOT_ALLOWED);
+                return;
+            }
+            RemoteDatagrams.accept(loop, link, stream, services.dialer(), relay, record, services.associations());
             return;
         }
         Destination destination = request.destination();

@@ -190,6 +190,16 @@ class Socks5UdpTest {
     }
 
     @Test
+    void theRemoteCapsAUsersDatagramStreams() throws Exception {
+        accounts.put("alice", "secret", true);
+        Gateway remote = chain().remote("allowDestination", "127.0.0.1/32", "udp.maxAssociationsPerUser", "1");
+        Gateway local = chain().local(remote, "alice", "secret");
+        associate(local);
+        assertThatThrownBy(() -> associate(local)).hasMessageContaining("reply 2");
+        assertThat(remote.stats().openAssociations()).isEqualTo(1);
+    }
+
+    @Test
     void overTheUsersRateDatagramsAreDroppedNotQueued() throws Exception {
         UdpEcho echo = echo();
         accounts.put("alice", "secret", true);

@@ -1,4 +1,4 @@
-package io.relaygate.core.inbound;
+package io.relaygate.core.policy;
 
 import java.net.InetAddress;
 import java.time.Duration;
@@ -22,12 +22,12 @@ public final class Associations {
         this.maxPerSource = maxPerSource;
     }
 
-    Duration idle() {
+    public Duration idle() {
         return idle;
     }
 
     /** {@return why a new association of {@code user} (or null) from {@code source} is refused, or null after taking it} */
-    String take(String user, InetAddress source) {
+    public String take(String user, InetAddress source) {
         if (!increment(perSource, source, maxPerSource)) {
             return "too many associations from this address";
         }
@@ -39,7 +39,7 @@ public final class Associations {
     }
 
     /** Gives back what {@link #take} took. */
-    void release(String user, InetAddress source) {
+    public void release(String user, InetAddress source) {
         decrement(perSource, source);
         if (user != null) {
             decrement(perUser, user);
