@@ -68,7 +68,7 @@ record Services(GatewayStats stats, ConnectionLimits limits, AuthDamper damper, 
                 timeouts.dns(), timeouts.connect()), blocking, pool, direct, linkPassword, exposed);
         // One count for the client listener's associations and (remote) the locals' datagram streams.
         Associations associations = new Associations(config.udp().idle(), config.udp().maxPerUser(),
-                config.udp().maxPerSource());
+                config.udp().maxPerSource(), config.udp().maxPacketsPerSecond());
         InboundServices inbound = new InboundServices(relay, parts.protocols(),
                 links != null ? links.connector() : direct, new PasswordVerifier(parts.store(), shaping::loggedIn),
                 damper, blocking, timeouts.handshake(), config.udp().enabled() ? associations : null);

@@ -144,8 +144,9 @@ public record GatewayConfig(HostPort listen, HostPort console, Path dataDir, Pat
      * @param idle            an association with no datagram either way for this long is closed
      * @param maxPerUser      associations one user may hold at once
      * @param maxPerSource    associations one client address may hold at once
+     * @param maxPacketsPerSecond datagrams one association may pass a second, both directions together
      */
-    public record Udp(boolean enabled, Duration idle, int maxPerUser, int maxPerSource) {
+    public record Udp(boolean enabled, Duration idle, int maxPerUser, int maxPerSource, int maxPacketsPerSecond) {
     }
 
     /**
@@ -308,7 +309,8 @@ public record GatewayConfig(HostPort listen, HostPort console, Path dataDir, Pat
         Udp udp = new Udp(c.getBoolean("udp.enabled", role == Role.LOCAL),
                 c.getDuration("udp.idle", Duration.ofMinutes(2), ms1, day),
                 (int) c.getLong("udp.maxAssociationsPerUser", 64, 1, 1_000_000),
-                (int) c.getLong("udp.maxAssociationsPerSource", 64, 1, 1_000_000));
+                (int) c.getLong("udp.maxAssociationsPerSource", 64, 1, 1_000_000),
+                (int) c.getLong("udp.maxPacketsPerSecond", 20_000, 1, 10_000_000));
         List<ReverseConfig.Exposed> exposed = ReverseConfig.exposed(c, settings, role, remote);
         ReverseConfig.Pool reverse = ReverseConfig.pool(c, role);
         c.requireAllConsumed();

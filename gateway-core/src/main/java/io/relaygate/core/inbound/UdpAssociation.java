@@ -3,6 +3,7 @@ package io.relaygate.core.inbound;
 import io.relaygate.core.net.DatagramPort;
 import io.relaygate.core.net.Port;
 import io.relaygate.core.net.Shutdown;
+import io.relaygate.core.policy.PacketBudget;
 import io.relaygate.core.outbound.Connector;
 import io.relaygate.core.outbound.DatagramPath;
 import io.relaygate.core.reactor.EventLoop;
@@ -49,6 +50,7 @@ final class UdpAssociation implements DatagramPath.Receiver, DatagramPort.Handle
     private final Shaping.Meter meter;
     private final ByteBuffer in = ByteBuffer.allocateDirect(65_536);
     private final ByteBuffer out;
+    private final PacketBudget budget;
     private int clientPort;
     private DatagramPort socket;
     private DatagramPath path;
@@ -74,6 +76,7 @@ final class UdpAssociation implements DatagramPath.Receiver, DatagramPort.Handle
         this.codec = codec;
         this.meter = relay.shaping().meterFor(record.user());
         this.out = ByteBuffer.allocateDirect(codec.maxHeaderLength() + MAX_PAYLOAD);
+        this.budget = services.udp().packetBudget(loop.now());
     }
 
     /** Opens the client's socket on {@code bind}'s address and the path to destinations. Loop only. */
@@ -183,6 +186,10 @@ final class UdpAssociation implements DatagramPath.Receiver, DatagramPort.Handle
             dropped("over rate");
             return;
         }
+        if (!budget.take(loop.now())) {
+            dropped("association rate");
+            return;
+        }
         lastActivity = loop.now();
         record.bytesUp(size);
         relay.stats().datagramUp(size);
@@ -203,6 +210,10 @@ final class UdpAssociation implements DatagramPath.Receiver, DatagramPort.Handle
         int size = payload.remaining();
         if (meter != null && !meter.admitDatagram(size)) {
             dropped("over rate");
+            return;
+        }
+        if (!budget.take(loop.now())) {
+            dropped("association rate");
             return;
         }
         out.clear();

@@ -3,6 +3,7 @@ package io.relaygate.core.link;
 import io.relaygate.core.outbound.DatagramPath;
 import io.relaygate.core.outbound.Dialer;
 import io.relaygate.core.policy.Associations;
+import io.relaygate.core.policy.PacketBudget;
 import io.relaygate.core.reactor.EventLoop;
 import io.relaygate.core.reactor.Timer;
 import io.relaygate.core.relay.RelayServices;
@@ -28,6 +29,7 @@ final class RemoteDatagrams {
     private final TunnelRecord record;
     private final long idleNanos;
     private final Associations associations;
+    private final PacketBudget budget;
     private final Shaping.Meter meter;
     private StreamDatagrams stream;
     private DatagramPath destinations;
@@ -44,6 +46,7 @@ final class RemoteDatagrams {
         this.record = record;
         this.associations = associations;
         this.idleNanos = associations.idle().toNanos();
+        this.budget = associations.packetBudget(loop.now());
         this.meter = relay.shaping().meterFor(record.user());
     }
 
@@ -92,6 +95,10 @@ final class RemoteDatagrams {
             relay.stats().datagramDropped("over rate");
             return;
         }
+        if (!budget.take(loop.now())) {
+            relay.stats().datagramDropped("association rate");
+            return;
+        }
         lastActivity = loop.now();
         record.bytesUp(size);
         relay.stats().datagramUp(size);
@@ -111,6 +118,10 @@ final class RemoteDatagrams {
             int size = payload.remaining();
             if (meter != null && !meter.admitDatagram(size)) {
                 relay.stats().datagramDropped("over rate");
+                return;
+            }
+            if (!budget.take(loop.now())) {
+                relay.stats().datagramDropped("association rate");
                 return;
             }
             lastActivity = loop.now();

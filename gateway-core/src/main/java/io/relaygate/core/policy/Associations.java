@@ -13,13 +13,20 @@ public final class Associations {
     private final Duration idle;
     private final int maxPerUser;
     private final int maxPerSource;
+    private final int maxPacketsPerSecond;
     private final ConcurrentHashMap<String, Integer> perUser = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<InetAddress, Integer> perSource = new ConcurrentHashMap<>();
 
-    public Associations(Duration idle, int maxPerUser, int maxPerSource) {
+    public Associations(Duration idle, int maxPerUser, int maxPerSource, int maxPacketsPerSecond) {
         this.idle = idle;
         this.maxPerUser = maxPerUser;
         this.maxPerSource = maxPerSource;
+        this.maxPacketsPerSecond = maxPacketsPerSecond;
+    }
+
+    /** {@return a new association's budget of datagrams a second, both directions together} */
+    public PacketBudget packetBudget(long now) {
+        return new PacketBudget(maxPacketsPerSecond, now);
     }
 
     public Duration idle() {

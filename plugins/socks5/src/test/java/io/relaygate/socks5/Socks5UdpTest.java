@@ -189,6 +189,36 @@ class Socks5UdpTest {
                 () -> remote.stats().openAssociations() == 0 && local.stats().openAssociations() == 0);
     }
 
+    /** RELIABILITY.md E4: the remote's policy drops datagrams to its loopback and to link-local metadata. */
+    @Test
+    void theRemotesDefaultPolicyDropsDatagramsToLoopbackAndMetadataAddresses() throws Exception {
+        accounts.put("alice", "secret", true);
+        Gateway remote = chain().remote();
+        Gateway local = chain().local(remote, "alice", "secret");
+        Socks5Udp udp = associate(local);
+        udp.send("127.0.0.1", 53, new byte[] {1});
+        udp.send("169.254.169.254", 80, new byte[] {1});
+        udp.send("localhost", 53, new byte[] {1});
+        Await.until("three dropped by the policy", Duration.ofSeconds(5),
+                () -> remote.stats().datagramsDropped().getOrDefault("not allowed", 0L) == 3L);
+        assertThat(remote.stats().datagramsUp()).as("counted as sent on by the stream, dropped by the policy")
+                .isEqualTo(3);
+    }
+
+    /** RELIABILITY.md E7: a request that elicits many replies meets the association's packet budget. */
+    @Test
+    void anAssociationsPacketBudgetBoundsAFlood() throws Exception {
+        UdpEcho echo = echo();
+        Gateway gateway = local("udp.maxPacketsPerSecond", "50");
+        Socks5Udp udp = associate(gateway);
+        for (int i = 0; i < 200; i++) {
+            udp.send("127.0.0.1", echo.port(), new byte[] {(byte) i});
+        }
+        Await.until("the flood met the budget", Duration.ofSeconds(5),
+                () -> gateway.stats().datagramsDropped().getOrDefault("association rate", 0L) >= 100);
+        assertThat(gateway.stats().datagramsUp() + gateway.stats().datagramsDown()).isLessThanOrEqualTo(100);
+    }
+
     @Test
     void theRemoteCapsAUsersDatagramStreams() throws Exception {
         accounts.put("alice", "secret", true);
