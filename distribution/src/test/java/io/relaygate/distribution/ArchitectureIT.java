@@ -76,7 +76,7 @@ class ArchitectureIT {
             "net", List.of("reactor", "policy", "stats"),
             "outbound", List.of("net", "reactor", "policy", "spi"),
             "relay", List.of("net", "reactor", "shaping", "stats", "accounts", "policy"),
-            "inbound", List.of("net", "outbound", "relay", "reactor", "policy", "stats", "shaping", "spi"),
+            "inbound", List.of("net", "outbound", "relay", "reactor", "policy", "stats", "shaping", "accounts", "spi"),
             "link", List.of("wire", "tls", "net", "outbound", "relay", "reactor", "policy", "stats", "accounts",
                     "shaping", "config", "spi"),
             "admin", List.of("link", "tls", "net", "outbound", "reactor", "stats", "shaping", "accounts", "policy",
