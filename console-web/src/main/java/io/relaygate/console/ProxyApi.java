@@ -17,7 +17,7 @@ import org.slf4j.LoggerFactory;
 final class ProxyApi {
 
     private static final Logger log = LoggerFactory.getLogger(ProxyApi.class);
-    private static final Set<String> SETTINGS_FIELDS = Set.of("remoteHost", "remotePort", "user", "password",
+    static final Set<String> SETTINGS_FIELDS = Set.of("remoteHost", "remotePort", "user", "password",
             "remoteFingerprint");
 
     private final AdminApi admin;

@@ -31,7 +31,11 @@ final class Requests {
 
     /** {@return the body as a JSON object with no field outside {@code allowed}} */
     static JsonNode object(Context ctx, ObjectMapper json, Set<String> allowed) {
-        byte[] body = ctx.bodyAsBytes();        // bounded by maxRequestSize: 413 beyond it
+        return object(ctx.bodyAsBytes(), json, allowed);    // bounded by maxRequestSize: 413 beyond it
+    }
+
+    /** {@return {@code body} as a JSON object with no field outside {@code allowed}} */
+    static JsonNode object(byte[] body, ObjectMapper json, Set<String> allowed) {
         JsonNode node;
         try {
             node = json.readTree(body);

@@ -29,8 +29,8 @@ import org.slf4j.LoggerFactory;
 final class UsersApi {
 
     private static final Logger log = LoggerFactory.getLogger(UsersApi.class);
-    private static final Set<String> CREATE_FIELDS = Set.of("name", "password", "rate", "enabled", "exposePorts");
-    private static final Set<String> UPDATE_FIELDS = Set.of("password", "rate", "enabled", "exposePorts");
+    static final Set<String> CREATE_FIELDS = Set.of("name", "password", "rate", "enabled", "exposePorts");
+    static final Set<String> UPDATE_FIELDS = Set.of("password", "rate", "enabled", "exposePorts");
 
     private final AdminApi admin;
     private final ObjectMapper json;
