@@ -66,8 +66,11 @@ clientmethod: none
 user.privileged: $(id -un)
 user.unprivileged: $( [ "$(id -u)" = 0 ] && echo nobody || id -un )
 client pass { from: 127.0.0.0/8 to: 0.0.0.0/0 log: error }
-socks pass { from: 127.0.0.0/8 to: 127.0.0.0/8 command: connect udpassociate udpreply log: error }
-socks pass { from: 0.0.0.0/0 to: 127.0.0.0/8 command: udpreply log: error }
+socks pass {
+  from: 127.0.0.0/8 to: 127.0.0.0/8
+  command: connect udpassociate udpreply
+  log: error
+}
 CONF
 danted -f "$W/danted.conf" -p "$W/danted.pid" & PIDS+=($!)
 for port in $ORIGIN $GW $SQUID $TINY $HAP $DANTE; do wait_port "$port"; done
@@ -100,7 +103,7 @@ for round in $(seq "$ROUNDS"); do
     done
 done
 
-median() { tr ' ' '\n' | grep -v '^$' | sort -n | awk '{a[NR]=$1} END {print (NR ? a[int((NR + 1) / 2)] : "-")}'; }
+median() { tr ' ' '\n' | { grep -v '^$' || true; } | sort -n | awk '{a[NR]=$1} END {print (NR ? a[int((NR + 1) / 2)] : "-")}'; }
 echo "| path | keep-alive req/s, c=1 | keep-alive req/s, c=16 | 512 MiB download MB/s | UDP echoes/s, 64 B | UDP echoes/s, 1,400 B |"
 echo "| --- | --- | --- | --- | --- | --- |"
 for p in gateway squid tinyproxy haproxy dante; do

@@ -8,16 +8,16 @@ import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.nio.ByteBuffer;
 import java.nio.channels.DatagramChannel;
-import java.util.concurrent.Semaphore;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.concurrent.locks.LockSupport;
 
 /**
  * Datagrams a SOCKS5 UDP relay carries a second: one client associates with the proxy (UDP ASSOCIATE, no
  * authentication), keeps {@code window} datagrams of {@code size} bytes in flight to a UDP echo server of this
- * process and counts the echoes that come back through the relay (each a datagram relayed each way). A datagram
- * not echoed within 20 ms counts as lost and frees its place. Run it in a process of its own, against any SOCKS5
+ * process and counts the echoes that come back through the relay (each a datagram relayed each way). When no echo
+ * comes for 20 ms with the window full, whatever is outstanding counts as lost and the window opens again. Run it in a process of its own, against any SOCKS5
  * proxy: the gateway or Dante's danted.
  * <p>
  * {@code java -cp benchmarks/target/benchmarks.jar io.relaygate.benchmarks.UdpRelayLoad 127.0.0.1:1080 64 10 [64]}
@@ -71,9 +71,10 @@ public final class UdpRelayLoad {
             datagram.put(new byte[] {0, 0, 0, 1, 127, 0, 0, 1, (byte) (echoPort >> 8), (byte) echoPort});
             datagram.put(new byte[size]).flip();
 
-            Semaphore inFlight = new Semaphore(window);
+            AtomicInteger outstanding = new AtomicInteger();
             LongAdder echoes = new LongAdder();
             LongAdder lost = new LongAdder();
+            Thread[] senderThread = new Thread[1];
             Thread receiver = new Thread(() -> {
                 ByteBuffer buffer = ByteBuffer.allocateDirect(65_536);
                 try {
@@ -81,27 +82,34 @@ public final class UdpRelayLoad {
                         buffer.clear();
                         client.read(buffer);
                         echoes.increment();
-                        inFlight.release();
+                        outstanding.getAndUpdate(n -> Math.max(0, n - 1));
+                        LockSupport.unpark(senderThread[0]);
                     }
                 } catch (IOException e) {
                     // closed at the end
                 }
             }, "receiver");
             receiver.setDaemon(true);
-            receiver.start();
             AtomicBoolean running = new AtomicBoolean(true);
             Thread sender = new Thread(() -> {
                 try {
                     while (running.get()) {
-                        if (!inFlight.tryAcquire(20, TimeUnit.MILLISECONDS)) {
-                            lost.increment();       // one of the window never came back: send in its place
+                        long waitedSince = System.nanoTime();
+                        while (outstanding.get() >= window) {
+                            LockSupport.parkNanos(1_000_000);
+                            if (System.nanoTime() - waitedSince > 20_000_000L) {
+                                lost.add(outstanding.getAndSet(0));     // the window's echoes never came
+                            }
                         }
+                        outstanding.incrementAndGet();
                         client.write(datagram.duplicate());
                     }
-                } catch (IOException | InterruptedException e) {
+                } catch (IOException e) {
                     // stopping
                 }
             }, "sender");
+            senderThread[0] = sender;
+            receiver.start();
             sender.start();
             Thread.sleep(2_000);
             long echoes0 = echoes.sum();

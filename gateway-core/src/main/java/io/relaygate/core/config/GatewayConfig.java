@@ -310,7 +310,7 @@ public record GatewayConfig(HostPort listen, HostPort console, Path dataDir, Pat
                 c.getDuration("udp.idle", Duration.ofMinutes(2), ms1, day),
                 (int) c.getLong("udp.maxAssociationsPerUser", 64, 1, 1_000_000),
                 (int) c.getLong("udp.maxAssociationsPerSource", 64, 1, 1_000_000),
-                (int) c.getLong("udp.maxPacketsPerSecond", 20_000, 1, 10_000_000));
+                (int) c.getLong("udp.maxPacketsPerSecond", 100_000, 1, 10_000_000));
         List<ReverseConfig.Exposed> exposed = ReverseConfig.exposed(c, settings, role, remote);
         ReverseConfig.Pool reverse = ReverseConfig.pool(c, role);
         c.requireAllConsumed();
