@@ -4,8 +4,8 @@ import io.relaygate.core.net.Port;
 import io.relaygate.core.net.Shutdown;
 import io.relaygate.core.outbound.Connector;
 import io.relaygate.core.reactor.EventLoop;
-import io.relaygate.core.reactor.Timer;
 import io.relaygate.core.relay.RelayServices;
+import io.relaygate.core.relay.TunnelLife;
 import io.relaygate.core.relay.TunnelRecord;
 import io.relaygate.core.shaping.Shaping;
 import io.relaygate.core.shaping.Throttle;
@@ -30,8 +30,6 @@ import java.util.List;
  */
 final class ForwardingConnection implements ForwardingSession {
 
-    private static final long REPORT_NANOS = 5_000_000_000L;
-
     private final EventLoop loop;
     private final RelayServices services;
     private final Connector connector;
@@ -41,11 +39,7 @@ final class ForwardingConnection implements ForwardingSession {
     private final Metered client;
     private final List<Metered> upstreams = new ArrayList<>(2);
     private final List<Connector.Attempt> dials = new ArrayList<>(1);
-    private long lastActivity;
-    private Timer idleTimer;
-    private Timer reportTimer;
-    private long reportedUp;
-    private long reportedDown;
+    private final TunnelLife life;
     private boolean closed;
 
     ForwardingConnection(EventLoop loop, RelayServices services, Connector connector, TunnelRecord record,
@@ -58,17 +52,13 @@ final class ForwardingConnection implements ForwardingSession {
         this.forwarder = forwarder;
         this.client = new Metered(clientPort, true);
         this.client.unsent = unsent != null && unsent.hasRemaining() ? unsent : null;
+        this.life = new TunnelLife(loop, services, record, services.idle().toNanos(), this::closeForGateway);
     }
 
     /** Hands the connection to the forwarder with the handshake's unconsumed bytes. Loop only. */
     void start(ByteBuffer buffered) {
         services.stats().tunnelOpened();
-        if (services.sessions() != null && record.user() != null) {
-            services.sessions().opened(record.user(), this, loop, () -> closeForGateway("user revoked"));
-            reportTimer = loop.schedule(REPORT_NANOS, this::reportTraffic);
-        }
-        lastActivity = loop.now();
-        idleTimer = loop.schedule(services.idle().toNanos(), this::checkIdle);
+        life.start();
         if (buffered.hasRemaining()) {
             client.count(buffered.remaining());     // read during the handshake: the first message is traffic too
         }
@@ -151,16 +141,8 @@ final class ForwardingConnection implements ForwardingSession {
             upstream.end(broken);
         }
         upstreams.clear();
-        idleTimer.cancel();
         services.stats().tunnelClosed();
-        record.releasePermit();
-        if (reportTimer != null) {
-            reportTimer.cancel();
-            services.sessions().closed(record.user(), this, record.bytesUp() - reportedUp,
-                    record.bytesDown() - reportedDown);
-        }
-        record.outcome(outcome);
-        services.accessLog(record);
+        life.end(outcome);
     }
 
     /** Closes for a reason of the gateway's, then tells the forwarder. */
@@ -183,29 +165,6 @@ final class ForwardingConnection implements ForwardingSession {
         } catch (RuntimeException e) {
             services.debug("{}: forwarder failed: {}", record, e);
             close("forwarder error", true);
-        }
-    }
-
-    private void reportTraffic() {
-        if (closed) {
-            return;
-        }
-        services.sessions().addTraffic(record.user(), record.bytesUp() - reportedUp, record.bytesDown() - reportedDown);
-        reportedUp = record.bytesUp();
-        reportedDown = record.bytesDown();
-        reportTimer = loop.schedule(REPORT_NANOS, this::reportTraffic);
-    }
-
-    private void checkIdle() {
-        if (closed) {
-            return;
-        }
-        long idleNanos = services.idle().toNanos();
-        long quietFor = loop.now() - lastActivity;
-        if (quietFor >= idleNanos) {
-            closeForGateway("idle timeout");
-        } else {
-            idleTimer = loop.schedule(idleNanos - quietFor, this::checkIdle);
         }
     }
 
@@ -256,7 +215,7 @@ final class ForwardingConnection implements ForwardingSession {
                 if (n > 0) {
                     throttle.used(n);
                     count(n);
-                    lastActivity = loop.now();
+                    life.active();
                 }
                 return n;
             } finally {
@@ -276,7 +235,7 @@ final class ForwardingConnection implements ForwardingSession {
             }
             int n = ended ? 0 : port.write(src);
             if (n > 0) {
-                lastActivity = loop.now();
+                life.active();
             }
             return n;
         }

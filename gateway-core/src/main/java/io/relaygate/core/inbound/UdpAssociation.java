@@ -3,14 +3,13 @@ package io.relaygate.core.inbound;
 import io.relaygate.core.net.DatagramPort;
 import io.relaygate.core.net.Port;
 import io.relaygate.core.net.Shutdown;
-import io.relaygate.core.policy.PacketBudget;
 import io.relaygate.core.outbound.Connector;
 import io.relaygate.core.outbound.DatagramPath;
 import io.relaygate.core.reactor.EventLoop;
-import io.relaygate.core.reactor.Timer;
+import io.relaygate.core.relay.DatagramTraffic;
 import io.relaygate.core.relay.RelayServices;
+import io.relaygate.core.relay.TunnelLife;
 import io.relaygate.core.relay.TunnelRecord;
-import io.relaygate.core.shaping.Shaping;
 import io.relaygate.spi.DatagramCodec;
 import io.relaygate.spi.Destination;
 import io.relaygate.spi.TunnelOutcome;
@@ -24,7 +23,8 @@ import java.nio.ByteBuffer;
  * for the client on the address family it connected over, datagrams accepted from the client's address only (and
  * from one port, the one it named or the first it sent from), their headers read by the protocol's codec, sent on by
  * a {@link DatagramPath} (directly or over the link), replies wrapped with their source and sent back. Datagrams over
- * the user's rate, over 65,507 bytes or otherwise unfit are dropped and counted, never queued. It ends with its
+ * the user's rate, over 65,507 bytes or otherwise unfit are dropped and counted, never queued; a datagram is
+ * counted as relayed when it is admitted. It ends with its
  * control connection, at the idle timeout, when the path ends, or when the user is revoked. Confined to its loop.
  */
 final class UdpAssociation implements DatagramPath.Receiver, DatagramPort.Handler {
@@ -32,7 +32,6 @@ final class UdpAssociation implements DatagramPath.Receiver, DatagramPort.Handle
     /** The largest UDP payload over IPv4 (65,535 − 8 − 20). */
     static final int MAX_PAYLOAD = 65_507;
     private static final int MAX_RECEIVES_PER_EVENT = 64;
-    private static final long REPORT_NANOS = 5_000_000_000L;
 
     /** Hears whether the association could be set up. */
     interface Setup {
@@ -47,21 +46,16 @@ final class UdpAssociation implements DatagramPath.Receiver, DatagramPort.Handle
     private final TunnelRecord record;
     private final InetAddress clientAddress;
     private final DatagramCodec codec;
-    private final Shaping.Meter meter;
     private final ByteBuffer in = ByteBuffer.allocateDirect(65_536);
     private final ByteBuffer out;
-    private final PacketBudget budget;
+    private final DatagramTraffic traffic;
     private int clientPort;
     private DatagramPort socket;
     private DatagramPath path;
     private Connector.Attempt attempt;
     private Port control;
     private ByteBuffer unsent;
-    private Timer idleTimer;
-    private Timer reportTimer;
-    private long lastActivity;
-    private long reportedUp;
-    private long reportedDown;
+    private final TunnelLife life;
     private boolean started;
     private boolean closed;
 
@@ -74,9 +68,9 @@ final class UdpAssociation implements DatagramPath.Receiver, DatagramPort.Handle
         this.clientAddress = record.client().getAddress();
         this.clientPort = clientEndpoint == null ? 0 : clientEndpoint.getPort();
         this.codec = codec;
-        this.meter = relay.shaping().meterFor(record.user());
         this.out = ByteBuffer.allocateDirect(codec.maxHeaderLength() + MAX_PAYLOAD);
-        this.budget = services.udp().packetBudget(loop.now());
+        this.life = new TunnelLife(loop, relay, record, services.udp().idle().toNanos(), this::close);
+        this.traffic = new DatagramTraffic(loop, relay, record, services.udp().packetBudget(loop.now()), life);
     }
 
     /** Opens the client's socket on {@code bind}'s address and the path to destinations. Loop only. */
@@ -130,12 +124,7 @@ final class UdpAssociation implements DatagramPath.Receiver, DatagramPort.Handle
         control = controlPort;
         unsent = unsentReply;
         relay.stats().associationOpened();
-        if (relay.sessions() != null && record.user() != null) {
-            relay.sessions().opened(record.user(), this, loop, () -> close("user revoked"));
-            reportTimer = loop.schedule(REPORT_NANOS, this::reportTraffic);
-        }
-        lastActivity = loop.now();
-        idleTimer = loop.schedule(services.udp().idle().toNanos(), this::checkIdle);
+        life.start();
         control.handler(new Control());
         try {
             flushReply();
@@ -182,21 +171,9 @@ final class UdpAssociation implements DatagramPath.Receiver, DatagramPort.Handle
             dropped("too large");
             return;
         }
-        if (meter != null && !meter.admitDatagram(size)) {
-            dropped("over rate");
-            return;
+        if (traffic.admit(size, true)) {
+            path.send(destination, in);
         }
-        if (!budget.take(loop.now())) {
-            dropped("association rate");
-            return;
-        }
-        lastActivity = loop.now();
-        record.bytesUp(size);
-        relay.stats().datagramUp(size);
-        if (meter != null) {
-            meter.addUp(size);
-        }
-        path.send(destination, in);
     }
 
     // ---- replies, from the path ----
@@ -207,13 +184,7 @@ final class UdpAssociation implements DatagramPath.Receiver, DatagramPort.Handle
             dropped("no client yet");
             return;
         }
-        int size = payload.remaining();
-        if (meter != null && !meter.admitDatagram(size)) {
-            dropped("over rate");
-            return;
-        }
-        if (!budget.take(loop.now())) {
-            dropped("association rate");
+        if (!traffic.admit(payload.remaining(), false)) {
             return;
         }
         out.clear();
@@ -226,19 +197,12 @@ final class UdpAssociation implements DatagramPath.Receiver, DatagramPort.Handle
             }
         } catch (IOException e) {
             dropped("send failed");
-            return;
-        }
-        lastActivity = loop.now();
-        record.bytesDown(size);
-        relay.stats().datagramDown(size);
-        if (meter != null) {
-            meter.addDown(size);
         }
     }
 
     @Override
     public void dropped(String reason) {
-        relay.stats().datagramDropped(reason);
+        traffic.dropped(reason);
     }
 
     @Override
@@ -297,29 +261,6 @@ final class UdpAssociation implements DatagramPath.Receiver, DatagramPort.Handle
 
     // ---- the end ----
 
-    private void checkIdle() {
-        if (closed) {
-            return;
-        }
-        long idleNanos = services.udp().idle().toNanos();
-        long quietFor = loop.now() - lastActivity;
-        if (quietFor >= idleNanos) {
-            close("idle timeout");
-        } else {
-            idleTimer = loop.schedule(idleNanos - quietFor, this::checkIdle);
-        }
-    }
-
-    private void reportTraffic() {
-        if (closed) {
-            return;
-        }
-        relay.sessions().addTraffic(record.user(), record.bytesUp() - reportedUp, record.bytesDown() - reportedDown);
-        reportedUp = record.bytesUp();
-        reportedDown = record.bytesDown();
-        reportTimer = loop.schedule(REPORT_NANOS, this::reportTraffic);
-    }
-
     void close(String outcome) {
         if (closed) {
             return;
@@ -330,16 +271,8 @@ final class UdpAssociation implements DatagramPath.Receiver, DatagramPort.Handle
             path.close();
         }
         control.close();
-        idleTimer.cancel();
         relay.stats().associationClosed();
         services.udp().release(record.user(), clientAddress);
-        record.releasePermit();
-        if (reportTimer != null) {
-            reportTimer.cancel();
-            relay.sessions().closed(record.user(), this, record.bytesUp() - reportedUp,
-                    record.bytesDown() - reportedDown);
-        }
-        record.outcome(outcome);
-        relay.accessLog(record);
+        life.end(outcome);
     }
 }

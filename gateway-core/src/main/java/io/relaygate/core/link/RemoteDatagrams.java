@@ -3,185 +3,95 @@ package io.relaygate.core.link;
 import io.relaygate.core.outbound.DatagramPath;
 import io.relaygate.core.outbound.Dialer;
 import io.relaygate.core.policy.Associations;
-import io.relaygate.core.policy.PacketBudget;
 import io.relaygate.core.reactor.EventLoop;
-import io.relaygate.core.reactor.Timer;
+import io.relaygate.core.relay.DatagramTraffic;
 import io.relaygate.core.relay.RelayServices;
+import io.relaygate.core.relay.TunnelLife;
 import io.relaygate.core.relay.TunnelRecord;
-import io.relaygate.core.shaping.Shaping;
 import io.relaygate.spi.Destination;
+import io.relaygate.spi.TunnelOutcome;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 
 /**
  * The remote's end of a local's UDP association: the datagram records of one link stream sent on from a socket of
- * the remote's own, under its destination policy (per datagram) and the user's rate (over it: dropped), the replies
- * sent back as records with their source. Counted as the user's traffic; closed with its stream, at the idle
- * timeout, or when the user is revoked. Confined to the link's loop.
+ * the remote's own, under its destination policy (per datagram), the user's rate and the association's packet budget
+ * (over them: dropped), the replies sent back as records with their source. Counted as the user's traffic; closed
+ * with its stream, at the idle timeout, or when the user is revoked. Confined to the link's loop.
  */
-final class RemoteDatagrams {
+final class RemoteDatagrams implements DatagramPath.Receiver {
 
-    private static final long REPORT_NANOS = 5_000_000_000L;
-
-    private final EventLoop loop;
     private final RelayServices relay;
     private final TunnelRecord record;
-    private final long idleNanos;
     private final Associations associations;
-    private final PacketBudget budget;
-    private final Shaping.Meter meter;
+    private final TunnelLife life;
+    private final DatagramTraffic traffic;
     private StreamDatagrams stream;
     private DatagramPath destinations;
-    private Timer idleTimer;
-    private Timer reportTimer;
-    private long lastActivity;
-    private long reportedUp;
-    private long reportedDown;
     private boolean closed;
 
     private RemoteDatagrams(EventLoop loop, RelayServices relay, TunnelRecord record, Associations associations) {
-        this.loop = loop;
         this.relay = relay;
         this.record = record;
         this.associations = associations;
-        this.idleNanos = associations.idle().toNanos();
-        this.budget = associations.packetBudget(loop.now());
-        this.meter = relay.shaping().meterFor(record.user());
+        this.life = new TunnelLife(loop, relay, record, associations.idle().toNanos(), this::close);
+        this.traffic = new DatagramTraffic(loop, relay, record, associations.packetBudget(loop.now()), life);
     }
 
     /**
-     * Accepts datagram stream {@code id} of {@code link} for {@code record}'s user, or refuses it if no socket can
-     * be opened. Loop only.
+     * Accepts datagram stream {@code id} of {@code link} for {@code record}'s user, whose place in
+     * {@code associations} is already taken, or refuses it if no socket can be opened. Loop only.
      */
     static void accept(EventLoop loop, LinkSession link, int id, Dialer dialer, RelayServices relay,
                        TunnelRecord record, Associations associations) {
         RemoteDatagrams relayed = new RemoteDatagrams(loop, relay, record, associations);
         DatagramPath direct;
         try {
-            direct = dialer.datagrams(loop, relayed.new Replies());
+            direct = dialer.datagrams(loop, relayed);
         } catch (IOException e) {
             associations.release(record.user(), record.client().getAddress());
-            link.refuse(id, io.relaygate.spi.TunnelOutcome.GENERAL_FAILURE);
+            link.refuse(id, TunnelOutcome.GENERAL_FAILURE);
             return;
         }
-        InetSocketAddress bound = new InetSocketAddress(0);
-        LinkStream linkStream = link.accept(id, bound);
+        LinkStream linkStream = link.accept(id, new InetSocketAddress(0));
         if (linkStream == null) {
             associations.release(record.user(), record.client().getAddress());
             direct.close();
             return;
         }
         relayed.destinations = direct;
-        relayed.stream = new StreamDatagrams(linkStream, relayed::fromLocal, relayed.new StreamEnd());
-        relayed.start();
-    }
-
-    private void start() {
+        // The stream's own end reports drops and its end; its records are the local's datagrams.
+        relayed.stream = new StreamDatagrams(linkStream, relayed::fromLocal, relayed);
         relay.stats().associationOpened();
-        relay.sessions().opened(record.user(), this, loop, () -> close("user revoked"));
-        reportTimer = loop.schedule(REPORT_NANOS, this::reportTraffic);
-        lastActivity = loop.now();
-        idleTimer = loop.schedule(idleNanos, this::checkIdle);
+        relayed.life.start();
     }
 
-    /** A datagram from the local's client: the policy and the rate decide, then it goes. */
+    /** A datagram from the local's client. */
     private void fromLocal(Destination destination, ByteBuffer payload) {
-        if (closed) {
-            return;
+        if (!closed && traffic.admit(payload.remaining(), true)) {
+            destinations.send(destination, payload);
         }
-        int size = payload.remaining();
-        if (meter != null && !meter.admitDatagram(size)) {
-            relay.stats().datagramDropped("over rate");
-            return;
-        }
-        if (!budget.take(loop.now())) {
-            relay.stats().datagramDropped("association rate");
-            return;
-        }
-        lastActivity = loop.now();
-        record.bytesUp(size);
-        relay.stats().datagramUp(size);
-        if (meter != null) {
-            meter.addUp(size);
-        }
-        destinations.send(destination, payload);
     }
 
-    /** What the remote's own socket hears. */
-    private final class Replies implements DatagramPath.Receiver {
-        @Override
-        public void received(InetSocketAddress source, ByteBuffer payload) {
-            if (closed) {
-                return;
-            }
-            int size = payload.remaining();
-            if (meter != null && !meter.admitDatagram(size)) {
-                relay.stats().datagramDropped("over rate");
-                return;
-            }
-            if (!budget.take(loop.now())) {
-                relay.stats().datagramDropped("association rate");
-                return;
-            }
-            lastActivity = loop.now();
-            record.bytesDown(size);
-            relay.stats().datagramDown(size);
-            if (meter != null) {
-                meter.addDown(size);
-            }
+    /** A reply from a destination, for the local's client. */
+    @Override
+    public void received(InetSocketAddress source, ByteBuffer payload) {
+        if (source.getPort() == 0) {
+            traffic.dropped("malformed");       // no reply can come from port 0; none is sent back as one
+        } else if (!closed && traffic.admit(payload.remaining(), false)) {
             stream.send(Destination.of(source.getAddress(), source.getPort()), payload);
         }
-
-        @Override
-        public void dropped(String reason) {
-            relay.stats().datagramDropped(reason);
-        }
-
-        @Override
-        public void ended(String reason) {
-            close(reason);
-        }
     }
 
-    /** What the stream's end of the path reports. */
-    private final class StreamEnd implements DatagramPath.Receiver {
-        @Override
-        public void received(InetSocketAddress source, ByteBuffer payload) {
-            // records arrive through fromLocal
-        }
-
-        @Override
-        public void dropped(String reason) {
-            relay.stats().datagramDropped(reason);
-        }
-
-        @Override
-        public void ended(String reason) {
-            close(reason);
-        }
+    @Override
+    public void dropped(String reason) {
+        traffic.dropped(reason);
     }
 
-    private void checkIdle() {
-        if (closed) {
-            return;
-        }
-        long quietFor = loop.now() - lastActivity;
-        if (quietFor >= idleNanos) {
-            close("idle timeout");
-        } else {
-            idleTimer = loop.schedule(idleNanos - quietFor, this::checkIdle);
-        }
-    }
-
-    private void reportTraffic() {
-        if (closed) {
-            return;
-        }
-        relay.sessions().addTraffic(record.user(), record.bytesUp() - reportedUp, record.bytesDown() - reportedDown);
-        reportedUp = record.bytesUp();
-        reportedDown = record.bytesDown();
-        reportTimer = loop.schedule(REPORT_NANOS, this::reportTraffic);
+    @Override
+    public void ended(String reason) {
+        close(reason);
     }
 
     private void close(String outcome) {
@@ -191,12 +101,8 @@ final class RemoteDatagrams {
         closed = true;
         stream.close();
         destinations.close();
-        idleTimer.cancel();
-        reportTimer.cancel();
         relay.stats().associationClosed();
         associations.release(record.user(), record.client().getAddress());
-        relay.sessions().closed(record.user(), this, record.bytesUp() - reportedUp, record.bytesDown() - reportedDown);
-        record.outcome(outcome);
-        relay.accessLog(record);
+        life.end(outcome);
     }
 }

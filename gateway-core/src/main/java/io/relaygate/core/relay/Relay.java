@@ -28,8 +28,6 @@ public final class Relay {
 
     /** Reads per readiness event, so one busy tunnel cannot monopolise its loop. */
     private static final int MAX_READS_PER_EVENT = 16;
-    /** How often a live tunnel's traffic is reported for persisting: a crash loses at most this much of it. */
-    private static final long REPORT_NANOS = 5_000_000_000L;
 
     private final EventLoop loop;
     private final RelayServices services;
@@ -40,12 +38,8 @@ public final class Relay {
     private final Shaping.Meter meter;
     private final Direction up;
     private final Direction down;
-    private long lastActivity;
-    private Timer idleTimer;
+    private final TunnelLife life;
     private Timer halfClosedTimer;
-    private Timer reportTimer;
-    private long reportedUp;
-    private long reportedDown;
     private boolean closed;
     private Runnable onClosed;
     private LongAdder alsoUp;
@@ -66,6 +60,7 @@ public final class Relay {
         this.meter = services.shaping().meterFor(record.user);
         this.up = new Direction(true, client, upstream, initialUp);
         this.down = new Direction(false, upstream, client, initialDown);
+        this.life = new TunnelLife(loop, services, record, services.idle().toNanos(), this::close);
     }
 
     /** Runs {@code task} once the tunnel has ended, its counters final. Loop only, before {@link #start()}. */
@@ -87,12 +82,7 @@ public final class Relay {
     /** Starts moving bytes: the initial ones first. Loop only. */
     public void start() {
         services.stats().tunnelOpened();
-        if (services.sessions() != null && record.user != null) {
-            services.sessions().opened(record.user, this, loop, () -> close("user revoked"));
-            reportTimer = loop.schedule(REPORT_NANOS, this::reportTraffic);
-        }
-        lastActivity = loop.now();
-        idleTimer = loop.schedule(services.idle().toNanos(), this::checkIdle);
+        life.start();
         client.handler(new Side(up, down));
         upstream.handler(new Side(down, up));
         try {
@@ -211,7 +201,7 @@ public final class Relay {
                     }
                     throttle.used(n);
                     count(n);
-                    lastActivity = loop.now();
+                    life.active();
                     buffer.flip();
                     sink.write(buffer);
                     if (buffer.hasRemaining()) {
@@ -307,30 +297,6 @@ public final class Relay {
         upstream.interest(down.wantsRead(), up.wantsWrite());
     }
 
-    /** Hands the traffic since the last report to the account flusher, so long tunnels are counted as they go. */
-    private void reportTraffic() {
-        if (closed) {
-            return;
-        }
-        services.sessions().addTraffic(record.user, record.bytesUp - reportedUp, record.bytesDown - reportedDown);
-        reportedUp = record.bytesUp;
-        reportedDown = record.bytesDown;
-        reportTimer = loop.schedule(REPORT_NANOS, this::reportTraffic);
-    }
-
-    private void checkIdle() {
-        if (closed) {
-            return;
-        }
-        long idleNanos = services.idle().toNanos();
-        long quietFor = System.nanoTime() - lastActivity;
-        if (quietFor >= idleNanos) {
-            close("idle timeout");
-        } else {
-            idleTimer = loop.schedule(idleNanos - quietFor, this::checkIdle);
-        }
-    }
-
     /** What a port's failure does: a stop closes cleanly, a known outcome is recorded, anything else resets. */
     private void failed(Throwable cause) {
         if (cause instanceof Shutdown) {
@@ -363,21 +329,13 @@ public final class Relay {
         closed = true;
         up.throttle.close();
         down.throttle.close();
-        idleTimer.cancel();
         if (halfClosedTimer != null) {
             halfClosedTimer.cancel();
         }
         up.releaseBuffer();
         down.releaseBuffer();
         services.stats().tunnelClosed();
-        record.releasePermit();
-        if (reportTimer != null) {
-            reportTimer.cancel();
-            services.sessions().closed(record.user, this, record.bytesUp - reportedUp,
-                    record.bytesDown - reportedDown);
-        }
-        record.outcome = outcome;
-        services.accessLog(record);
+        life.end(outcome);
         if (onClosed != null) {
             onClosed.run();
         }
