@@ -30,8 +30,6 @@ import org.openqa.selenium.OutputType;
 import org.openqa.selenium.WebDriver;
 import org.openqa.selenium.WebElement;
 import org.openqa.selenium.chrome.ChromeDriver;
-import org.openqa.selenium.chrome.ChromeDriverService;
-import org.openqa.selenium.chrome.ChromeOptions;
 import org.openqa.selenium.support.ui.ExpectedConditions;
 import org.openqa.selenium.support.ui.WebDriverWait;
 
@@ -55,25 +53,7 @@ class ConsolePageBrowserTest {
     @BeforeEach
     void openBrowser() throws Exception {
         Files.createDirectories(SCREENSHOTS);
-        File chromium = new File(System.getProperty("relaygate.chromium", "/usr/bin/chromium"));
-        File chromedriver = new File(System.getProperty("relaygate.chromedriver", "/usr/bin/chromedriver"));
-        // Say exactly what a fresh machine lacks (.ci/run installs both), rather than fail inside Selenium.
-        if (!chromium.canExecute() || !chromedriver.canExecute()) {
-            throw new AssertionError("this test drives Debian's Chromium: " + chromium + " or " + chromedriver
-                    + " is missing; install them with: apt-get install chromium chromium-driver"
-                    + " (or run bash .ci/run, which does)");
-        }
-        ChromeOptions options = new ChromeOptions();
-        options.setBinary(chromium);
-        // --no-sandbox: the suite may run as root, where Chromium's sandbox cannot start.
-        options.addArguments("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
-                "--window-size=1280,1000", "--user-data-dir=" + data.resolve("chromium-profile"));
-        ChromeDriverService service = new ChromeDriverService.Builder()
-                .usingDriverExecutable(chromedriver)
-                .usingAnyFreePort()
-                .build();
-        browser = new ChromeDriver(service, options);
-        browser.manage().timeouts().pageLoadTimeout(Duration.ofSeconds(20));
+        browser = Chromium.start(data.resolve("chromium-profile"));
         wait = new WebDriverWait(browser, Duration.ofSeconds(15));
     }
 

@@ -8,7 +8,6 @@ import io.relaygate.httpconnect.HttpConnectPlugin;
 import io.relaygate.socks5.Socks5Plugin;
 import io.relaygate.testkit.Closer;
 import io.relaygate.testkit.TestGateway;
-import java.io.File;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.net.InetAddress;
@@ -27,8 +26,6 @@ import org.junit.jupiter.api.io.TempDir;
 import org.openqa.selenium.JavascriptExecutor;
 import org.openqa.selenium.WebDriver;
 import org.openqa.selenium.chrome.ChromeDriver;
-import org.openqa.selenium.chrome.ChromeDriverService;
-import org.openqa.selenium.chrome.ChromeOptions;
 import org.openqa.selenium.support.ui.WebDriverWait;
 
 /**
@@ -57,24 +54,9 @@ class ProxyBrowserTest {
     }
 
     private WebDriver browser(String proxy) {
-        File chromium = new File(System.getProperty("relaygate.chromium", "/usr/bin/chromium"));
-        File chromedriver = new File(System.getProperty("relaygate.chromedriver", "/usr/bin/chromedriver"));
-        if (!chromium.canExecute() || !chromedriver.canExecute()) {
-            throw new AssertionError("this test drives Debian's Chromium: " + chromium + " or " + chromedriver
-                    + " is missing; install them with: apt-get install chromium chromium-driver"
-                    + " (or run bash .ci/run, which does)");
-        }
-        ChromeOptions options = new ChromeOptions();
-        options.setBinary(chromium);
         // Chromium sends loopback straight unless "<-loopback>" takes it off the bypass list.
-        options.addArguments("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
-                "--disable-background-networking", "--disable-component-update", "--no-first-run",
-                "--proxy-server=http://" + proxy, "--proxy-bypass-list=<-loopback>",
-                "--user-data-dir=" + data.resolve("chromium-profile"));
-        ChromeDriverService service = new ChromeDriverService.Builder().usingDriverExecutable(chromedriver)
-                .usingAnyFreePort().build();
-        browser = new ChromeDriver(service, options);
-        browser.manage().timeouts().pageLoadTimeout(Duration.ofSeconds(20));
+        browser = Chromium.start(data.resolve("chromium-profile"), "--proxy-server=http://" + proxy,
+                "--proxy-bypass-list=<-loopback>");
         return browser;
     }
 
