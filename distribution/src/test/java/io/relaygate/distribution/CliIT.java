@@ -74,6 +74,38 @@ class CliIT {
     }
 
     @Test
+    void configCheckValidatesAFileWithoutStartingAndNamesFileAndLine() throws Exception {
+        try (GatewayProcess shipped = run("config", "check")) {
+            assertThat(shipped.awaitExit(30)).as("the shipped, commented file").isZero();
+            assertThat(shipped.stdout()).anyMatch(l -> l.endsWith("conf/gateway.yaml: valid (role local)"));
+        }
+        Path remote = work.resolve("remote.yaml");
+        Files.writeString(remote, "role: remote\nudp:\n  enabled: true\nreverse:\n  ports: 60000-60009\n");
+        try (GatewayProcess good = run("config", "check", "--config=" + remote)) {
+            assertThat(good.awaitExit(30)).isZero();
+            assertThat(good.stdout()).contains(remote + ": valid (role remote)");
+            assertThat(good.stdout()).noneMatch(line -> line.startsWith("listening"));
+        }
+        Path bad = work.resolve("bad.yaml");
+        Files.writeString(bad, "role: remote\nudp:\n  maxPacketsPerSecond: lots\n");
+        Path plugin = work.resolve("plugin.yaml");
+        Files.writeString(plugin, "plugins:\n  sock5: {}\n");
+        Path yaml = work.resolve("broken.yaml");
+        Files.writeString(yaml, "role: [remote\n");
+        String[][] cases = {{bad.toString(), bad + ":3: udp.maxPacketsPerSecond: "},
+            {plugin.toString(), plugin + ":2: plugins.sock5: no plugin provides \"sock5\""},
+            {yaml.toString(), yaml + ":2: invalid YAML"}};
+        for (String[] c : cases) {
+            try (GatewayProcess check = run("config", "check", "--config=" + c[0])) {
+                assertThat(check.awaitExit(30)).as(c[0]).isEqualTo(2);
+                List<String> lines = check.stderr().lines().toList();
+                assertThat(lines).hasSize(1);
+                assertThat(lines.get(0)).startsWith("gateway: " + c[1]);
+            }
+        }
+    }
+
+    @Test
     void aLocalWithARemoteAndNoWayToTrustItExits2SayingWhereTheFingerprintIs() throws Exception {
         try (GatewayProcess gateway = run("--role=local", "--remote=127.0.0.1:7080", "--user=alice", "--console=off",
                 "--listen=127.0.0.1:0", "--data-dir=" + work.resolve("data"))) {

@@ -306,6 +306,14 @@ public final class Gateway implements AutoCloseable {
     }
 
     /** {@return the gateway's counters} */
+    /**
+     * Checks, without starting anything, that every {@code plugins.<name>} section of {@code config} names one of
+     * {@code plugins}. {@throws ConfigError} naming the file, line and the plugins found.
+     */
+    public static void checkPluginSections(GatewayConfig config, List<GatewayPlugin> plugins) {
+        PluginParts.checkSections(config, plugins);
+    }
+
     public GatewayStats stats() {
         return services.stats();
     }

@@ -159,6 +159,18 @@ record PluginParts(List<Protocol> protocols, Resolver resolver, AccountStore sto
         return null;
     }
 
+    /** Fails, as a start would, on a {@code plugins.<name>} section that none of {@code plugins} provides. */
+    static void checkSections(GatewayConfig config, List<GatewayPlugin> plugins) {
+        List<String> provided = new ArrayList<>(List.of(allNames(plugins).split(", ")));
+        for (String section : config.settings().sectionsUnder(GatewayConfig.PLUGINS + ".")) {
+            if (!provided.contains(section)) {
+                throw ConfigError.of(new ConfigException(GatewayConfig.PLUGINS + "." + section,
+                        "no plugin provides \"" + section + "\" (found: " + allNames(plugins) + ")"),
+                        config.settings());
+            }
+        }
+    }
+
     private static String allNames(List<GatewayPlugin> plugins) {
         List<String> names = new ArrayList<>();
         for (GatewayPlugin plugin : plugins) {

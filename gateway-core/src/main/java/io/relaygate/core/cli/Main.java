@@ -28,7 +28,7 @@ import sun.misc.Signal;
 @Command(name = "gateway", mixinStandardHelpOptions = true, versionProvider = VersionProvider.class,
         sortOptions = false, usageHelpAutoWidth = true,
         description = "Relaygate: a SOCKS5 and HTTP CONNECT proxy gateway.",
-        subcommands = {PluginsCommand.class, UserCommand.class, LinkCommand.class},
+        subcommands = {PluginsCommand.class, UserCommand.class, LinkCommand.class, ConfigCommand.class},
         footer = {"", "Exit status: 0 normal stop, 1 failure to start, 2 usage or configuration error."})
 public final class Main implements Callable<Integer> {
 
