@@ -50,7 +50,7 @@ final class GatewayProcess implements AutoCloseable {
         Path err = Files.createTempFile("gateway", ".err");
         builder.directory(workDir.toFile()).redirectError(err.toFile())
                 .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
-        builder.environment().put("JAVA_OPTS", "-Xmx256m");
+        builder.environment().merge("JAVA_OPTS", "-Xmx256m", (given, heap) -> heap + " " + given);
         return new GatewayProcess(builder.start(), err);
     }
 
