@@ -36,6 +36,13 @@ class CliIT {
             assertThat(version.awaitExit(30)).isZero();
             assertThat(version.stdout()).anyMatch(line -> line.startsWith("relaygate 0.1.0"));
         }
+        // JAVA_OPTS overrides the launcher's bounded defaults, the collector among them.
+        ProcessBuilder g1 = new ProcessBuilder(GatewayProcess.HOME.resolve("bin/gateway").toString(), "--version");
+        g1.environment().put("JAVA_OPTS", "-XX:+UseG1GC -Xmx512m");
+        try (GatewayProcess version = GatewayProcess.start(g1, work)) {
+            assertThat(version.awaitExit(30)).as(version.stderr()).isZero();
+            assertThat(version.stdout()).anyMatch(line -> line.startsWith("relaygate 0.1.0"));
+        }
     }
 
     @Test
