@@ -9,7 +9,6 @@ import java.net.Socket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -137,12 +136,7 @@ class CliIT {
 
     @Test
     void runsFromAnotherDirectoryAndFromTheUnpackedTarball() throws Exception {
-        Path unpacked = Files.createDirectories(work.resolve("elsewhere"));
-        Process tar = new ProcessBuilder("tar", "-xzf", System.getProperty("relaygate.tarball"), "-C",
-                unpacked.toString()).inheritIO().start();
-        assertThat(tar.waitFor(60, TimeUnit.SECONDS)).isTrue();
-        assertThat(tar.exitValue()).isZero();
-        Path home = unpacked.resolve(GatewayProcess.HOME.getFileName());
+        Path home = GatewayProcess.unpackTarball(work.resolve("elsewhere"));
         assertThat(home.resolve("bin/gateway")).isExecutable();
         assertThat(home.resolve("conf/gateway.yaml")).exists();
         Path cwd = Files.createDirectories(work.resolve("cwd"));

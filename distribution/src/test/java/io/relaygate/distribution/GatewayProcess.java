@@ -37,6 +37,17 @@ final class GatewayProcess implements AutoCloseable {
         reader.start();
     }
 
+    /** Unpacks the built tarball into {@code dir}. {@return the installation it holds} */
+    static Path unpackTarball(Path dir) throws IOException, InterruptedException {
+        Files.createDirectories(dir);
+        Process tar = new ProcessBuilder("tar", "-xzf", System.getProperty("relaygate.tarball"), "-C", dir.toString())
+                .inheritIO().start();
+        if (!tar.waitFor(60, java.util.concurrent.TimeUnit.SECONDS) || tar.exitValue() != 0) {
+            throw new IOException("tar could not unpack " + System.getProperty("relaygate.tarball"));
+        }
+        return dir.resolve(HOME.getFileName());
+    }
+
     /** Starts {@code <home>/bin/gateway args…} in {@code workDir}. */
     static GatewayProcess start(Path home, Path workDir, String... args) throws IOException {
         List<String> command = new ArrayList<>();

@@ -11,7 +11,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -29,11 +28,7 @@ class LogRotationIT {
 
     @Test
     void theAccessLogRollsAndStaysUnderItsCap() throws Exception {
-        Path unpacked = Files.createDirectories(work.resolve("install"));
-        Process tar = new ProcessBuilder("tar", "-xzf", System.getProperty("relaygate.tarball"), "-C",
-                unpacked.toString()).inheritIO().start();
-        assertThat(tar.waitFor(60, TimeUnit.SECONDS)).isTrue();
-        Path home = unpacked.resolve(GatewayProcess.HOME.getFileName());
+        Path home = GatewayProcess.unpackTarball(work.resolve("install"));
         Path logs = home.resolve("logs");
         ProcessBuilder builder = new ProcessBuilder(home.resolve("bin/gateway").toString(), "--listen=127.0.0.1:0",
                 "--console=off", "--data-dir=" + work.resolve("data"));
