@@ -94,7 +94,15 @@ final class Requests {
 
     /** {@return the rate field in bytes per second (an integer, or a string with a unit), or null when absent} */
     static Long rate(JsonNode body) {
-        JsonNode value = body.get("rate");
+        return rate(body, "rate");
+    }
+
+    /**
+     * {@return a rate field ({@code rate}, {@code rateUp}, {@code rateDown}) in bytes per second, from an integer or
+     * a string with a unit, or null when absent}
+     */
+    static Long rate(JsonNode body, String field) {
+        JsonNode value = body.get(field);
         if (value == null || value.isNull()) {
             return null;
         }
@@ -106,9 +114,71 @@ final class Requests {
                 return AccountRules.parseRate(value.textValue());
             }
         } catch (IllegalArgumentException e) {
+            throw new BadRequestResponse(field + ":" + afterColon(e.getMessage()));
+        }
+        throw new BadRequestResponse(field + ": expected an integer (bytes per second) or a string such as 1MiB");
+    }
+
+    /** {@return the {@code maxConnections} field, checked, or null when absent} */
+    static Integer maxConnections(JsonNode body) {
+        JsonNode value = body.get("maxConnections");
+        if (value == null || value.isNull()) {
+            return null;
+        }
+        if (!value.isIntegralNumber() || !value.canConvertToInt() || value.intValue() < 0
+                || value.intValue() > AccountRules.MAX_CONNECTIONS) {
+            throw new BadRequestResponse("maxConnections: expected an integer from 0 (no cap) to "
+                    + AccountRules.MAX_CONNECTIONS);
+        }
+        return value.intValue();
+    }
+
+    /**
+     * {@return the {@code expires} field: absent (null), or present with the instant, empty for {@code "never"} or
+     * JSON null}
+     */
+    static java.util.Optional<java.time.Instant> expires(JsonNode body) {
+        if (!body.has("expires")) {
+            return null;
+        }
+        JsonNode value = body.get("expires");
+        if (value.isNull()) {
+            return java.util.Optional.empty();
+        }
+        if (!value.isTextual()) {
+            throw new BadRequestResponse("expires: expected a string: a UTC date such as 2027-01-31, an instant such"
+                    + " as 2027-01-31T12:00:00Z, or never");
+        }
+        try {
+            return java.util.Optional.ofNullable(AccountRules.parseExpiry(value.textValue()));
+        } catch (IllegalArgumentException e) {
             throw new BadRequestResponse(e.getMessage());
         }
-        throw new BadRequestResponse("rate: expected an integer (bytes per second) or a string such as 1MiB");
+    }
+
+    /** {@return the {@code quota} field ({@code "50GiB/month"}, {@code "none"} or JSON null), or null when absent} */
+    static io.relaygate.spi.Quota quota(JsonNode body) {
+        if (!body.has("quota")) {
+            return null;
+        }
+        JsonNode value = body.get("quota");
+        if (value.isNull()) {
+            return io.relaygate.spi.Quota.NONE;
+        }
+        if (!value.isTextual()) {
+            throw new BadRequestResponse("quota: expected a string such as 50GiB/month, 500MB/day or 1TiB/week, or"
+                    + " none");
+        }
+        try {
+            return io.relaygate.spi.Quota.parse(value.textValue());
+        } catch (IllegalArgumentException e) {
+            throw new BadRequestResponse(e.getMessage());
+        }
+    }
+
+    private static String afterColon(String message) {
+        int colon = message.indexOf(':');
+        return colon >= 0 ? message.substring(colon + 1) : " " + message;
     }
 
     /** {@return a boolean field, or null when absent} */

@@ -10,11 +10,14 @@ import io.javalin.http.HttpResponseException;
 import io.javalin.http.NotFoundResponse;
 import io.relaygate.spi.Account;
 import io.relaygate.spi.AccountExistsException;
+import io.relaygate.spi.AccountLimits;
 import io.relaygate.spi.AccountStore;
 import io.relaygate.spi.AccountStoreException;
 import io.relaygate.spi.AccountUpdate;
 import io.relaygate.spi.AdminApi;
+import io.relaygate.spi.Quota;
 import io.relaygate.spi.ScramCredential;
+import java.time.Instant;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.Map;
@@ -29,8 +32,16 @@ import org.slf4j.LoggerFactory;
 final class UsersApi {
 
     private static final Logger log = LoggerFactory.getLogger(UsersApi.class);
-    static final Set<String> CREATE_FIELDS = Set.of("name", "password", "rate", "enabled", "exposePorts");
-    static final Set<String> UPDATE_FIELDS = Set.of("password", "rate", "enabled", "exposePorts");
+    static final Set<String> LIMIT_FIELDS = Set.of("rate", "rateUp", "rateDown", "maxConnections", "expires", "quota",
+            "exposePorts");
+    static final Set<String> CREATE_FIELDS = union(LIMIT_FIELDS, "name", "password", "enabled");
+    static final Set<String> UPDATE_FIELDS = union(LIMIT_FIELDS, "password", "enabled");
+
+    private static Set<String> union(Set<String> base, String... more) {
+        Set<String> all = new java.util.TreeSet<>(base);
+        all.addAll(Set.of(more));
+        return Set.copyOf(all);
+    }
 
     private final AdminApi admin;
     private final ObjectMapper json;
@@ -67,9 +78,15 @@ final class UsersApi {
         if (password == null) {
             throw new io.javalin.http.BadRequestResponse("password: expected 1 to 1024 bytes");
         }
-        Long rate = Requests.rate(body);
-        Boolean enabled = Requests.bool(body, "enabled");
-        Integer exposePorts = Requests.exposePorts(body);
+        AccountLimits limits;
+        Boolean enabled;
+        try {
+            limits = limits(body).applyTo(AccountLimits.NONE);
+            enabled = Requests.bool(body, "enabled");
+        } catch (RuntimeException e) {
+            Arrays.fill(password, (byte) 0);
+            throw e;
+        }
         ScramCredential credential;
         try {
             credential = admin.credential(password);
@@ -78,8 +95,8 @@ final class UsersApi {
         }
         Account created;
         try {
-            created = guarded(() -> store().create(Account.create(name, credential, rate == null ? 0 : rate,
-                    enabled == null || enabled).withExposePorts(exposePorts == null ? 0 : exposePorts)));
+            created = guarded(() -> store().create(Account.create(name, credential, enabled == null || enabled,
+                    limits)));
         } catch (AccountExistsException e) {
             throw new ConflictResponse("user " + name + " exists");
         }
@@ -90,23 +107,23 @@ final class UsersApi {
     void update(Context ctx) {
         String name = Requests.name(ctx.pathParam("name"));
         JsonNode body = Requests.object(ctx, json, UPDATE_FIELDS);
-        byte[] password = Requests.password(body);
-        Long rate = Requests.rate(body);
+        AccountUpdate changes = limits(body);
         Boolean enabled = Requests.bool(body, "enabled");
-        Integer exposePorts = Requests.exposePorts(body);
-        if (password == null && rate == null && enabled == null && exposePorts == null) {
-            throw new io.javalin.http.BadRequestResponse("nothing to change (expected: password, rate, enabled or"
-                    + " exposePorts)");
+        if (enabled != null) {
+            changes = changes.withEnabled(enabled);
         }
-        ScramCredential credential = null;
+        byte[] password = Requests.password(body);
+        if (password == null && changes.isEmpty()) {
+            throw new io.javalin.http.BadRequestResponse("nothing to change (expected: one of " + UPDATE_FIELDS + ")");
+        }
         if (password != null) {
             try {
-                credential = admin.credential(password);
+                changes = changes.withCredential(admin.credential(password));
             } finally {
                 Arrays.fill(password, (byte) 0);
             }
         }
-        AccountUpdate update = new AccountUpdate(credential, rate, enabled, exposePorts);
+        AccountUpdate update = changes;
         Account updated = guarded(() -> store().update(name, update))
                 .orElseThrow(() -> new NotFoundResponse("no such user"));
         log.info("console: user {} updated", name);
@@ -122,6 +139,40 @@ final class UsersApi {
         ctx.status(204);
     }
 
+    /** {@return the limit fields of a body as an update; each checked, a 400 naming the first bad one} */
+    private static AccountUpdate limits(JsonNode body) {
+        AccountUpdate update = AccountUpdate.NONE;
+        Long rate = Requests.rate(body, "rate");
+        if (rate != null) {
+            update = update.withRate(rate);
+        }
+        Long rateUp = Requests.rate(body, "rateUp");
+        if (rateUp != null) {
+            update = update.withRateUp(rateUp);
+        }
+        Long rateDown = Requests.rate(body, "rateDown");
+        if (rateDown != null) {
+            update = update.withRateDown(rateDown);
+        }
+        Integer maxConnections = Requests.maxConnections(body);
+        if (maxConnections != null) {
+            update = update.withMaxConnections(maxConnections);
+        }
+        java.util.Optional<java.time.Instant> expires = Requests.expires(body);
+        if (expires != null) {
+            update = update.withExpires(expires.orElse(null));
+        }
+        Quota quota = Requests.quota(body);
+        if (quota != null) {
+            update = update.withQuota(quota);
+        }
+        Integer exposePorts = Requests.exposePorts(body);
+        if (exposePorts != null) {
+            update = update.withExposePorts(exposePorts);
+        }
+        return update;
+    }
+
     private Map<String, AdminApi.Principal> live() {
         Map<String, AdminApi.Principal> byName = new HashMap<>();
         admin.snapshot().principals().forEach(p -> byName.put(p.name(), p));
@@ -131,9 +182,26 @@ final class UsersApi {
     private ObjectNode toJson(Account account, AdminApi.Principal live) {
         ObjectNode user = json.createObjectNode();
         user.put("name", account.name());
-        user.put("rate", account.rate());
+        AccountLimits limits = account.limits();
+        Instant now = Instant.now();
+        user.put("rate", limits.rate());
+        user.put("rateUp", limits.rateUp());
+        user.put("rateDown", limits.rateDown());
+        user.put("maxConnections", limits.maxConnections());
         user.put("enabled", account.enabled());
-        user.put("exposePorts", account.exposePorts());
+        user.put("expires", limits.expires() == null ? null : limits.expires().toString());
+        user.put("expired", limits.expiredAt(now));
+        Quota quota = limits.quota();
+        if (quota.limited()) {
+            user.put("quota", quota.toString());
+            long used = quotaUsed(account, quota, now);
+            user.put("quotaUsed", used);
+            user.put("quotaRemaining", Math.max(0, quota.bytes() - used));
+            user.put("quotaPeriodEnd", quota.periodEnd(now).toString());
+        } else {
+            user.putNull("quota");
+        }
+        user.put("exposePorts", limits.exposePorts());
         user.put("created", account.created().toString());
         user.put("updated", account.updated().toString());
         user.put("bytesUp", account.bytesUp());
@@ -142,6 +210,12 @@ final class UsersApi {
         user.put("tunnels", live == null ? 0 : live.tunnels());
         user.put("links", live == null ? 0 : live.links());
         return user;
+    }
+
+    /** The store's figure: what the gateways have persisted, at most one flush interval behind the live traffic. */
+    private long quotaUsed(Account account, Quota quota, Instant now) {
+        long[] bytes = guarded(() -> store().traffic(account.name(), quota.periodStart(now)));
+        return bytes[0] + bytes[1];
     }
 
     /** Runs a store call; a failing store is a 503, not a 500. */

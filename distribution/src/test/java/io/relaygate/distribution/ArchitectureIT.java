@@ -70,7 +70,7 @@ class ArchitectureIT {
             "stats", List.of(),
             "policy", List.of("stats", "spi"),
             "shaping", List.of("reactor", "spi"),
-            "accounts", List.of("reactor"),
+            "accounts", List.of("reactor", "shaping", "spi"),
             "wire", List.of("spi"),
             "tls", List.of("org.bouncycastle.."),
             "net", List.of("reactor", "policy", "stats"),

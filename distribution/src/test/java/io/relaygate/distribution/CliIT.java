@@ -197,8 +197,9 @@ class CliIT {
     void userHelpListsEachCommandsFlagsAndAMissingNamePointsAtItsCommandsHelp() throws Exception {
         try (GatewayProcess help = run("user", "--help")) {
             assertThat(help.awaitExit(30)).isZero();
-            assertThat(String.join("\n", help.stdout())).contains("gateway user add NAME [--rate=RATE]",
-                    "--password-stdin", "--enable | --disable", "--data-dir=DIR");
+            assertThat(String.join("\n", help.stdout())).contains("gateway user add NAME [LIMITS]",
+                    "[--rate=RATE] [--rate-up=RATE] [--rate-down=RATE] [--max-connections=N]", "--expires=WHEN",
+                    "--quota=QUOTA", "--password-stdin", "--enable | --disable", "--data-dir=DIR");
         }
         try (GatewayProcess add = run("user", "add", "--help")) {
             assertThat(add.awaitExit(30)).isZero();

@@ -1,5 +1,6 @@
 package io.relaygate.core;
 
+import io.relaygate.core.accounts.Allowances;
 import io.relaygate.core.accounts.UserSessions;
 import io.relaygate.core.admin.GatewayAdmin;
 import io.relaygate.core.config.ConfigError;
@@ -100,7 +101,8 @@ public final class Gateway implements AutoCloseable {
             components.close();
             throw e;
         }
-        this.services = Services.assemble(config, parts, blocking, builder.linkPassword, loops, listeners);
+        this.services = Services.assemble(config, parts, blocking, builder.linkPassword, loops, listeners,
+                builder.clock);
     }
 
     /** Opens every part in order; on a failure closes what was opened and rethrows. */
@@ -117,8 +119,8 @@ public final class Gateway implements AutoCloseable {
             DecoyIterations decoys = remoteRole ? new DecoyIterations(secret, config.passwordIterations(),
                     parts.store()::iterationCounts) : null;
             if (remoteRole) {
-                components.add("account follower", new AccountFollower(parts.store(), services.sessions(), services.shaping(), decoys,
-                        housekeeping));
+                components.add("account follower", new AccountFollower(parts.store(), services.sessions(),
+                        services.allowances(), decoys, housekeeping));
             }
             components.add("event loops", this::stopLoops);
             for (int i = 0; i < config.reactor().eventLoops(); i++) {
@@ -200,6 +202,7 @@ public final class Gateway implements AutoCloseable {
             if (remoteRole) {
                 SecureRandom random = new SecureRandom();
                 var accounts = parts.store();
+                Allowances allowances = services.relay().allowances();
                 if (config.remoteRole().reverse().enabled()) {
                     reversePorts = new ReversePorts(config.remoteRole().reverse(), accounts,
                             context.blockingExecutor(), services.limits(), services.relay());
@@ -207,7 +210,8 @@ public final class Gateway implements AutoCloseable {
                     components.add("reverse ports", reversePorts);
                 }
                 LinkServices linkServices = new LinkServices(services.relay(), services.dialer(),
-                        () -> new ScramServer(secret, decoys, accounts::find, random), services.damper(),
+                        () -> new ScramServer(secret, decoys, allowances::lookUp, allowances::loginRefusal, random),
+                        services.damper(),
                         services.limits(), config.timeouts(), context.blockingExecutor(), linkTls(),
                         config.limits().maxStreamsPerLink(), StreamWindows.of(config.limits()), reversePorts,
                         services.associations());
@@ -305,6 +309,11 @@ public final class Gateway implements AutoCloseable {
         return services.sessions();
     }
 
+    /** {@return the remote's users' caps, quotas and expiry; null on the local role} */
+    public Allowances allowances() {
+        return services.allowances();
+    }
+
     /** {@return the gateway's counters} */
     /**
      * Checks, without starting anything, that every {@code plugins.<name>} section of {@code config} names one of
@@ -393,6 +402,7 @@ public final class Gateway implements AutoCloseable {
         private List<GatewayPlugin> plugins = List.of();
         private Resolver resolver;
         private byte[] linkPassword = new byte[0];
+        private java.time.Clock clock = java.time.Clock.systemUTC();
 
         private Builder(GatewayConfig config) {
             this.config = config;
@@ -412,6 +422,12 @@ public final class Gateway implements AutoCloseable {
         /** The password of {@code user} on the remote gateway (local role with a remote); copied. */
         public Builder linkPassword(byte[] password) {
             this.linkPassword = password.clone();
+            return this;
+        }
+
+        /** The wall clock that account expiry and quota periods follow (tests set the time). */
+        public Builder clock(java.time.Clock wallClock) {
+            this.clock = java.util.Objects.requireNonNull(wallClock, "clock");
             return this;
         }
 

@@ -1,5 +1,6 @@
 package io.relaygate.core;
 
+import io.relaygate.core.accounts.Allowances;
 import io.relaygate.core.accounts.UserSessions;
 import io.relaygate.core.admin.LocalLinks;
 import io.relaygate.core.admin.LocalProxy;
@@ -21,6 +22,7 @@ import io.relaygate.core.relay.RelayServices;
 import io.relaygate.core.shaping.Shaping;
 import io.relaygate.core.stats.GatewayStats;
 import io.relaygate.spi.GatewayContext;
+import java.time.Clock;
 import java.util.List;
 import java.util.concurrent.Executor;
 
@@ -29,20 +31,22 @@ import java.util.concurrent.Executor;
  * runs: no thread, no socket. Immutable; every part is thread-safe.
  *
  * @param sessions   the remote's users while it runs; null on the local role
+ * @param allowances the remote's users' caps, quotas and expiry; null on the local role
  * @param associations the UDP associations' caps and settings
  * @param links      the local's link settings; null on the remote role
  * @param localProxy the local's client listener; null on the remote role
  */
 record Services(GatewayStats stats, ConnectionLimits limits, AuthDamper damper, BufferPool pool, Dialer dialer,
-                Shaping shaping, UserSessions sessions, RelayServices relay, InboundServices inbound,
+                Shaping shaping, UserSessions sessions, Allowances allowances, RelayServices relay, InboundServices inbound,
                 Associations associations, LocalLinks links, LocalProxy localProxy) {
 
     /**
      * @param loops     the event loops, filled in when the gateway starts
      * @param listeners the gateway's listeners, shared with the local proxy
+     * @param clock     the wall clock of account expiry and quota periods
      */
     static Services assemble(GatewayConfig config, PluginParts parts, Executor blocking, byte[] linkPassword,
-                             List<EventLoop> loops, List<Listener> listeners) {
+                             List<EventLoop> loops, List<Listener> listeners, Clock clock) {
         boolean remote = config.role() == GatewayContext.Role.REMOTE;
         GatewayStats stats = new GatewayStats();
         GatewayConfig.Limits caps = config.limits();
@@ -59,7 +63,8 @@ record Services(GatewayStats stats, ConnectionLimits limits, AuthDamper damper, 
         Shaping shaping = remote ? Shaping.perUser(parts.limiter())
                 : parts.limiter() != null ? Shaping.overall(parts.limiter(), config.local().rateLimit())
                 : Shaping.none();
-        RelayServices relay = new RelayServices(pool, stats, shaping, sessions, timeouts.idle(),
+        Allowances allowances = remote ? new Allowances(parts.store(), sessions, shaping, clock) : null;
+        RelayServices relay = new RelayServices(pool, stats, shaping, sessions, allowances, timeouts.idle(),
                 timeouts.halfClosed());
         // The exposed services' targets are this machine's own services: the local's open policy reaches them.
         ExposedServices exposed = remote || config.local().exposed().isEmpty() ? null
@@ -70,12 +75,22 @@ record Services(GatewayStats stats, ConnectionLimits limits, AuthDamper damper, 
         Associations associations = new Associations(config.udp().idle(), config.udp().maxPerUser(),
                 config.udp().maxPerSource(), config.udp().maxPacketsPerSecond());
         InboundServices inbound = new InboundServices(relay, parts.protocols(),
-                links != null ? links.connector() : direct, new PasswordVerifier(parts.store(), shaping::loggedIn),
+                links != null ? links.connector() : direct, passwordVerifier(parts, allowances, clock),
                 damper, blocking, timeouts.handshake(), config.udp().enabled() ? associations : null);
         LocalProxy localProxy = remote ? null : new LocalProxy(config.listen().toSocketAddress(), loops, limits,
                 stats, InboundConnection.factory(inbound, parts.store() != null), listeners);
-        return new Services(stats, limits, damper, pool, dialer, shaping, sessions, relay, inbound, associations,
-                links,
-                localProxy);
+        return new Services(stats, limits, damper, pool, dialer, shaping, sessions, allowances, relay, inbound,
+                associations, links, localProxy);
+    }
+
+    /** On the remote the allowances follow each login; a local's own store only refuses disabled and expired users. */
+    private static PasswordVerifier passwordVerifier(PluginParts parts, Allowances allowances, Clock clock) {
+        if (parts.store() == null) {
+            return new PasswordVerifier(null, a -> null, a -> { });
+        }
+        if (allowances != null) {
+            return new PasswordVerifier(allowances::lookUp, allowances::loginRefusal, allowances::loggedIn);
+        }
+        return new PasswordVerifier(parts.store()::find, a -> Allowances.loginRefusal(a, clock.instant()), a -> { });
     }
 }

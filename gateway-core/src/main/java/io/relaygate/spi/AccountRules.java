@@ -87,4 +87,49 @@ public final class AccountRules {
         }
         return ports;
     }
+
+    /** The highest cap on a user's concurrent tunnels: beyond any gateway's own connection cap. */
+    public static final int MAX_CONNECTIONS = 10_000_000;
+
+    /**
+     * Checks a cap on a user's concurrent tunnels: 0 (no cap) to {@value #MAX_CONNECTIONS}.
+     *
+     * @throws IllegalArgumentException naming the range
+     */
+    public static int checkMaxConnections(int tunnels) {
+        if (tunnels < 0 || tunnels > MAX_CONNECTIONS) {
+            throw new IllegalArgumentException("max-connections: expected 0 (no cap) to " + MAX_CONNECTIONS);
+        }
+        return tunnels;
+    }
+
+    private static final java.time.Instant LAST_EXPIRY = java.time.Instant.parse("+10000-01-01T00:00:00Z");
+
+    /**
+     * Parses an expiry: {@code never} (null), a UTC date such as {@code 2027-01-31} (the account works through that
+     * day and expires at the midnight after it), or an instant such as {@code 2027-01-31T12:00:00Z} or
+     * {@code 2027-01-31T12:00:00+01:00}. Years 1970 to 9999.
+     *
+     * @return the instant the account expires at, or null for never
+     * @throws IllegalArgumentException naming the expected forms
+     */
+    public static java.time.Instant parseExpiry(String text) {
+        String value = text == null ? "" : text.trim();
+        if (value.equalsIgnoreCase("never")) {
+            return null;
+        }
+        java.time.Instant instant;
+        try {
+            instant = value.length() == 10
+                    ? java.time.LocalDate.parse(value).plusDays(1).atStartOfDay(java.time.ZoneOffset.UTC).toInstant()
+                    : java.time.OffsetDateTime.parse(value).toInstant();
+        } catch (java.time.DateTimeException e) {
+            instant = null;
+        }
+        if (instant == null || instant.isBefore(java.time.Instant.EPOCH) || instant.isAfter(LAST_EXPIRY)) {
+            throw new IllegalArgumentException("expires: expected a UTC date such as 2027-01-31 (valid through that"
+                    + " day), an instant such as 2027-01-31T12:00:00Z, or never");
+        }
+        return instant;
+    }
 }

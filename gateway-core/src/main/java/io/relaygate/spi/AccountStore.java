@@ -1,5 +1,6 @@
 package io.relaygate.spi;
 
+import java.time.LocalDate;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -66,11 +67,23 @@ public interface AccountStore extends AutoCloseable {
     }
 
     /**
-     * Adds traffic to users' persisted counters, as increments (never totals), so several writers are safe.
+     * Adds traffic to users' persisted counters, as increments (never totals), so several writers are safe: to their
+     * totals and to their traffic on {@code day}, which quotas are counted from.
      *
+     * @param day        the UTC day to count the traffic on (the day it was persisted)
      * @param increments bytes up and down ({@code long[2]}) by user name; unknown users are ignored
      */
-    default void addTraffic(Map<String, long[]> increments) {
+    default void addTraffic(LocalDate day, Map<String, long[]> increments) {
+    }
+
+    /**
+     * {@return the bytes up and down ({@code long[2]}) that {@code user} moved on {@code since} and every day after,
+     * as persisted by {@link #addTraffic}} Zeros for an unknown user.
+     *
+     * @throws UnsupportedOperationException if the store keeps no traffic by day (then quotas cannot be enforced)
+     */
+    default long[] traffic(String user, LocalDate since) {
+        throw new UnsupportedOperationException("this account store keeps no traffic by day");
     }
 
     /**

@@ -23,6 +23,10 @@ public enum TunnelOutcome {
     CONNECTION_REFUSED,
     /** The client asked for a command this gateway does not serve. */
     COMMAND_NOT_SUPPORTED,
+    /** The user holds as many tunnels as their account allows ({@code --max-connections}). */
+    CONNECTION_CAP_REACHED,
+    /** The user has used their traffic quota for the period ({@code --quota}). */
+    QUOTA_REACHED,
     /** The client used an address type this gateway does not serve. */
     ADDRESS_TYPE_NOT_SUPPORTED,
     /** The remote gateway is unreachable, or any other failure. */

@@ -2,6 +2,7 @@ package io.relaygate.testkit;
 
 import io.relaygate.spi.Account;
 import io.relaygate.spi.AccountChange;
+import io.relaygate.spi.AccountLimits;
 import io.relaygate.spi.AccountStore;
 import io.relaygate.spi.AccountStoreFactory;
 import io.relaygate.spi.GatewayContext;
@@ -30,6 +31,8 @@ public final class MemoryAccounts implements GatewayPlugin, AccountStoreFactory,
     private final AtomicInteger lookups = new AtomicInteger();
     private final List<Consumer<AccountChange>> listeners = new CopyOnWriteArrayList<>();
     private final Map<String, long[]> traffic = new ConcurrentHashMap<>();
+    /** Traffic by "user/epochDay". */
+    private final Map<String, long[]> byDay = new ConcurrentHashMap<>();
     /** Sticky public ports: "user/service" → port. */
     private final Map<String, Integer> ports = new ConcurrentHashMap<>();
 
@@ -75,22 +78,25 @@ public final class MemoryAccounts implements GatewayPlugin, AccountStoreFactory,
     public MemoryAccounts put(String name, String password, boolean enabled) {
         ScramCredential credential = ScramCredential.create(password.getBytes(StandardCharsets.UTF_8), iterations,
                 new SecureRandom());
-        accounts.put(name, Account.create(name, credential, 0, enabled));
+        accounts.put(name, Account.create(name, credential, enabled, AccountLimits.NONE));
         return this;
     }
 
     /** Changes a user's rate and tells the listeners, as a store's change feed would. Thread-safe. */
     public void rate(String name, long bytesPerSecond) {
-        Account old = accounts.get(name);
-        Account changed = new Account(name, old.credential(), bytesPerSecond, old.enabled(), old.created(),
-                java.time.Instant.now(), old.bytesUp(), old.bytesDown(), old.exposePorts());
-        accounts.put(name, changed);
-        listeners.forEach(l -> l.accept(new AccountChange(AccountChange.Kind.UPDATED, name, changed)));
+        limits(name, l -> l.withRate(bytesPerSecond));
     }
 
     /** Sets how many public ports a user may hold and tells the listeners. Thread-safe. */
     public MemoryAccounts exposePorts(String name, int count) {
-        Account changed = accounts.computeIfPresent(name, (k, old) -> old.withExposePorts(count));
+        return limits(name, l -> l.withExposePorts(count));
+    }
+
+    /** Changes a user's limits and tells the listeners, as a store's change feed would. Thread-safe. */
+    public MemoryAccounts limits(String name, java.util.function.UnaryOperator<AccountLimits> change) {
+        Account changed = accounts.computeIfPresent(name, (k, old) -> new Account(name, old.credential(),
+                old.enabled(), old.created(), java.time.Instant.now(), old.bytesUp(), old.bytesDown(),
+                change.apply(old.limits())));
         listeners.forEach(l -> l.accept(new AccountChange(AccountChange.Kind.UPDATED, name, changed)));
         return this;
     }
@@ -109,8 +115,8 @@ public final class MemoryAccounts implements GatewayPlugin, AccountStoreFactory,
     /** Disables a user and tells the listeners, as a store's change feed would. */
     public void disable(String name) {
         Account old = accounts.get(name);
-        Account disabled = new Account(name, old.credential(), old.rate(), false, old.created(),
-                java.time.Instant.now(), old.bytesUp(), old.bytesDown(), old.exposePorts());
+        Account disabled = new Account(name, old.credential(), false, old.created(), java.time.Instant.now(),
+                old.bytesUp(), old.bytesDown(), old.limits());
         accounts.put(name, disabled);
         listeners.forEach(l -> l.accept(new AccountChange(AccountChange.Kind.UPDATED, name, disabled)));
     }
@@ -133,10 +139,8 @@ public final class MemoryAccounts implements GatewayPlugin, AccountStoreFactory,
     public Optional<Account> update(String name, io.relaygate.spi.AccountUpdate update) {
         Account changed = accounts.computeIfPresent(name, (k, old) -> new Account(name,
                 update.credential() != null ? update.credential() : old.credential(),
-                update.rate() != null ? update.rate() : old.rate(),
                 update.enabled() != null ? update.enabled() : old.enabled(), old.created(),
-                java.time.Instant.now(), old.bytesUp(), old.bytesDown(),
-                update.exposePorts() != null ? update.exposePorts() : old.exposePorts()));
+                java.time.Instant.now(), old.bytesUp(), old.bytesDown(), update.applyTo(old.limits())));
         if (changed != null) {
             listeners.forEach(l -> l.accept(new AccountChange(AccountChange.Kind.UPDATED, name, changed)));
         }
@@ -159,9 +163,24 @@ public final class MemoryAccounts implements GatewayPlugin, AccountStoreFactory,
     }
 
     @Override
-    public void addTraffic(Map<String, long[]> increments) {
-        increments.forEach((user, bytes) -> traffic.merge(user, bytes.clone(),
-                (a, b) -> new long[] {a[0] + b[0], a[1] + b[1]}));
+    public void addTraffic(java.time.LocalDate day, Map<String, long[]> increments) {
+        increments.forEach((user, bytes) -> {
+            traffic.merge(user, bytes.clone(), (a, b) -> new long[] {a[0] + b[0], a[1] + b[1]});
+            byDay.merge(user + "/" + day.toEpochDay(), bytes.clone(), (a, b) -> new long[] {a[0] + b[0], a[1] + b[1]});
+        });
+    }
+
+    @Override
+    public long[] traffic(String user, java.time.LocalDate since) {
+        long[] sum = new long[2];
+        byDay.forEach((key, bytes) -> {
+            int slash = key.lastIndexOf('/');
+            if (key.substring(0, slash).equals(user) && Long.parseLong(key.substring(slash + 1)) >= since.toEpochDay()) {
+                sum[0] += bytes[0];
+                sum[1] += bytes[1];
+            }
+        });
+        return sum;
     }
 
     /** {@return the traffic persisted for {@code user}: {up, down}} */

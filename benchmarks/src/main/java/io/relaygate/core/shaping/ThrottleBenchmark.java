@@ -23,7 +23,8 @@ import org.openjdk.jmh.annotations.Warmup;
  * What shaping adds to one relay read, measured alone (loopback throughput is too noisy on a shared machine to show
  * a few nanoseconds): the throttle's grant, used and settle around a 64 KiB read, with no limiter ({@code none}),
  * the token bucket at rate 0 ({@code unlimited}) and at a rate never reached ({@code granting}: a compare-and-set
- * per read, and one to give back what the read did not use).
+ * per read, and one to give back what the read did not use), and with the direction's own bucket beside the total
+ * ({@code directional}: {@code --rate-up}, two of each).
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.AverageTime)
@@ -35,7 +36,7 @@ public class ThrottleBenchmark {
 
     private static final int READ = 64 * 1024;
 
-    @Param({"none", "unlimited", "granting"})
+    @Param({"none", "unlimited", "granting", "tokenBucketUpAndTotal"})
     public String limiter;
 
     private EventLoop loop;
@@ -53,7 +54,10 @@ public class ThrottleBenchmark {
                 new SectionConfig(Settings.empty(), "plugins.tokenBucket"), null);
         long rate = limiter.equals("unlimited") ? 0 : 1L << 40;
         Shaping.Meter meter = new Shaping.Meter("bench", rates.bucket("bench", rate));
-        throttle = new Throttle(meter, loop);
+        if (limiter.equals("directional")) {
+            meter.upBucket = rates.bucket("bench/up", rate);      // a direction's own limit beside the total
+        }
+        throttle = new Throttle(meter, loop, true);
     }
 
     @TearDown

@@ -67,6 +67,12 @@ function formatTick(bytes) {
 
 function formatLimit(rate) { return rate === 0 ? 'unlimited' : formatRate(rate); }
 
+/** A rate input as the API takes it: empty is 0, digits a number, anything else a string with a unit. */
+function rateField(id) {
+  const text = $(id).value.trim();
+  return text === '' ? 0 : (/^\d+$/.test(text) ? Number(text) : text);
+}
+
 async function login(token) {
   state.token = token;
   try {
@@ -279,7 +285,10 @@ function renderUsers() {
     row.dataset.user = user.name;
     cell(row, user.name);
     cell(row, formatLimit(user.rate));
-    cell(row, user.enabled ? 'yes' : 'no');
+    cell(row, user.enabled ? (user.expired ? 'expired' : 'yes') : 'no');
+    cell(row, user.quota ? formatBytes(user.quotaUsed) + ' of ' + user.quota : 'none').className = 'quota';
+    cell(row, user.expires ? user.expires.replace('T', ' ').replace(/:00Z$|Z$/, ' UTC') : 'never').className = 'expires';
+    cell(row, user.maxConnections ? String(user.maxConnections) : 'no cap').className = 'max-connections';
     cell(row, formatRate(user.liveUp || 0)).className = 'live-up';
     cell(row, formatRate(user.liveDown || 0)).className = 'live-down';
     cell(row, String(user.tunnels || 0)).className = 'live-tunnels';
@@ -307,6 +316,11 @@ function startEdit(user) {
   $('user-password').value = '';
   $('user-password').placeholder = 'unchanged';
   $('user-rate').value = String(user.rate);
+  $('user-rate-up').value = String(user.rateUp || 0);
+  $('user-rate-down').value = String(user.rateDown || 0);
+  $('user-max-connections').value = String(user.maxConnections || 0);
+  $('user-expires').value = user.expires || 'never';
+  $('user-quota').value = user.quota || 'none';
   $('user-enabled').checked = user.enabled;
   $('user-expose-ports').value = String(user.exposePorts || 0);
   $('user-submit').textContent = 'Save';
@@ -327,9 +341,12 @@ $('user-cancel').addEventListener('click', endEdit);
 
 $('user-form').addEventListener('submit', async (event) => {
   event.preventDefault();
-  const rateText = $('user-rate').value.trim();
-  const rate = rateText === '' ? 0 : (/^\d+$/.test(rateText) ? Number(rateText) : rateText);
-  const body = { rate, enabled: $('user-enabled').checked, exposePorts: Number($('user-expose-ports').value || 0) };
+  const body = {
+    rate: rateField('user-rate'), rateUp: rateField('user-rate-up'), rateDown: rateField('user-rate-down'),
+    maxConnections: Number($('user-max-connections').value || 0),
+    expires: $('user-expires').value.trim() || 'never', quota: $('user-quota').value.trim() || 'none',
+    enabled: $('user-enabled').checked, exposePorts: Number($('user-expose-ports').value || 0),
+  };
   if ($('user-password').value) body.password = $('user-password').value;
   try {
     if (state.editing) {

@@ -18,10 +18,10 @@ public final class UserSessions {
     /**
      * How to end one of a user's connections: tasks for its loop.
      *
-     * @param close ends it at once (the user was revoked)
+     * @param close ends it at once, with the outcome to log ({@code "user revoked"}, {@code "quota reached"})
      * @param drain for a link: stop taking streams and close once the open ones have ended (the gateway stops)
      */
-    private record Session(Kind kind, EventLoop loop, Runnable close, Runnable drain) {
+    private record Session(Kind kind, EventLoop loop, java.util.function.Consumer<String> close, Runnable drain) {
     }
 
     private final ConcurrentHashMap<String, ConcurrentHashMap<Object, Session>> byUser = new ConcurrentHashMap<>();
@@ -37,10 +37,10 @@ public final class UserSessions {
     public enum Registration { REGISTERED, TOO_MANY_LINKS, REVOKED }
 
     /**
-     * Registers a tunnel of {@code user} that relays now; {@code close} ends it on {@code loop} if the user is
-     * revoked.
+     * Registers a tunnel of {@code user} that relays now; {@code close} ends it on {@code loop} with an outcome if the
+     * user is revoked or reaches a limit.
      */
-    public void opened(String user, Object tunnel, EventLoop loop, Runnable close) {
+    public void opened(String user, Object tunnel, EventLoop loop, java.util.function.Consumer<String> close) {
         byUser.computeIfAbsent(user, k -> new ConcurrentHashMap<>())
                 .put(tunnel, new Session(Kind.TUNNEL, loop, close, null));
     }
@@ -71,7 +71,7 @@ public final class UserSessions {
             if (lastRevocation.getOrDefault(user, 0L) > lookedUpAt) {
                 result[0] = Registration.REVOKED;
             } else if (count(all, Kind.LINK) < maxLinks) {
-                all.put(link, new Session(Kind.LINK, loop, close, drain));
+                all.put(link, new Session(Kind.LINK, loop, reason -> close.run(), drain));
                 result[0] = Registration.REGISTERED;
             }
             return all.isEmpty() ? null : all;
@@ -120,9 +120,33 @@ public final class UserSessions {
             return 0;
         }
         for (Session session : sessions.values()) {
-            session.loop().execute(session.close());
+            session.loop().execute(() -> session.close().accept("user revoked"));
         }
         return sessions.size();
+    }
+
+    /**
+     * Closes every live tunnel of {@code user} with {@code outcome}, each on its own loop, and leaves the user's links
+     * open (a limit reached: new tunnels are refused one by one). {@return how many were asked to close}
+     */
+    public int closeTunnels(String user, String outcome) {
+        Map<Object, Session> sessions = byUser.get(user);
+        if (sessions == null) {
+            return 0;
+        }
+        int closed = 0;
+        for (Session session : sessions.values()) {
+            if (session.kind() == Kind.TUNNEL) {
+                session.loop().execute(() -> session.close().accept(outcome));
+                closed++;
+            }
+        }
+        return closed;
+    }
+
+    /** {@return whether {@code user} holds a live tunnel or link now} */
+    public boolean active(String user) {
+        return byUser.containsKey(user);
     }
 
     /**

@@ -9,11 +9,13 @@ import io.relaygate.core.plugin.LoadedPlugin;
 import io.relaygate.core.plugin.PluginLoader;
 import io.relaygate.spi.Account;
 import io.relaygate.spi.AccountExistsException;
+import io.relaygate.spi.AccountLimits;
 import io.relaygate.spi.AccountRules;
 import io.relaygate.spi.AccountStore;
 import io.relaygate.spi.AccountStoreException;
 import io.relaygate.spi.AccountUpdate;
 import io.relaygate.spi.GatewayContext;
+import io.relaygate.spi.Quota;
 import io.relaygate.spi.ScramCredential;
 import java.io.BufferedReader;
 import java.io.Console;
@@ -22,6 +24,7 @@ import java.io.InputStreamReader;
 import java.nio.CharBuffer;
 import java.nio.charset.StandardCharsets;
 import java.security.SecureRandom;
+import java.time.Instant;
 import java.time.format.DateTimeFormatter;
 import java.util.Arrays;
 import java.util.List;
@@ -39,12 +42,16 @@ import picocli.CommandLine.Parameters;
 @Command(name = "user", mixinStandardHelpOptions = true, description = "Manage user accounts.",
         footer = {"", "Commands and their flags (each also takes --config=FILE and --data-dir=DIR; see"
                 + " gateway user COMMAND --help):",
-            "  gateway user add NAME [--rate=RATE] [--expose-ports=N] [--disabled] [--password-stdin]",
+            "  gateway user add NAME [LIMITS] [--disabled] [--password-stdin]",
             "  gateway user list",
             "  gateway user show NAME",
-            "  gateway user set NAME [--rate=RATE] [--expose-ports=N] [--enable | --disable] [--password-stdin]",
+            "  gateway user set NAME [LIMITS] [--enable | --disable] [--password-stdin]",
             "  gateway user del NAME",
-            "", "RATE is bytes per second, plain or with a unit: 1500, 64KiB, 1MiB, 10MB; 0 is unlimited.",
+            "", "LIMITS: [--rate=RATE] [--rate-up=RATE] [--rate-down=RATE] [--max-connections=N]"
+                + " [--expires=WHEN] [--quota=QUOTA] [--expose-ports=N]",
+            "RATE is bytes per second, plain or with a unit: 1500, 64KiB, 1MiB, 10MB; 0 is unlimited.",
+            "WHEN is a UTC date (valid through that day), an instant such as 2027-01-31T12:00:00Z, or never.",
+            "QUOTA is an amount per UTC calendar day, week or month, such as 50GiB/month; or none.",
             "Without --password-stdin, add asks for the password on the terminal."})
 final class UserCommand implements java.util.concurrent.Callable<Integer> {
 
@@ -58,23 +65,73 @@ final class UserCommand implements java.util.concurrent.Callable<Integer> {
         return ExitCodes.USAGE;
     }
 
+    /** The limits that add and set take; each null when not given. */
+    static final class LimitOptions {
+        @Option(names = "--rate", paramLabel = "RATE", description = "the user's bandwidth over both directions and"
+                + " all their tunnels, bytes/s or with a unit (1MiB); 0 is unlimited; live tunnels follow within a"
+                + " second")
+        String rate;
+        @Option(names = "--rate-up", paramLabel = "RATE", description = "bandwidth from the user's clients, beside"
+                + " --rate; 0: no separate limit")
+        String rateUp;
+        @Option(names = "--rate-down", paramLabel = "RATE", description = "bandwidth to the user's clients, beside"
+                + " --rate; 0: no separate limit")
+        String rateDown;
+        @Option(names = "--max-connections", paramLabel = "N", description = "concurrent tunnels of the user, all"
+                + " protocols and locals together; 0: no cap")
+        String maxConnections;
+        @Option(names = "--expires", paramLabel = "WHEN", description = "when logins stop and live tunnels close:"
+                + " a UTC date (valid through that day), an instant (2027-01-31T12:00:00Z), or never")
+        String expires;
+        @Option(names = "--quota", paramLabel = "QUOTA", description = "traffic both ways per UTC calendar day, week"
+                + " or month (50GiB/month); at it the user's tunnels close until the period turns; none")
+        String quota;
+        @Option(names = "--expose-ports", paramLabel = "N", description = "public ports the user may hold at once for"
+                + " the reverse tunnel; 0: may expose nothing")
+        String exposePorts;
+
+        /** {@return the update these options make; the options are checked first, exit 2 naming a bad one} */
+        AccountUpdate update() {
+            AccountUpdate update = AccountUpdate.NONE;
+            if (rate != null) {
+                update = update.withRate(parse("--rate", rate, AccountRules::parseRate));
+            }
+            if (rateUp != null) {
+                update = update.withRateUp(parse("--rate-up", rateUp, AccountRules::parseRate));
+            }
+            if (rateDown != null) {
+                update = update.withRateDown(parse("--rate-down", rateDown, AccountRules::parseRate));
+            }
+            if (maxConnections != null) {
+                update = update.withMaxConnections(parse("--max-connections", maxConnections,
+                        v -> AccountRules.checkMaxConnections(count(v))));
+            }
+            if (expires != null) {
+                update = update.withExpires(parse("--expires", expires, AccountRules::parseExpiry));
+            }
+            if (quota != null) {
+                update = update.withQuota(parse("--quota", quota, Quota::parse));
+            }
+            if (exposePorts != null) {
+                update = update.withExposePorts(parse("--expose-ports", exposePorts,
+                        v -> AccountRules.checkExposePorts(count(v))));
+            }
+            return update;
+        }
+    }
+
     @Command(name = "add", mixinStandardHelpOptions = true, description = "Add a user.")
     int add(@Mixin SharedOptions shared, @Parameters(paramLabel = "NAME") String name,
-            @Option(names = "--rate", paramLabel = "RATE", defaultValue = "0", description = "the user's bandwidth"
-                    + " over both directions and all their tunnels, bytes/s or with a unit (1MiB); 0 (the default)"
-                    + " is unlimited") String rate,
-            @Option(names = "--expose-ports", paramLabel = "N", defaultValue = "0", description = "public ports the"
-                    + " user may hold at once for the reverse tunnel; 0 (the default): may expose nothing")
-            int exposePorts,
+            @ArgGroup(exclusive = false) LimitOptions limitOptions,
             @Option(names = "--disabled", description = "create the account disabled") boolean disabled,
             @Option(names = "--password-stdin", description = "read the password from the first line of standard"
                     + " input instead of prompting") boolean passwordStdin) {
         AccountRules.checkName(name);
-        long bytesPerSecond = parseRate(rate);
-        checkExposePorts(exposePorts);
+        AccountLimits limits = (limitOptions == null ? AccountUpdate.NONE : limitOptions.update())
+                .applyTo(AccountLimits.NONE);
         return withStore(shared, (store, config) -> {
             ScramCredential credential = credential(passwordStdin, config);
-            store.create(Account.create(name, credential, bytesPerSecond, !disabled).withExposePorts(exposePorts));
+            store.create(Account.create(name, credential, !disabled, limits));
             System.out.println("added " + name);
             return ExitCodes.OK;
         });
@@ -83,10 +140,12 @@ final class UserCommand implements java.util.concurrent.Callable<Integer> {
     @Command(name = "list", mixinStandardHelpOptions = true, description = "List the users (no secrets).")
     int list(@Mixin SharedOptions shared) {
         return withStore(shared, (store, config) -> {
-            Table table = new Table("NAME", "RATE>", "ENABLED", "EXPOSE_PORTS>", "BYTES_UP>", "BYTES_DOWN>",
-                    "UPDATED");
+            Table table = new Table("NAME", "RATE>", "ENABLED", "EXPIRES", "QUOTA", "MAX_CONN>", "EXPOSE_PORTS>",
+                    "BYTES_UP>", "BYTES_DOWN>", "UPDATED");
             for (Account a : store.list()) {
-                table.row(a.name(), a.rate(), a.enabled() ? "yes" : "no", a.exposePorts(), a.bytesUp(), a.bytesDown(),
+                AccountLimits l = a.limits();
+                table.row(a.name(), a.rate(), a.enabled() ? "yes" : "no", expiry(l.expires()), l.quota(),
+                        l.maxConnections(), a.exposePorts(), a.bytesUp(), a.bytesDown(),
                         DateTimeFormatter.ISO_INSTANT.format(a.updated()));
             }
             table.print(System.out);
@@ -99,17 +158,40 @@ final class UserCommand implements java.util.concurrent.Callable<Integer> {
         AccountRules.checkName(name);
         return withStore(shared, (store, config) -> {
             Account a = store.find(name).orElseThrow(() -> new UserFailure("no user " + name));
-            System.out.println("name:       " + a.name());
-            System.out.println("rate:       " + a.rate() + (a.rate() == 0 ? " (unlimited)" : " bytes/s"));
-            System.out.println("enabled:    " + (a.enabled() ? "yes" : "no"));
-            System.out.println("exposePorts: " + a.exposePorts());
-            System.out.println("bytesUp:    " + a.bytesUp());
-            System.out.println("bytesDown:  " + a.bytesDown());
-            System.out.println("created:    " + DateTimeFormatter.ISO_INSTANT.format(a.created()));
-            System.out.println("updated:    " + DateTimeFormatter.ISO_INSTANT.format(a.updated()));
-            System.out.println("iterations: " + a.credential().iterations());
+            AccountLimits l = a.limits();
+            Instant now = Instant.now();
+            System.out.println("name:           " + a.name());
+            System.out.println("enabled:        " + (a.enabled() ? "yes" : "no")
+                    + (l.expiredAt(now) ? " (expired)" : ""));
+            System.out.println("rate:           " + rate(l.rate(), " (unlimited)"));
+            System.out.println("rateUp:         " + rate(l.rateUp(), " (no separate limit)"));
+            System.out.println("rateDown:       " + rate(l.rateDown(), " (no separate limit)"));
+            System.out.println("maxConnections: " + l.maxConnections() + (l.maxConnections() == 0 ? " (no cap)" : ""));
+            System.out.println("expires:        " + expiry(l.expires()));
+            System.out.println("quota:          " + l.quota());
+            if (l.quota().limited()) {
+                long[] used = store.traffic(name, l.quota().periodStart(now));
+                long total = used[0] + used[1];
+                System.out.println("quotaUsed:      " + total + " bytes since " + l.quota().periodStart(now));
+                System.out.println("quotaRemaining: " + Math.max(0, l.quota().bytes() - total) + " bytes until "
+                        + DateTimeFormatter.ISO_INSTANT.format(l.quota().periodEnd(now)));
+            }
+            System.out.println("exposePorts:    " + a.exposePorts());
+            System.out.println("bytesUp:        " + a.bytesUp());
+            System.out.println("bytesDown:      " + a.bytesDown());
+            System.out.println("created:        " + DateTimeFormatter.ISO_INSTANT.format(a.created()));
+            System.out.println("updated:        " + DateTimeFormatter.ISO_INSTANT.format(a.updated()));
+            System.out.println("iterations:     " + a.credential().iterations());
             return ExitCodes.OK;
         });
+    }
+
+    private static String rate(long bytesPerSecond, String whenZero) {
+        return bytesPerSecond == 0 ? "0" + whenZero : bytesPerSecond + " bytes/s";
+    }
+
+    private static String expiry(Instant expires) {
+        return expires == null ? "never" : DateTimeFormatter.ISO_INSTANT.format(expires);
     }
 
     /** --enable and --disable exclude each other. */
@@ -121,43 +203,61 @@ final class UserCommand implements java.util.concurrent.Callable<Integer> {
         boolean disable;
     }
 
-    @Command(name = "set", mixinStandardHelpOptions = true, description = "Change a user's rate, state or password.")
+    @Command(name = "set", mixinStandardHelpOptions = true, description = "Change a user's limits, state or"
+            + " password.")
     int set(@Mixin SharedOptions shared, @Parameters(paramLabel = "NAME") String name,
-            @Option(names = "--rate", paramLabel = "RATE", description = "a new bandwidth, bytes/s or with a unit"
-                    + " (1MiB); 0 is unlimited; live tunnels follow within a second") String rate,
-            @Option(names = "--expose-ports", paramLabel = "N", description = "public ports the user may hold at"
-                    + " once for the reverse tunnel (0: none); ports beyond it close within a second")
-            Integer exposePorts,
+            @ArgGroup(exclusive = false) LimitOptions limitOptions,
             @ArgGroup(exclusive = true) Enablement enablement,
             @Option(names = "--password-stdin", description = "set a new password, read from the first line of"
                     + " standard input") boolean passwordStdin) {
         AccountRules.checkName(name);
-        Long bytesPerSecond = rate == null ? null : parseRate(rate);
-        Boolean enabled = enablement == null ? null : enablement.enable;
-        if (exposePorts != null) {
-            checkExposePorts(exposePorts);
-        }
+        AccountUpdate limits = limitOptions == null ? AccountUpdate.NONE : limitOptions.update();
         return withStore(shared, (store, config) -> {
-            ScramCredential credential = passwordStdin ? credential(true, config) : null;
-            if (credential == null && bytesPerSecond == null && enabled == null && exposePorts == null) {
-                throw new ConfigError("user set: nothing to change (expected: --rate, --expose-ports, --enable,"
-                        + " --disable or --password-stdin)");
+            AccountUpdate update = limits;
+            if (enablement != null) {
+                update = update.withEnabled(enablement.enable);
             }
-            Optional<Account> updated = store.update(name, new AccountUpdate(credential, bytesPerSecond, enabled,
-                    exposePorts));
+            if (passwordStdin) {
+                update = update.withCredential(credential(true, config));
+            }
+            if (update.isEmpty()) {
+                throw new ConfigError("user set: nothing to change (expected: --rate, --rate-up, --rate-down,"
+                        + " --max-connections, --expires, --quota, --expose-ports, --enable, --disable or"
+                        + " --password-stdin)");
+            }
+            Optional<Account> updated = store.update(name, update);
             updated.orElseThrow(() -> new UserFailure("no user " + name));
             System.out.println("updated " + name);
             return ExitCodes.OK;
         });
     }
 
-    private static void checkExposePorts(int ports) {
+    /**
+     * Parses one flag's value. {@return what {@code parser} makes of it}
+     *
+     * @throws ConfigError naming the flag, the value and what is expected (exit 2)
+     */
+    static <T> T parse(String flag, String value, java.util.function.Function<String, T> parser) {
         try {
-            AccountRules.checkExposePorts(ports);
+            return parser.apply(value);
         } catch (IllegalArgumentException e) {
-            throw new ConfigError("--expose-ports: " + ports + " (expected: 0 to " + AccountRules.MAX_EXPOSE_PORTS
-                    + ")");
+            String message = String.valueOf(e.getMessage());
+            int colon = message.indexOf(": ");
+            String expected = colon >= 0 ? message.substring(colon + 2) : message;
+            if (expected.startsWith("expected ")) {
+                expected = "expected: " + expected.substring("expected ".length());
+            }
+            throw new ConfigError(flag + ": \"" + value + "\" (" + expected + ")");
         }
+    }
+
+    /** A count for an option: digits only, within an int; the option's own check gives the range. */
+    private static int count(String text) {
+        String digits = text.trim();
+        if (!digits.matches("-?\\d{1,10}") || Long.parseLong(digits) != (int) Long.parseLong(digits)) {
+            throw new IllegalArgumentException("count: expected a whole number");
+        }
+        return Integer.parseInt(digits);
     }
 
     @Command(name = "del", mixinStandardHelpOptions = true, description = "Delete a user.")
@@ -202,15 +302,6 @@ final class UserCommand implements java.util.concurrent.Callable<Integer> {
         } catch (IOException e) {
             System.err.println("gateway: cannot read the password: " + e.getMessage());
             return ExitCodes.START_FAILURE;
-        }
-    }
-
-    private static long parseRate(String text) {
-        try {
-            return AccountRules.parseRate(text);
-        } catch (IllegalArgumentException e) {
-            throw new ConfigError("--rate: \"" + text + "\" (expected: bytes per second such as 1500, 64KiB, 1MiB/s"
-                    + " or 10MB; 0 for unlimited)");
         }
     }
 

@@ -188,7 +188,7 @@ final class ForwardingConnection implements ForwardingSession {
         Metered(Port port, boolean isClient) {
             this.port = port;
             this.isClient = isClient;
-            this.throttle = Shaping.throttle(meter, loop);
+            this.throttle = Shaping.throttle(meter, loop, isClient);
             this.resume = this::resume;
             port.handler(this);
         }

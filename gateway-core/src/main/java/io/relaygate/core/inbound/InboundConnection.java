@@ -140,6 +140,7 @@ public final class InboundConnection extends HandshakeConnection implements Hand
             relay.stats().handshakeFailed(record.protocol() + ": " + reason);
         }
         relay.debug("{}: closed: {}", record, reason);
+        record.releaseAdmission();      // never taken or the tunnel never started: no relay holds it
         if (dial != null) {
             dial.cancel();
             dial = null;
@@ -245,7 +246,7 @@ public final class InboundConnection extends HandshakeConnection implements Hand
     }
 
     private void startDial(Destination destination) {
-        if (!isOpen()) {
+        if (!isOpen() || overLimit()) {
             return;
         }
         dial = services.connector().connect(loop, destination, new Connector.Callback() {
@@ -279,6 +280,9 @@ public final class InboundConnection extends HandshakeConnection implements Hand
         Associations udp = services.udp();
         if (udp == null) {
             tunnelFailed(TunnelOutcome.COMMAND_NOT_SUPPORTED, "UDP ASSOCIATE is not enabled (udp.enabled)");
+            return;
+        }
+        if (overLimit()) {
             return;
         }
         String refusal = udp.take(record.user(), client.getAddress());
@@ -336,7 +340,7 @@ public final class InboundConnection extends HandshakeConnection implements Hand
     }
 
     private void startForwarding(Forwarder forwarder) {
-        if (!isOpen()) {
+        if (!isOpen() || overLimit()) {
             return;
         }
         in.flip();
@@ -359,6 +363,16 @@ public final class InboundConnection extends HandshakeConnection implements Hand
     }
 
     // ---- tunnel outcome ----
+
+    /** Takes the tunnel's place under its user's cap and quota; if there is none, answers so. */
+    private boolean overLimit() {
+        TunnelOutcome refusal = relay.admit(record);
+        if (refusal == null) {
+            return false;
+        }
+        tunnelFailed(refusal, refusal == TunnelOutcome.QUOTA_REACHED ? "quota reached" : "connection cap reached");
+        return true;
+    }
 
     private void tunnelConnected(Connector.Upstream upstream) {
         dial = null;

@@ -1,7 +1,7 @@
 package io.relaygate.core.inbound;
 
+import io.relaygate.core.policy.LogText;
 import io.relaygate.spi.Account;
-import io.relaygate.spi.AccountStore;
 import io.relaygate.spi.AuthResult;
 import io.relaygate.spi.ScramCredential;
 import java.nio.charset.StandardCharsets;
@@ -12,7 +12,8 @@ import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.function.ObjLongConsumer;
+import java.util.function.Consumer;
+import java.util.function.Function;
 import java.util.concurrent.atomic.LongAdder;
 import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
@@ -39,26 +40,31 @@ public final class PasswordVerifier {
     private record Verified(long expiresAt, byte[] storedKey) {
     }
 
-    private final AccountStore store;
-    private final ObjLongConsumer<String> loggedIn;
+    private final Function<String, Optional<Account>> accounts;
+    private final Function<Account, String> refusals;
+    private final Consumer<Account> loggedIn;
     private final byte[] cacheSecret = new byte[32];
     private final ConcurrentHashMap<String, Verified> verified = new ConcurrentHashMap<>();
     private final LongAdder derivations = new LongAdder();
     private volatile int decoyIterations = 4096;
 
     /**
-     * @param store    the accounts, or {@code null} when no store is configured (every password is refused)
-     * @param loggedIn told each accepted user's rate, on the verifying thread
+     * @param accounts looks a user up (blocking), or {@code null} when no store is configured (every password is
+     *                 refused)
+     * @param refusals why an account may not log in now ({@code "disabled user"}, {@code "expired user"}), or null
+     * @param loggedIn told each accepted user's account, on the verifying thread
      */
-    public PasswordVerifier(AccountStore store, ObjLongConsumer<String> loggedIn) {
-        this.store = store;
+    public PasswordVerifier(Function<String, Optional<Account>> accounts, Function<Account, String> refusals,
+                            Consumer<Account> loggedIn) {
+        this.accounts = accounts;
+        this.refusals = refusals;
         this.loggedIn = loggedIn;
         new SecureRandom().nextBytes(cacheSecret);
     }
 
     /** {@return whether a store is configured, i.e. whether clients must authenticate} */
     public boolean enabled() {
-        return store != null;
+        return accounts != null;
     }
 
     /** {@return key derivations done so far (tests, metrics)} */
@@ -69,10 +75,10 @@ public final class PasswordVerifier {
     /** Verifies {@code password} for {@code user}, then wipes it. */
     AuthResult verify(String user, byte[] password) {
         try {
-            if (store == null) {
+            if (accounts == null) {
                 return AuthResult.REJECTED;
             }
-            Optional<Account> account = store.find(user);
+            Optional<Account> account = accounts.apply(user);
             if (account.isEmpty()) {
                 derivations.increment();
                 ScramCredential.derive(password, DECOY_SALT, decoyIterations);
@@ -80,9 +86,11 @@ public final class PasswordVerifier {
             }
             ScramCredential credential = account.get().credential();
             decoyIterations = credential.iterations();
-            if (!account.get().enabled()) {
+            String refusal = refusals.apply(account.get());
+            if (refusal != null) {
                 derivations.increment();
                 credential.verifies(password);      // the same work as any refusal
+                log.debug("user {} refused: {}", LogText.escape(user), refusal);
                 return AuthResult.REJECTED;
             }
             String cacheKey = cacheKey(user, password);
@@ -90,7 +98,7 @@ public final class PasswordVerifier {
             Verified hit = verified.get(cacheKey);
             if (hit != null && System.nanoTime() - hit.expiresAt() < 0
                     && MessageDigest.isEqual(hit.storedKey(), storedKey)) {
-                loggedIn.accept(user, account.get().rate());
+                loggedIn.accept(account.get());
                 return AuthResult.OK;
             }
             derivations.increment();
@@ -105,7 +113,7 @@ public final class PasswordVerifier {
                 }
             }
             verified.put(cacheKey, new Verified(System.nanoTime() + CACHE_NANOS, storedKey));
-            loggedIn.accept(user, account.get().rate());
+            loggedIn.accept(account.get());
             return AuthResult.OK;
         } catch (RuntimeException e) {
             log.warn("the account store failed to answer: {}", e.toString());

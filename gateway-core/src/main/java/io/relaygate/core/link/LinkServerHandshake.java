@@ -206,7 +206,7 @@ public final class LinkServerHandshake extends HandshakeConnection {
         }
         damper.succeeded(client.getAddress(), scram.user());
         endHandshake();
-        services.relay().shaping().loggedIn(scram.user(), scram.rate());
+        services.relay().allowances().loggedIn(scram.account());
         services.relay().debug("link from {}: authenticated as {}", LogText.address(client),
                 LogText.escape(scram.user()));
         // Version 2 adds the streams this remote lets one link hold open at once.

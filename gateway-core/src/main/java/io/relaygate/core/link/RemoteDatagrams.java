@@ -51,12 +51,14 @@ final class RemoteDatagrams implements DatagramPath.Receiver {
             direct = dialer.datagrams(loop, relayed);
         } catch (IOException e) {
             associations.release(record.user(), record.client().getAddress());
+            record.releaseAdmission();
             link.refuse(id, TunnelOutcome.GENERAL_FAILURE);
             return;
         }
         LinkStream linkStream = link.accept(id, new InetSocketAddress(0));
         if (linkStream == null) {
             associations.release(record.user(), record.client().getAddress());
+            record.releaseAdmission();
             direct.close();
             return;
         }

@@ -46,7 +46,8 @@ final class RemoteLink implements LinkSession.Acceptor, LinkSession.CloseListene
     private final InetSocketAddress client;
     private final ConnectionLimits.Permit permit;
     private final String user;
-    private final Map<Integer, Dialer.Dial> dials = new HashMap<>();
+    /** The dials of streams not answered yet, by stream: each abandons its dial and gives back its admission. */
+    private final Map<Integer, Runnable> dials = new HashMap<>();
     private LinkSession session;
     /** Whether this link sits in the user's registry, which every way out must undo. */
     private boolean registered;
@@ -146,8 +147,15 @@ final class RemoteLink implements LinkSession.Acceptor, LinkSession.CloseListene
             record.protocol("link-udp");
             record.user(user);
             record.destination("udp");
+            TunnelOutcome overLimit = relay.admit(record);
+            if (overLimit != null) {
+                relay.stats().tunnelFailed(overLimit.name());
+                link.refuse(stream, overLimit);
+                return;
+            }
             String refusal = services.associations().take(user, client.getAddress());
             if (refusal != null) {
+                record.releaseAdmission();
                 relay.stats().tunnelFailed(TunnelOutcome.NOT_ALLOWED.name());
                 link.refuse(stream, TunnelOutcome.NOT_ALLOWED);
                 return;
@@ -160,6 +168,14 @@ final class RemoteLink implements LinkSession.Acceptor, LinkSession.CloseListene
         record.protocol("link");
         record.user(user);
         record.destination(destination.toString());
+        TunnelOutcome overLimit = relay.admit(record);
+        if (overLimit != null) {
+            relay.stats().tunnelFailed(overLimit.name());
+            record.failed(overLimit.name());
+            relay.accessLog(record);
+            link.refuse(stream, overLimit);
+            return;
+        }
         boolean[] answered = {false};
         Dialer.Dial dial = services.dialer().dial(loop, destination, new Dialer.Callback() {
             @Override
@@ -175,6 +191,7 @@ final class RemoteLink implements LinkSession.Acceptor, LinkSession.CloseListene
                 LinkStream linkStream = link.accept(stream, bound);
                 if (linkStream == null) {
                     upstream.close();       // the link went away while the destination answered
+                    record.releaseAdmission();
                     return;
                 }
                 new Relay(loop, relay, record, linkStream, upstream, null, null).start();
@@ -184,6 +201,7 @@ final class RemoteLink implements LinkSession.Acceptor, LinkSession.CloseListene
             public void failed(TunnelOutcome outcome, String reason) {
                 answered[0] = true;
                 dials.remove(stream);
+                record.releaseAdmission();
                 relay.stats().tunnelFailed(outcome.name());
                 relay.debug("{}: open failed: {}", record, reason);
                 record.failed(outcome.name());
@@ -192,7 +210,10 @@ final class RemoteLink implements LinkSession.Acceptor, LinkSession.CloseListene
             }
         });
         if (!answered[0]) {
-            dials.put(stream, dial);
+            dials.put(stream, () -> {
+                dial.cancel();
+                record.releaseAdmission();
+            });
         }
     }
 
@@ -206,8 +227,8 @@ final class RemoteLink implements LinkSession.Acceptor, LinkSession.CloseListene
             registered = false;
             sessions.unregister(user, this);
         }
-        for (Dialer.Dial dial : List.copyOf(dials.values())) {
-            dial.cancel();
+        for (Runnable abandon : List.copyOf(dials.values())) {
+            abandon.run();
         }
         dials.clear();
         permit.release();

@@ -33,7 +33,7 @@ public final class DatagramTraffic {
      * counts it as dropped. {@return whether it may go}
      */
     public boolean admit(int size, boolean up) {
-        if (meter != null && !meter.admitDatagram(size)) {
+        if (meter != null && !meter.admitDatagram(size, up)) {
             dropped("over rate");
             return false;
         }

@@ -148,7 +148,7 @@ public final class Relay {
             this.isUp = isUp;
             this.source = source;
             this.sink = sink;
-            this.throttle = Shaping.throttle(meter, loop);
+            this.throttle = Shaping.throttle(meter, loop, isUp);
             this.resume = this::resume;
             if (initial != null && initial.hasRemaining()) {
                 this.pending = initial;

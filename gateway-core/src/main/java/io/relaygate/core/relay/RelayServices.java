@@ -1,10 +1,12 @@
 package io.relaygate.core.relay;
 
+import io.relaygate.core.accounts.Allowances;
 import io.relaygate.core.accounts.UserSessions;
 import io.relaygate.core.policy.LogText;
 import io.relaygate.core.reactor.BufferPool;
 import io.relaygate.core.shaping.Shaping;
 import io.relaygate.core.stats.GatewayStats;
+import io.relaygate.spi.TunnelOutcome;
 import java.time.Duration;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -16,11 +18,12 @@ import org.slf4j.LoggerFactory;
  * @param stats      counters
  * @param shaping    rate limits and per-principal meters
  * @param sessions   the remote's tunnels by user, or null on the local role
+ * @param allowances the remote's users' caps and quotas, or null on the local role
  * @param idle       a tunnel with no traffic either way for this long is closed
  * @param halfClosed a tunnel with one direction ended for this long is closed
  */
 public record RelayServices(BufferPool pool, GatewayStats stats, Shaping shaping, UserSessions sessions,
-                            Duration idle, Duration halfClosed) {
+                            Allowances allowances, Duration idle, Duration halfClosed) {
 
     private static final Logger log = LoggerFactory.getLogger("io.relaygate.tunnel");
     /** One line per tunnel at close; its own logger so it can be routed or turned off. */
@@ -31,6 +34,24 @@ public record RelayServices(BufferPool pool, GatewayStats stats, Shaping shaping
         if (log.isDebugEnabled()) {
             log.debug(format, a, b);
         }
+    }
+
+    /**
+     * Admits the tunnel of {@code record}'s user under their cap and quota, before it connects: the slot is the
+     * record's to release when it ends. Loop only. {@return null when admitted; otherwise the outcome to answer (the
+     * refusal is logged at DEBUG, the caller counts it)}
+     */
+    public TunnelOutcome admit(TunnelRecord record) {
+        if (allowances == null || record.user == null) {
+            return null;
+        }
+        Allowances.Admission admission = allowances.admit(record.user);
+        if (admission.refusal() != null) {
+            debug("{}: refused: {}", record, admission.reason());
+            return admission.refusal();
+        }
+        record.admitted(admission);
+        return null;
     }
 
     /** Writes the tunnel's access log line. */

@@ -28,7 +28,8 @@ public final class TunnelLife {
 
     /**
      * @param idleNanos how long it may stay quiet both ways
-     * @param close     closes the owner with an outcome ({@code "idle timeout"}, {@code "user revoked"}); it calls
+     * @param close     closes the owner with an outcome ({@code "idle timeout"}, {@code "user revoked"},
+     *                  {@code "quota reached"}); it calls
      *                  {@link #end} in turn
      */
     public TunnelLife(EventLoop loop, RelayServices services, TunnelRecord record, long idleNanos,
@@ -43,7 +44,7 @@ public final class TunnelLife {
     /** Starts the timers and registers with the user's sessions. Loop only. */
     public void start() {
         if (services.sessions() != null && record.user() != null) {
-            services.sessions().opened(record.user(), this, loop, () -> close.accept("user revoked"));
+            services.sessions().opened(record.user(), this, loop, close);
             reportTimer = loop.schedule(REPORT_NANOS, this::reportTraffic);
         }
         lastActivity = loop.now();

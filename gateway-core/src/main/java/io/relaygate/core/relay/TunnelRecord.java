@@ -1,5 +1,6 @@
 package io.relaygate.core.relay;
 
+import io.relaygate.core.accounts.Allowances;
 import io.relaygate.core.policy.ConnectionLimits;
 import java.net.InetSocketAddress;
 
@@ -15,6 +16,8 @@ public final class TunnelRecord {
      */
     final ConnectionLimits.Permit permit;
     final long startNanos;
+    /** The tunnel's place under its user's cap, released with the permit; null when none was taken. */
+    private Allowances.Admission admission;
     String protocol = "-";
     String user;
     String destination;
@@ -87,10 +90,23 @@ public final class TunnelRecord {
         this.outcome = outcomeName;
     }
 
-    /** Gives back the connection's place in the caps. Idempotent. */
+    /** Holds the tunnel's place under its user's cap until {@link #releasePermit}. */
+    void admitted(Allowances.Admission slot) {
+        this.admission = slot;
+    }
+
+    /** Gives back the connection's place in the caps and the tunnel's under its user's cap. Idempotent. */
     public void releasePermit() {
         if (permit != null) {
             permit.release();
+        }
+        releaseAdmission();
+    }
+
+    /** Gives back the tunnel's place under its user's cap, keeping the connection's permit. Idempotent. */
+    public void releaseAdmission() {
+        if (admission != null) {
+            admission.release();
         }
     }
 

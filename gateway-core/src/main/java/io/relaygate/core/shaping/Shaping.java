@@ -44,26 +44,46 @@ public final class Shaping {
     }
 
     /**
-     * Records {@code user}'s rate as the account store gave it at login, before their tunnel opens. Any thread.
+     * Records {@code user}'s rates as the account store gave them at login, before their tunnel opens, or as a change
+     * made them: live tunnels follow at once. Any thread.
+     *
+     * @param rate     bytes per second over both directions, 0 unlimited
+     * @param rateUp   bytes per second from the user's clients, beside {@code rate}; 0 for no separate limit
+     * @param rateDown bytes per second to the user's clients, beside {@code rate}; 0 for no separate limit
      */
-    public void loggedIn(String user, long bytesPerSecond) {
+    public void loggedIn(String user, long rate, long rateUp, long rateDown) {
         if (!perUser) {
             return;
         }
-        RateLimiter.Bucket bucket = limiter == null ? null : limiter.bucket(user, bytesPerSecond);
         users.compute(user, (name, meter) -> {
-            if (meter == null) {
-                return new Meter(name, bucket);
+            Meter m = meter != null ? meter : new Meter(name, null);
+            if (limiter != null) {
+                m.bucket = limiter.bucket(name, rate);
+                m.upBucket = directionBucket(name + UP, rateUp, m.upBucket);
+                m.downBucket = directionBucket(name + DOWN, rateDown, m.downBucket);
             }
-            meter.bucket = bucket;
-            return meter;
+            return m;
         });
     }
 
-    /** Applies a changed rate to the user's live tunnels at once. Any thread. */
-    public void rateChanged(String user, long bytesPerSecond) {
+    /** The suffixes that name a user's own bucket for one direction; user names hold no {@code /}. */
+    private static final String UP = "/up";
+    private static final String DOWN = "/down";
+
+    private RateLimiter.Bucket directionBucket(String principal, long rate, RateLimiter.Bucket current) {
+        if (rate > 0) {
+            return limiter.bucket(principal, rate);
+        }
+        if (current != null) {
+            limiter.forget(principal);
+        }
+        return null;
+    }
+
+    /** Applies changed rates to the user's live tunnels at once, if the user has logged in. Any thread. */
+    public void rateChanged(String user, long rate, long rateUp, long rateDown) {
         if (perUser && users.containsKey(user)) {
-            loggedIn(user, bytesPerSecond);
+            loggedIn(user, rate, rateUp, rateDown);
         }
     }
 
@@ -73,6 +93,8 @@ public final class Shaping {
             users.remove(user);
             if (limiter != null) {
                 limiter.forget(user);
+                limiter.forget(user + UP);
+                limiter.forget(user + DOWN);
             }
         }
     }
@@ -85,9 +107,13 @@ public final class Shaping {
         return user == null ? null : users.computeIfAbsent(user, name -> new Meter(name, null));
     }
 
-    /** {@return one direction's throttle for a tunnel charged to {@code meter} (which may be null)} */
-    public static Throttle throttle(Meter meter, EventLoop loop) {
-        return meter == null || meter.bucket == null ? Throttle.UNLIMITED : new Throttle(meter, loop);
+    /**
+     * {@return one direction's throttle for a tunnel charged to {@code meter} (which may be null)}
+     *
+     * @param up whether the direction carries the client's bytes
+     */
+    public static Throttle throttle(Meter meter, EventLoop loop, boolean up) {
+        return meter == null || meter.bucket == null ? Throttle.UNLIMITED : new Throttle(meter, loop, up);
     }
 
     /** {@return the meter of each principal seen since start, by name} */
@@ -114,7 +140,12 @@ public final class Shaping {
         private final LongAdder bytesDown = new LongAdder();
         private final LongAdder parkedNanos = new LongAdder();
         private final LongAdder shapedBytes = new LongAdder();
+        private final LongAdder persisted = new LongAdder();
+        /** Both directions together; null when nothing shapes the principal. */
         volatile RateLimiter.Bucket bucket;
+        /** Each direction's own limit beside the total, or null. */
+        volatile RateLimiter.Bucket upBucket;
+        volatile RateLimiter.Bucket downBucket;
 
         Meter(String principal, RateLimiter.Bucket bucket) {
             this.principal = principal;
@@ -156,13 +187,43 @@ public final class Shaping {
             bytesUp.add(n);
         }
 
+        /** {@return the rate of one direction's own limit, 0 when there is none} */
+        public long rate(boolean up) {
+            RateLimiter.Bucket b = up ? upBucket : downBucket;
+            return b == null ? 0 : b.rate();
+        }
+
+        /** {@return the bytes of both directions that have been persisted (see {@link #persisted(long)})} */
+        public long persisted() {
+            return persisted.sum();
+        }
+
+        /** Counts bytes of this principal that the account store now holds, so the rest is known to be pending. */
+        public void persisted(long bytes) {
+            persisted.add(bytes);
+        }
+
         /**
-         * Takes {@code bytes} for one datagram from the principal's bucket, all or nothing: a datagram over the rate
-         * is dropped, never delayed. {@return whether it may go}
+         * Takes {@code bytes} for one datagram from the principal's buckets (the total and the direction's own), all
+         * or nothing: a datagram over a rate is dropped, never delayed. {@return whether it may go}
          */
-        public boolean admitDatagram(int bytes) {
-            RateLimiter.Bucket b = bucket;
-            if (b == null || b.rate() == 0) {
+        public boolean admitDatagram(int bytes, boolean up) {
+            RateLimiter.Bucket total = limiting(bucket);
+            RateLimiter.Bucket own = limiting(up ? upBucket : downBucket);
+            if (!takeAll(total, bytes)) {
+                return false;
+            }
+            if (!takeAll(own, bytes)) {
+                if (total != null) {
+                    total.refund(bytes);
+                }
+                return false;
+            }
+            return true;
+        }
+
+        private static boolean takeAll(RateLimiter.Bucket b, int bytes) {
+            if (b == null) {
                 return true;
             }
             long granted = b.tryAcquire(bytes);
@@ -173,6 +234,11 @@ public final class Shaping {
                 b.refund(granted);
             }
             return false;
+        }
+
+        /** {@return the bucket if it limits anything now, else null} */
+        static RateLimiter.Bucket limiting(RateLimiter.Bucket b) {
+            return b == null || b.rate() == 0 ? null : b;
         }
 
         public void addDown(long n) {

@@ -1,34 +1,39 @@
 package io.relaygate.core.shaping;
 
-import io.relaygate.core.shaping.Shaping;
 import io.relaygate.core.reactor.EventLoop;
 import io.relaygate.core.reactor.Timer;
 import io.relaygate.spi.RateLimiter;
 
 /**
- * One tunnel direction's access to its principal's bucket. Before a read the direction asks {@link #grant}; it reads
- * at most that, reports what it read with {@link #used}, and gives back the rest with {@link #settle}. When the
- * bucket has nothing, the throttle reserves a share, the direction stops reading (clears OP_READ) and a loop timer
- * resumes it when the reservation falls due: a parked direction costs no CPU and holds no buffer. Confined to the
- * tunnel's loop.
+ * One tunnel direction's access to its principal's buckets: the total over both directions and, when the principal
+ * has one, the direction's own. Before a read the direction asks {@link #grant}; it reads at most that, reports what
+ * it read with {@link #used}, and gives back the rest with {@link #settle}. When a bucket has nothing, the throttle
+ * reserves a share from each, the direction stops reading (clears OP_READ) and a loop timer resumes it when the later
+ * reservation falls due: a parked direction costs no CPU and holds no buffer. Confined to the tunnel's loop.
  */
 public final class Throttle {
 
     /** For tunnels nobody shapes: always grants all, never parks, never changes, so every loop may share it. */
-    public static final Throttle UNLIMITED = new Throttle(null, null);
+    public static final Throttle UNLIMITED = new Throttle(null, null, true);
 
     private final Shaping.Meter meter;
     private final EventLoop loop;
-    /** Bytes taken from the bucket and not read yet. */
+    private final boolean up;
+    /** Bytes taken from the buckets and not read yet. */
     private long allowance;
+    /** The buckets {@link #allowance} was taken from, to give back to; null when none was. */
+    private RateLimiter.Bucket takenTotal;
+    private RateLimiter.Bucket takenOwn;
     /** Whether {@link #allowance} came from a reservation that had to wait. */
     private boolean waited;
     private Timer parked;
     private long parkedAt;
 
-    public Throttle(Shaping.Meter meter, EventLoop loop) {
+    /** @param up whether the direction carries the client's bytes (else the destination's) */
+    public Throttle(Shaping.Meter meter, EventLoop loop, boolean up) {
         this.meter = meter;
         this.loop = loop;
+        this.up = up;
     }
 
     /**
@@ -45,18 +50,29 @@ public final class Throttle {
         if (parked != null) {
             return 0;
         }
-        RateLimiter.Bucket bucket = meter.bucket;
-        if (bucket == null || bucket.rate() == 0) {
+        RateLimiter.Bucket total = Shaping.Meter.limiting(meter.bucket);
+        RateLimiter.Bucket own = Shaping.Meter.limiting(up ? meter.upBucket : meter.downBucket);
+        if (total == null && own == null) {
             return wanted;                      // unlimited now; nothing is taken, so nothing is given back
         }
-        long granted = bucket.tryAcquire(wanted);
+        long granted = total == null ? wanted : total.tryAcquire(wanted);
+        if (granted > 0 && own != null) {
+            long ownGranted = own.tryAcquire(granted);
+            if (ownGranted < granted && total != null) {
+                total.refund(granted - ownGranted);
+            }
+            granted = ownGranted;
+        }
+        takenTotal = total;
+        takenOwn = own;
         if (granted > 0) {
             allowance = granted;
             waited = false;
             return (int) granted;
         }
-        long share = Math.max(1, Math.min(wanted, bucket.reservationSize()));
-        long waitNanos = bucket.reserve(share);
+        // Both buckets queue the share: the direction waits for the later of the two.
+        long share = Math.max(1, Math.min(wanted, Math.min(reservation(total), reservation(own))));
+        long waitNanos = Math.max(total == null ? 0 : total.reserve(share), own == null ? 0 : own.reserve(share));
         allowance = share;
         waited = true;
         if (waitNanos <= 0) {
@@ -69,6 +85,10 @@ public final class Throttle {
             resume.run();
         });
         return 0;
+    }
+
+    private static long reservation(RateLimiter.Bucket bucket) {
+        return bucket == null ? Long.MAX_VALUE : bucket.reservationSize();
     }
 
     /** Counts {@code n} bytes read under the last grant. */
@@ -84,9 +104,11 @@ public final class Throttle {
     /** Gives back what the direction was granted and did not read, unless it is waiting for a reservation. */
     public void settle() {
         if (allowance > 0 && parked == null) {
-            RateLimiter.Bucket bucket = meter.bucket;
-            if (bucket != null) {
-                bucket.refund(allowance);
+            if (takenTotal != null) {
+                takenTotal.refund(allowance);
+            }
+            if (takenOwn != null) {
+                takenOwn.refund(allowance);
             }
             allowance = 0;
         }

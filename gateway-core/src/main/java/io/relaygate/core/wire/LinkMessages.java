@@ -27,6 +27,9 @@ public final class LinkMessages {
 
     /** The code of a refusal for now: the acceptor is going away or at its stream limit; another link may do. */
     private static final int REFUSED_FOR_NOW = 8;
+    /** The codes of the user's own limits, after the one for now. */
+    private static final int CONNECTION_CAP_REACHED = 9;
+    private static final int QUOTA_REACHED = 10;
     /** The most visitor address blocks one REGISTER may carry: it must fit a control frame. */
     public static final int MAX_ALLOW_FROM = 64;
     private static final java.util.regex.Pattern SERVICE_NAME = java.util.regex.Pattern.compile("[A-Za-z0-9._-]{1,64}");
@@ -178,7 +181,8 @@ public final class LinkMessages {
     }
 
     public static byte[] openResult(TunnelOutcome outcome, int window, InetSocketAddress bound) {
-        int code = 7;
+        int code = outcome == TunnelOutcome.CONNECTION_CAP_REACHED ? CONNECTION_CAP_REACHED
+                : outcome == TunnelOutcome.QUOTA_REACHED ? QUOTA_REACHED : 7;
         for (int i = 0; i < OUTCOMES.length; i++) {
             if (OUTCOMES[i] == outcome) {
                 code = i;
@@ -211,7 +215,9 @@ public final class LinkMessages {
             int window = payload.getInt();
             InetAddress address = address(payload, payload.get() & 0xFF);
             int port = payload.getShort() & 0xFFFF;
-            TunnelOutcome outcome = code < OUTCOMES.length ? OUTCOMES[code] : TunnelOutcome.GENERAL_FAILURE;
+            TunnelOutcome outcome = code < OUTCOMES.length ? OUTCOMES[code]
+                    : code == CONNECTION_CAP_REACHED ? TunnelOutcome.CONNECTION_CAP_REACHED
+                    : code == QUOTA_REACHED ? TunnelOutcome.QUOTA_REACHED : TunnelOutcome.GENERAL_FAILURE;
             if (outcome == TunnelOutcome.OK && window <= 0) {
                 throw new LinkProtocolException(Frames.ERROR_PROTOCOL, "OPEN_RESULT with window "
                         + (window & 0xFFFFFFFFL));

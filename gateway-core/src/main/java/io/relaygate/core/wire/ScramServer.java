@@ -21,6 +21,7 @@ public final class ScramServer {
     private final byte[] secret;
     private final DecoyIterations decoyIterations;
     private final Function<String, Optional<Account>> accounts;
+    private final Function<Account, String> refusals;
     private final SecureRandom random;
     private String user;
     private boolean known;
@@ -29,7 +30,7 @@ public final class ScramServer {
     private byte[] authMessage;
     private boolean accepted;
     private String refusal;
-    private long rate;
+    private Account account;
 
     /**
      * @param secret            32 or more random bytes kept by the remote (the fake salts derive from it)
@@ -38,9 +39,19 @@ public final class ScramServer {
      */
     public ScramServer(byte[] secret, DecoyIterations decoyIterations, Function<String, Optional<Account>> accounts,
                        SecureRandom random) {
+        this(secret, decoyIterations, accounts, a -> a.enabled() ? null : "disabled user", random);
+    }
+
+    /**
+     * @param refusals why an account that exists may not log in now ({@code "disabled user"}, {@code "expired
+     *                 user"}), or null when it may; such an account takes the unknown user's path
+     */
+    public ScramServer(byte[] secret, DecoyIterations decoyIterations, Function<String, Optional<Account>> accounts,
+                       Function<Account, String> refusals, SecureRandom random) {
         this.secret = secret.clone();
         this.decoyIterations = decoyIterations;
         this.accounts = accounts;
+        this.refusals = refusals;
         this.random = random;
     }
 
@@ -90,14 +101,15 @@ public final class ScramServer {
             throw new LinkProtocolException(Frames.ERROR_PROTOCOL, "truncated CLIENT_HELLO");
         }
         user = new String(name, StandardCharsets.UTF_8);
-        Optional<Account> account = accounts.apply(user);
-        known = account.isPresent() && account.get().enabled();
-        rate = account.map(Account::rate).orElse(0L);
-        refusal = account.isEmpty() ? "unknown user" : !account.get().enabled() ? "disabled user" : "wrong password";
+        Optional<Account> found = accounts.apply(user);
+        String refused = found.isEmpty() ? "unknown user" : refusals.apply(found.get());
+        known = refused == null;
+        account = known ? found.get() : null;
+        refusal = known ? "wrong password" : refused;
         byte[] salt;
         int iterations;
         if (known) {
-            ScramCredential credential = account.get().credential();
+            ScramCredential credential = account.credential();
             salt = credential.salt();
             iterations = credential.iterations();
             storedKey = credential.storedKey();
@@ -120,15 +132,15 @@ public final class ScramServer {
 
     /**
      * {@return why the last {@link #verify} refused, for the remote's log only (the client never learns it):
-     * {@code unknown user}, {@code disabled user} or {@code wrong password}}
+     * {@code unknown user}, {@code disabled user}, {@code expired user} or {@code wrong password}}
      */
     public String refusal() {
         return refusal;
     }
 
-    /** {@return the account's rate in bytes per second as the store gave it at the hello; 0 if unknown} */
-    public long rate() {
-        return rate;
+    /** {@return the account as the store gave it at the hello, once {@link #accepted()}; null before} */
+    public Account account() {
+        return accepted ? account : null;
     }
 
     /** {@return the user named in the hello} */

@@ -1,5 +1,7 @@
 package io.relaygate.core.inbound;
 
+import io.relaygate.core.accounts.Allowances;
+import java.time.Instant;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.relaygate.spi.AuthResult;
@@ -12,7 +14,8 @@ class PasswordVerifierTest {
     @Test
     void aVerifiedPasswordIsRememberedButNotAWrongOneNorAChangedCredential() {
         MemoryAccounts accounts = new MemoryAccounts().put("alice", "secret", true);
-        PasswordVerifier verifier = new PasswordVerifier(accounts, (user, rate) -> { });
+        PasswordVerifier verifier = new PasswordVerifier(accounts::find,
+                a -> Allowances.loginRefusal(a, Instant.now()), a -> { });
         assertThat(verifier.verify("alice", "secret".getBytes())).isEqualTo(AuthResult.OK);
         assertThat(verifier.verify("alice", "secret".getBytes())).isEqualTo(AuthResult.OK);
         assertThat(verifier.derivations()).as("the second login skipped the derivation").isEqualTo(1);
@@ -25,6 +28,11 @@ class PasswordVerifierTest {
         assertThat(verifier.verify("alice", "secret".getBytes())).isEqualTo(AuthResult.REJECTED);
         assertThat(verifier.verify("alice", "new".getBytes())).isEqualTo(AuthResult.OK);
 
+        accounts.limits("alice", l -> l.withExpires(Instant.now().minusSeconds(1)));
+        assertThat(verifier.verify("alice", "new".getBytes())).as("expired").isEqualTo(AuthResult.REJECTED);
+        accounts.limits("alice", l -> l.withExpires(Instant.now().plusSeconds(3600)));
+        assertThat(verifier.verify("alice", "new".getBytes())).as("expires later").isEqualTo(AuthResult.OK);
+
         accounts.disable("alice");
         assertThat(verifier.verify("alice", "new".getBytes())).as("disabled").isEqualTo(AuthResult.REJECTED);
         assertThat(verifier.verify("nobody", "new".getBytes())).isEqualTo(AuthResult.REJECTED);
@@ -32,7 +40,8 @@ class PasswordVerifierTest {
 
     @Test
     void thePasswordArrayIsWipedAfterUse() {
-        PasswordVerifier verifier = new PasswordVerifier(new MemoryAccounts().put("alice", "secret", true), (user, rate) -> { });
+        PasswordVerifier verifier = new PasswordVerifier(new MemoryAccounts().put("alice", "secret", true)::find,
+                a -> null, a -> { });
         byte[] password = "secret".getBytes();
         verifier.verify("alice", password);
         assertThat(password).containsOnly(0);

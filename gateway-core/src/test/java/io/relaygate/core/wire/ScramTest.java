@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.relaygate.spi.Account;
+import io.relaygate.spi.AccountLimits;
 import io.relaygate.spi.ScramCredential;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -18,8 +19,8 @@ class ScramTest {
     private static final SecureRandom RANDOM = new SecureRandom();
     private static final byte[] SECRET = "0123456789abcdef0123456789abcdef".getBytes(StandardCharsets.US_ASCII);
     private static final Map<String, Account> ACCOUNTS = Map.of(
-            "alice", Account.create("alice", ScramCredential.create("secret".getBytes(), 256, RANDOM), 0, true),
-            "carol", Account.create("carol", ScramCredential.create("pw".getBytes(), 256, RANDOM), 0, false));
+            "alice", Account.create("alice", ScramCredential.create("secret".getBytes(), 256, RANDOM), true, AccountLimits.NONE),
+            "carol", Account.create("carol", ScramCredential.create("pw".getBytes(), 256, RANDOM), false, AccountLimits.NONE));
 
     private static ScramServer server() {
         return server(ACCOUNTS, 256);
@@ -49,9 +50,9 @@ class ScramTest {
         // Three accounts made at 256 iterations, one at 300; the running configuration says 100.
         Map<String, Account> accounts = new java.util.HashMap<>();
         for (String name : new String[] {"a", "b", "c"}) {
-            accounts.put(name, Account.create(name, ScramCredential.create("pw".getBytes(), 256, RANDOM), 0, true));
+            accounts.put(name, Account.create(name, ScramCredential.create("pw".getBytes(), 256, RANDOM), true, AccountLimits.NONE));
         }
-        accounts.put("old", Account.create("old", ScramCredential.create("pw".getBytes(), 300, RANDOM), 0, true));
+        accounts.put("old", Account.create("old", ScramCredential.create("pw".getBytes(), 300, RANDOM), true, AccountLimits.NONE));
         ScramServer server = server(accounts, 100);
         int at256 = 0;
         for (int i = 0; i < 2_000; i++) {

@@ -6,7 +6,10 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.List;
 
-/** The schema, as numbered migrations recorded in the database itself. Append only: never edit a shipped one. */
+/**
+ * The schema, as numbered migrations recorded in the database itself. Append only: never edit a shipped one. A step
+ * may hold several statements, each ending a line with {@code ;}.
+ */
 final class Migrations {
 
     static final List<String> STEPS = List.of(
@@ -38,6 +41,23 @@ final class Migrations {
                 assigned_at INTEGER NOT NULL,
                 PRIMARY KEY (user_name, service)
             ) STRICT
+            """,
+            // 4: account policy: separate rates per direction, a cap on concurrent tunnels, an expiry, a quota per
+            // calendar period, and the traffic by UTC day that quotas are counted from.
+            """
+            ALTER TABLE users ADD COLUMN rate_up INTEGER NOT NULL DEFAULT 0 CHECK (rate_up >= 0);
+            ALTER TABLE users ADD COLUMN rate_down INTEGER NOT NULL DEFAULT 0 CHECK (rate_down >= 0);
+            ALTER TABLE users ADD COLUMN max_connections INTEGER NOT NULL DEFAULT 0 CHECK (max_connections >= 0);
+            ALTER TABLE users ADD COLUMN expires_at INTEGER;
+            ALTER TABLE users ADD COLUMN quota_bytes INTEGER NOT NULL DEFAULT 0 CHECK (quota_bytes >= 0);
+            ALTER TABLE users ADD COLUMN quota_period TEXT CHECK (quota_period IN ('day', 'week', 'month'));
+            CREATE TABLE traffic_days (
+                user_name   TEXT    NOT NULL,
+                day         INTEGER NOT NULL,
+                bytes_up    INTEGER NOT NULL DEFAULT 0,
+                bytes_down  INTEGER NOT NULL DEFAULT 0,
+                PRIMARY KEY (user_name, day)
+            ) STRICT
             """);
 
     private Migrations() {
@@ -63,7 +83,11 @@ final class Migrations {
                             + " knows (" + STEPS.size() + ")");
                 }
                 for (int version = current + 1; version <= STEPS.size(); version++) {
-                    statement.execute(STEPS.get(version - 1));
+                    for (String sql : STEPS.get(version - 1).split(";\\s*\\n")) {
+                        if (!sql.isBlank()) {
+                            statement.execute(sql);
+                        }
+                    }
                     statement.execute("INSERT INTO schema_migrations (version, applied_at) VALUES (" + version + ", "
                             + System.currentTimeMillis() + ")");
                 }

@@ -5,9 +5,11 @@ import com.zaxxer.hikari.HikariDataSource;
 import io.relaygate.spi.Account;
 import io.relaygate.spi.AccountChange;
 import io.relaygate.spi.AccountExistsException;
+import io.relaygate.spi.AccountLimits;
 import io.relaygate.spi.AccountStore;
 import io.relaygate.spi.AccountStoreException;
 import io.relaygate.spi.AccountUpdate;
+import io.relaygate.spi.Quota;
 import io.relaygate.spi.ScramCredential;
 import java.io.IOException;
 import java.io.InputStream;
@@ -20,7 +22,9 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.sql.Types;
 import java.time.Instant;
+import java.time.LocalDate;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
@@ -44,7 +48,8 @@ final class SqliteAccountStore implements AccountStore {
     private static final Logger log = LoggerFactory.getLogger(SqliteAccountStore.class);
     private static final byte[] SQLITE_HEADER = "SQLite format 3\0".getBytes(StandardCharsets.US_ASCII);
     private static final String COLUMNS = "name, salt, iterations, stored_key, server_key, rate, enabled, created_at,"
-            + " updated_at, bytes_up, bytes_down, expose_ports";
+            + " updated_at, bytes_up, bytes_down, expose_ports, rate_up, rate_down, max_connections, expires_at,"
+            + " quota_bytes, quota_period";
 
     private final SqliteConfig config;
     private final SQLiteDataSource dataSource;
@@ -193,7 +198,7 @@ final class SqliteAccountStore implements AccountStore {
     public Account create(Account account) {
         try (Connection connection = pool.getConnection();
              PreparedStatement ps = connection.prepareStatement("INSERT INTO users (" + COLUMNS + ")"
-                     + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0, 0, ?)")) {
+                     + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0, 0, ?, ?, ?, ?, ?, ?, ?)")) {
             ScramCredential credential = account.credential();
             ps.setString(1, account.name());
             ps.setBytes(2, credential.salt());
@@ -204,10 +209,17 @@ final class SqliteAccountStore implements AccountStore {
             ps.setInt(7, account.enabled() ? 1 : 0);
             ps.setLong(8, account.created().toEpochMilli());
             ps.setLong(9, account.updated().toEpochMilli());
-            ps.setInt(10, account.exposePorts());
+            AccountLimits limits = account.limits();
+            ps.setInt(10, limits.exposePorts());
+            ps.setLong(11, limits.rateUp());
+            ps.setLong(12, limits.rateDown());
+            ps.setInt(13, limits.maxConnections());
+            setExpiry(ps, 14, limits.expires());
+            ps.setLong(15, limits.quota().bytes());
+            setPeriod(ps, 16, limits.quota());
             ps.executeUpdate();
-            return new Account(account.name(), credential, account.rate(), account.enabled(), account.created(),
-                    account.updated(), 0, 0, account.exposePorts());
+            return new Account(account.name(), credential, account.enabled(), account.created(), account.updated(),
+                    0, 0, limits);
         } catch (SQLException e) {
             if (e.getErrorCode() == SQLiteErrorCode.SQLITE_CONSTRAINT.code
                     && String.valueOf(e.getMessage()).contains("users.name")) {
@@ -219,40 +231,43 @@ final class SqliteAccountStore implements AccountStore {
 
     @Override
     public Optional<Account> update(String name, AccountUpdate update) {
-        List<String> sets = new ArrayList<>();
-        if (update.credential() != null) {
-            sets.add("salt = ?, iterations = ?, stored_key = ?, server_key = ?");
-        }
-        if (update.rate() != null) {
-            sets.add("rate = ?");
-        }
-        if (update.enabled() != null) {
-            sets.add("enabled = ?");
-        }
-        if (update.exposePorts() != null) {
-            sets.add("expose_ports = ?");
-        }
-        sets.add("updated_at = ?");
         // Only fixed column names go into the SQL text; every value is a parameter.
+        List<String> sets = new ArrayList<>();
+        List<Binder> values = new ArrayList<>();
+        if (update.credential() != null) {
+            ScramCredential c = update.credential();
+            sets.add("salt = ?, iterations = ?, stored_key = ?, server_key = ?");
+            values.add((ps, i) -> ps.setBytes(i, c.salt()));
+            values.add((ps, i) -> ps.setInt(i, c.iterations()));
+            values.add((ps, i) -> ps.setBytes(i, c.storedKey()));
+            values.add((ps, i) -> ps.setBytes(i, c.serverKey()));
+        }
+        set(sets, values, "enabled", update.enabled() == null ? null : update.enabled() ? 1L : 0L);
+        set(sets, values, "rate", update.rate());
+        set(sets, values, "rate_up", update.rateUp());
+        set(sets, values, "rate_down", update.rateDown());
+        set(sets, values, "max_connections", update.maxConnections() == null ? null : (long) update.maxConnections());
+        set(sets, values, "expose_ports", update.exposePorts() == null ? null : (long) update.exposePorts());
+        if (update.expires() != null) {
+            Instant expires = update.expires().orElse(null);
+            sets.add("expires_at = ?");
+            values.add((ps, i) -> setExpiry(ps, i, expires));
+        }
+        if (update.quota() != null) {
+            Quota quota = update.quota();
+            sets.add("quota_bytes = ?, quota_period = ?");
+            values.add((ps, i) -> ps.setLong(i, quota.bytes()));
+            values.add((ps, i) -> setPeriod(ps, i, quota));
+        }
+        long now = System.currentTimeMillis();
+        sets.add("updated_at = ?");
+        values.add((ps, i) -> ps.setLong(i, now));
         String sql = "UPDATE users SET " + String.join(", ", sets) + " WHERE name = ?";
         try (Connection connection = pool.getConnection(); PreparedStatement ps = connection.prepareStatement(sql)) {
             int i = 1;
-            if (update.credential() != null) {
-                ps.setBytes(i++, update.credential().salt());
-                ps.setInt(i++, update.credential().iterations());
-                ps.setBytes(i++, update.credential().storedKey());
-                ps.setBytes(i++, update.credential().serverKey());
+            for (Binder value : values) {
+                value.bind(ps, i++);
             }
-            if (update.rate() != null) {
-                ps.setLong(i++, update.rate());
-            }
-            if (update.enabled() != null) {
-                ps.setInt(i++, update.enabled() ? 1 : 0);
-            }
-            if (update.exposePorts() != null) {
-                ps.setInt(i++, update.exposePorts());
-            }
-            ps.setLong(i++, System.currentTimeMillis());
             ps.setString(i, name);
             if (ps.executeUpdate() == 0) {
                 return Optional.empty();
@@ -263,13 +278,45 @@ final class SqliteAccountStore implements AccountStore {
         return find(name);
     }
 
+    /** Sets one parameter of a statement. */
+    @FunctionalInterface
+    private interface Binder {
+        void bind(PreparedStatement ps, int index) throws SQLException;
+    }
+
+    private static void set(List<String> sets, List<Binder> values, String column, Long value) {
+        if (value != null) {
+            sets.add(column + " = ?");
+            values.add((ps, i) -> ps.setLong(i, value));
+        }
+    }
+
+    private static void setExpiry(PreparedStatement ps, int index, Instant expires) throws SQLException {
+        if (expires == null) {
+            ps.setNull(index, Types.INTEGER);
+        } else {
+            ps.setLong(index, expires.toEpochMilli());
+        }
+    }
+
+    private static void setPeriod(PreparedStatement ps, int index, Quota quota) throws SQLException {
+        if (quota.period() == null) {
+            ps.setNull(index, Types.VARCHAR);
+        } else {
+            ps.setString(index, quota.period().word());
+        }
+    }
+
     @Override
     public boolean delete(String name) {
         try (Connection connection = pool.getConnection();
              PreparedStatement ports = connection.prepareStatement("DELETE FROM exposed_ports WHERE user_name = ?");
+             PreparedStatement days = connection.prepareStatement("DELETE FROM traffic_days WHERE user_name = ?");
              PreparedStatement ps = connection.prepareStatement("DELETE FROM users WHERE name = ?")) {
             ports.setString(1, name);
             ports.executeUpdate();
+            days.setString(1, name);
+            days.executeUpdate();
             ps.setString(1, name);
             return ps.executeUpdate() > 0;
         } catch (SQLException e) {
@@ -278,22 +325,35 @@ final class SqliteAccountStore implements AccountStore {
     }
 
     @Override
-    public void addTraffic(Map<String, long[]> increments) {
+    public void addTraffic(LocalDate day, Map<String, long[]> increments) {
         if (increments.isEmpty()) {
             return;
         }
         try (Connection connection = pool.getConnection();
-             PreparedStatement ps = connection.prepareStatement(
-                     "UPDATE users SET bytes_up = bytes_up + ?, bytes_down = bytes_down + ? WHERE name = ?")) {
+             PreparedStatement totals = connection.prepareStatement(
+                     "UPDATE users SET bytes_up = bytes_up + ?, bytes_down = bytes_down + ? WHERE name = ?");
+             // Only for users that exist: a deleted user's late traffic is dropped, as from the totals.
+             PreparedStatement byDay = connection.prepareStatement("INSERT INTO traffic_days (user_name, day,"
+                     + " bytes_up, bytes_down) SELECT name, ?, ?, ? FROM users WHERE name = ? ON CONFLICT (user_name,"
+                     + " day) DO UPDATE SET bytes_up = bytes_up + excluded.bytes_up,"
+                     + " bytes_down = bytes_down + excluded.bytes_down")) {
             connection.setAutoCommit(false);
             try {
                 for (Map.Entry<String, long[]> entry : increments.entrySet()) {
-                    ps.setLong(1, entry.getValue()[0]);
-                    ps.setLong(2, entry.getValue()[1]);
-                    ps.setString(3, entry.getKey());
-                    ps.addBatch();
+                    long up = entry.getValue()[0];
+                    long down = entry.getValue()[1];
+                    totals.setLong(1, up);
+                    totals.setLong(2, down);
+                    totals.setString(3, entry.getKey());
+                    totals.addBatch();
+                    byDay.setLong(1, day.toEpochDay());
+                    byDay.setLong(2, up);
+                    byDay.setLong(3, down);
+                    byDay.setString(4, entry.getKey());
+                    byDay.addBatch();
                 }
-                ps.executeBatch();
+                totals.executeBatch();
+                byDay.executeBatch();
                 connection.commit();
             } catch (SQLException e) {
                 connection.rollback();
@@ -303,6 +363,22 @@ final class SqliteAccountStore implements AccountStore {
             }
         } catch (SQLException e) {
             throw failure("add traffic", e);
+        }
+    }
+
+    @Override
+    public long[] traffic(String user, LocalDate since) {
+        try (Connection connection = pool.getConnection();
+             PreparedStatement ps = connection.prepareStatement("SELECT coalesce(sum(bytes_up), 0),"
+                     + " coalesce(sum(bytes_down), 0) FROM traffic_days WHERE user_name = ? AND day >= ?")) {
+            ps.setString(1, user);
+            ps.setLong(2, since.toEpochDay());
+            try (ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                return new long[] {rs.getLong(1), rs.getLong(2)};
+            }
+        } catch (SQLException e) {
+            throw failure("read traffic", e);
         }
     }
 
@@ -390,8 +466,8 @@ final class SqliteAccountStore implements AccountStore {
                 Account before = snapshot.get(account.name());
                 if (before == null) {
                     changes.add(new AccountChange(AccountChange.Kind.CREATED, account.name(), account));
-                } else if (!before.updated().equals(account.updated()) || before.rate() != account.rate()
-                        || before.enabled() != account.enabled() || before.exposePorts() != account.exposePorts()) {
+                } else if (!before.updated().equals(account.updated()) || before.enabled() != account.enabled()
+                        || !before.limits().equals(account.limits())) {
                     changes.add(new AccountChange(AccountChange.Kind.UPDATED, account.name(), account));
                 }
             }
@@ -431,9 +507,16 @@ final class SqliteAccountStore implements AccountStore {
     private static Account account(ResultSet rs) throws SQLException {
         ScramCredential credential = new ScramCredential(rs.getBytes("salt"), rs.getInt("iterations"),
                 rs.getBytes("stored_key"), rs.getBytes("server_key"));
-        return new Account(rs.getString("name"), credential, rs.getLong("rate"), rs.getInt("enabled") == 1,
+        long expiresAt = rs.getLong("expires_at");
+        Instant expires = rs.wasNull() ? null : Instant.ofEpochMilli(expiresAt);
+        String period = rs.getString("quota_period");
+        Quota quota = period == null ? Quota.NONE : new Quota(rs.getLong("quota_bytes"),
+                Quota.Period.valueOf(period.toUpperCase(java.util.Locale.ROOT)));
+        AccountLimits limits = new AccountLimits(rs.getLong("rate"), rs.getLong("rate_up"), rs.getLong("rate_down"),
+                rs.getInt("max_connections"), rs.getInt("expose_ports"), expires, quota);
+        return new Account(rs.getString("name"), credential, rs.getInt("enabled") == 1,
                 Instant.ofEpochMilli(rs.getLong("created_at")), Instant.ofEpochMilli(rs.getLong("updated_at")),
-                rs.getLong("bytes_up"), rs.getLong("bytes_down"), rs.getInt("expose_ports"));
+                rs.getLong("bytes_up"), rs.getLong("bytes_down"), limits);
     }
 
     private AccountStoreException failure(String operation, SQLException e) {

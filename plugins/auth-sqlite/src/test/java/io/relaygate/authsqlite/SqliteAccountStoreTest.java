@@ -6,9 +6,12 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.relaygate.spi.Account;
 import io.relaygate.spi.AccountChange;
 import io.relaygate.spi.AccountExistsException;
+import io.relaygate.spi.AccountLimits;
 import io.relaygate.spi.AccountUpdate;
+import io.relaygate.spi.Quota;
 import io.relaygate.spi.ScramCredential;
 import io.relaygate.testkit.Await;
+import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -18,6 +21,9 @@ import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.Statement;
 import java.time.Duration;
+import java.time.Instant;
+import java.time.LocalDate;
+import java.time.ZoneOffset;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -40,7 +46,7 @@ class SqliteAccountStoreTest {
 
     private static Account account(String name, String password, long rate) {
         return Account.create(name, ScramCredential.create(password.getBytes(StandardCharsets.UTF_8), 64,
-                new SecureRandom()), rate, true);
+                new SecureRandom()), true, AccountLimits.NONE.withRate(rate));
     }
 
     @Test
@@ -57,15 +63,15 @@ class SqliteAccountStoreTest {
             assertThat(store.find("ALICE")).as("names are case-sensitive").isEmpty();
             assertThat(store.find("a' OR '1'='1")).isEmpty();
 
-            Account updated = store.update("alice", new AccountUpdate(null, 4096L, false)).orElseThrow();
+            Account updated = store.update("alice", AccountUpdate.NONE.withRate(4096).withEnabled(false)).orElseThrow();
             assertThat(updated.rate()).isEqualTo(4096);
             assertThat(updated.enabled()).isFalse();
             assertThat(updated.credential().verifies("secret".getBytes())).isTrue();
             assertThat(updated.updated()).isAfterOrEqualTo(alice.updated());
             ScramCredential fresh = ScramCredential.create("new".getBytes(), 64, new SecureRandom());
-            assertThat(store.update("alice", new AccountUpdate(fresh, null, null)).orElseThrow().credential()
+            assertThat(store.update("alice", AccountUpdate.NONE.withCredential(fresh)).orElseThrow().credential()
                     .verifies("new".getBytes())).isTrue();
-            assertThat(store.update("nobody", new AccountUpdate(null, 1L, null))).isEmpty();
+            assertThat(store.update("nobody", AccountUpdate.NONE.withRate(1))).isEmpty();
 
             assertThat(store.delete("bob")).isTrue();
             assertThat(store.delete("bob")).isFalse();
@@ -90,7 +96,7 @@ class SqliteAccountStoreTest {
             Account old = store.find("old").orElseThrow();
             assertThat(old.rate()).isEqualTo(5);
             assertThat(old.exposePorts()).as("a new column's default").isZero();
-            assertThat(store.update("old", new AccountUpdate(null, null, null, 3)).orElseThrow().exposePorts())
+            assertThat(store.update("old", AccountUpdate.NONE.withExposePorts(3)).orElseThrow().exposePorts())
                     .isEqualTo(3);
             store.create(account("bob", "pw", 0));
             store.assignPort("old", "web", 60001);
@@ -140,7 +146,7 @@ class SqliteAccountStoreTest {
     void theDatabaseAndItsWalAndSharedMemoryFilesAreTheOwnersOnly() throws Exception {
         try (SqliteAccountStore store = SqliteAccountStore.open(config())) {
             store.create(io.relaygate.spi.Account.create("alice", ScramCredential.create("pw".getBytes(), 64,
-                    new java.security.SecureRandom()), 0, true));
+                    new java.security.SecureRandom()), true, AccountLimits.NONE));
             for (String name : new String[] {"gateway.db", "gateway.db-wal", "gateway.db-shm"}) {
                 java.nio.file.Path file = config().file().resolveSibling(name);
                 assertThat(java.nio.file.attribute.PosixFilePermissions.toString(
@@ -180,11 +186,92 @@ class SqliteAccountStoreTest {
     void trafficCountersAreIncrements() {
         try (SqliteAccountStore store = SqliteAccountStore.open(config())) {
             store.create(account("dave", "pw", 0));
-            store.addTraffic(Map.of("dave", new long[] {100, 1000}, "ghost", new long[] {1, 1}));
-            store.addTraffic(Map.of("dave", new long[] {5, 50}));
+            store.addTraffic(DAY, Map.of("dave", new long[] {100, 1000}, "ghost", new long[] {1, 1}));
+            store.addTraffic(DAY, Map.of("dave", new long[] {5, 50}));
             Account dave = store.find("dave").orElseThrow();
             assertThat(dave.bytesUp()).isEqualTo(105);
             assertThat(dave.bytesDown()).isEqualTo(1050);
+            assertThat(store.traffic("ghost", DAY)).as("no day rows for unknown users").containsExactly(0, 0);
+        }
+    }
+
+    private static final LocalDate DAY = LocalDate.of(2026, 11, 28);
+
+    @Test
+    void trafficIsKeptByDaySoThatAPeriodSumsItsOwnDaysOnly() {
+        try (SqliteAccountStore store = SqliteAccountStore.open(config())) {
+            store.create(account("dave", "pw", 0));
+            store.addTraffic(LocalDate.of(2026, 10, 31), Map.of("dave", new long[] {1, 2}));
+            store.addTraffic(LocalDate.of(2026, 11, 1), Map.of("dave", new long[] {10, 20}));
+            store.addTraffic(DAY, Map.of("dave", new long[] {100, 200}));
+            store.addTraffic(DAY, Map.of("dave", new long[] {1000, 2000}));
+            Quota monthly = Quota.parse("1GiB/month");
+            assertThat(store.traffic("dave", monthly.periodStart(DAY.atStartOfDay(ZoneOffset.UTC).toInstant())))
+                    .containsExactly(1110, 2220);
+            assertThat(store.traffic("dave", DAY)).containsExactly(1100, 2200);
+            assertThat(store.traffic("dave", LocalDate.EPOCH)).containsExactly(1111, 2222);
+            assertThat(store.find("dave").orElseThrow().bytesUp()).as("the totals agree").isEqualTo(1111);
+            assertThat(store.delete("dave")).isTrue();
+            store.create(account("dave", "pw", 0));
+            assertThat(store.traffic("dave", LocalDate.EPOCH)).as("a new user of the name starts at zero")
+                    .containsExactly(0, 0);
+        }
+    }
+
+    @Test
+    void everyLimitRoundTripsAndChangesOneByOne() {
+        Instant expires = Instant.parse("2027-02-01T00:00:00Z");
+        try (SqliteAccountStore store = SqliteAccountStore.open(config())) {
+            store.create(Account.create("frank", ScramCredential.create("pw".getBytes(), 64, new SecureRandom()),
+                    true, new AccountLimits(1000, 300, 700, 5, 2, expires, Quota.parse("50GiB/month"))));
+            AccountLimits limits = store.find("frank").orElseThrow().limits();
+            assertThat(limits).isEqualTo(new AccountLimits(1000, 300, 700, 5, 2, expires,
+                    new Quota(50L << 30, Quota.Period.MONTH)));
+            AccountLimits changed = store.update("frank", AccountUpdate.NONE.withRateUp(0).withMaxConnections(9)
+                    .withQuota(Quota.parse("1GB/day"))).orElseThrow().limits();
+            assertThat(changed).isEqualTo(new AccountLimits(1000, 0, 700, 9, 2, expires,
+                    new Quota(1_000_000_000L, Quota.Period.DAY)));
+            AccountLimits cleared = store.update("frank", AccountUpdate.NONE.withExpires(null)
+                    .withQuota(Quota.NONE)).orElseThrow().limits();
+            assertThat(cleared.expires()).isNull();
+            assertThat(cleared.quota()).isEqualTo(Quota.NONE);
+            assertThat(cleared.rate()).as("untouched").isEqualTo(1000);
+        }
+    }
+
+    /**
+     * {@code schema-v3.db} was made by the release before account policy ({@code gateway user add} of that build,
+     * then counters and a port set by SQL): alice (1 MiB/s, two ports, counters, port 60001 for "web") and bob
+     * (disabled).
+     */
+    @Test
+    void aDatabaseOfThePreviousReleaseUpgradesInPlaceKeepingUsersCountersAndPorts() throws Exception {
+        Path file = dir.resolve("gateway.db");
+        try (InputStream in = getClass().getResourceAsStream("schema-v3.db")) {
+            Files.copy(in, file);
+        }
+        try (SqliteAccountStore store = SqliteAccountStore.open(config())) {
+            Account alice = store.find("alice").orElseThrow();
+            assertThat(alice.rate()).isEqualTo(1 << 20);
+            assertThat(alice.exposePorts()).isEqualTo(2);
+            assertThat(alice.bytesUp()).isEqualTo(123_456_789L);
+            assertThat(alice.bytesDown()).isEqualTo(987_654_321L);
+            assertThat(alice.credential().verifies("alice-pass".getBytes())).isTrue();
+            assertThat(alice.limits()).as("the new limits' defaults limit nothing more").isEqualTo(
+                    AccountLimits.NONE.withRate(1 << 20).withExposePorts(2));
+            assertThat(store.assignedPort("alice", "web")).contains(60001);
+            assertThat(store.find("bob").orElseThrow().enabled()).isFalse();
+            assertThat(store.traffic("alice", LocalDate.EPOCH)).as("no traffic by day before the upgrade")
+                    .containsExactly(0, 0);
+            store.update("alice", AccountUpdate.NONE.withQuota(Quota.parse("10GiB/week")));
+            store.addTraffic(DAY, Map.of("alice", new long[] {1, 1}));
+            assertThat(store.find("alice").orElseThrow().bytesUp()).isEqualTo(123_456_790L);
+        }
+        try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + file);
+             Statement s = c.createStatement();
+             ResultSet rs = s.executeQuery("SELECT max(version) FROM schema_migrations")) {
+            assertThat(rs.next()).isTrue();
+            assertThat(rs.getInt(1)).isEqualTo(Migrations.STEPS.size());
         }
     }
 
@@ -196,8 +283,8 @@ class SqliteAccountStoreTest {
             watched.addListener(changes::add);
             other.create(account("erin", "pw", 0));
             Await.until("CREATED", Duration.ofSeconds(2), () -> changes.size() == 1);
-            other.addTraffic(Map.of("erin", new long[] {1, 1}));       // counters are not account changes
-            other.update("erin", new AccountUpdate(null, 2048L, null));
+            other.addTraffic(DAY, Map.of("erin", new long[] {1, 1}));       // counters are not account changes
+            other.update("erin", AccountUpdate.NONE.withRate(2048));
             Await.until("UPDATED", Duration.ofSeconds(2), () -> changes.size() == 2);
             other.delete("erin");
             Await.until("DELETED", Duration.ofSeconds(2), () -> changes.size() == 3);

@@ -193,6 +193,8 @@ final class HttpConnectHandler implements ProtocolHandler {
             case LINK_AUTH_FAILED -> HttpResponses.error(502, "Bad Gateway",
                     "the remote gateway refused this gateway's credentials", null);
             case NOT_ALLOWED -> HttpResponses.error(403, "Forbidden", "destination not allowed", null);
+            case CONNECTION_CAP_REACHED, QUOTA_REACHED -> HttpResponses.error(429, "Too Many Requests",
+                    HttpResponses.userLimit(outcome), null);
             case TIMED_OUT -> HttpResponses.error(504, "Gateway Timeout", "connecting to the destination timed out",
                     null);
             case HOST_UNREACHABLE -> HttpResponses.error(502, "Bad Gateway", "host unreachable or unknown", null);

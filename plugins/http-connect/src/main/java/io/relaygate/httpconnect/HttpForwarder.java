@@ -252,6 +252,7 @@ final class HttpForwarder implements io.relaygate.spi.Forwarder {
     private static int status(TunnelOutcome outcome) {
         return switch (outcome) {
             case NOT_ALLOWED -> 403;
+            case CONNECTION_CAP_REACHED, QUOTA_REACHED -> 429;
             case TIMED_OUT -> 504;
             default -> 502;
         };
@@ -260,6 +261,7 @@ final class HttpForwarder implements io.relaygate.spi.Forwarder {
     private static String reason(TunnelOutcome outcome, String detail) {
         return switch (outcome) {
             case NOT_ALLOWED -> "destination not allowed";
+            case CONNECTION_CAP_REACHED, QUOTA_REACHED -> HttpResponses.userLimit(outcome);
             case TIMED_OUT -> "connecting to the origin timed out";
             case HOST_UNREACHABLE -> "host unreachable or unknown";
             case NETWORK_UNREACHABLE -> "network unreachable";

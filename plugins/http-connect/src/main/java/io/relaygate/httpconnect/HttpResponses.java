@@ -19,6 +19,7 @@ final class HttpResponses {
             case 405 -> "Method Not Allowed";
             case 407 -> "Proxy Authentication Required";
             case 414 -> "URI Too Long";
+            case 429 -> "Too Many Requests";
             case 431 -> "Request Header Fields Too Large";
             case 501 -> "Not Implemented";
             case 502 -> "Bad Gateway";
@@ -42,5 +43,12 @@ final class HttpResponses {
                 + "Connection: close\r\n\r\n";
         byte[] headBytes = head.getBytes(StandardCharsets.US_ASCII);
         return ByteBuffer.allocate(headBytes.length + content.length).put(headBytes).put(content).flip();
+    }
+
+    /** {@return the reason a 429 gives for one of the user's own limits} */
+    static String userLimit(io.relaygate.spi.TunnelOutcome outcome) {
+        return outcome == io.relaygate.spi.TunnelOutcome.QUOTA_REACHED
+                ? "the account's traffic quota for this period is used up"
+                : "the account holds as many connections as it may (max-connections)";
     }
 }

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.relaygate.core.Gateway;
 import io.relaygate.core.shaping.Shaping;
 import io.relaygate.ratelimit.TokenBucketPlugin;
+import io.relaygate.spi.Quota;
 import io.relaygate.testkit.Bytes;
 import io.relaygate.testkit.Closer;
 import io.relaygate.testkit.MemoryAccounts;
@@ -16,7 +17,10 @@ import java.io.InputStream;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.time.LocalDate;
+import java.time.ZoneOffset;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -114,5 +118,33 @@ class HttpForwardChainTest {
         Shaping.Meter meter = remote.shaping().meters().get("alice");
         assertThat(meter.bytesDown()).isGreaterThanOrEqualTo(size);
         assertThat(meter.shapedBytes()).isPositive();
+    }
+
+    @Test
+    void overTheUsersCapOrQuotaCONNECTAndForwardedRequestsGet429WithTheReason() throws Exception {
+        accounts.put("alice", "secret", true).limits("alice", l -> l.withMaxConnections(1));
+        Gateway remote = chain().remote("allowDestination", "127.0.0.1/32");
+        Gateway local = chain().local(remote, "alice", "secret");
+        ScriptedOrigin origin = closer.track(new ScriptedOrigin(r -> ScriptedOrigin.Reply.of(
+                "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")));
+        try (Socket held = open(local); Socket over = open(local)) {
+            send(held, "CONNECT 127.0.0.1:" + origin.port() + " HTTP/1.1\r\nHost: x\r\n\r\n");
+            assertThat(new String(held.getInputStream().readNBytes(12), StandardCharsets.ISO_8859_1))
+                    .isEqualTo("HTTP/1.1 200");
+            send(over, "CONNECT 127.0.0.1:" + origin.port() + " HTTP/1.1\r\nHost: x\r\n\r\n");
+            assertThat(new String(Sockets.readToEnd(over), StandardCharsets.ISO_8859_1))
+                    .startsWith("HTTP/1.1 429 Too Many Requests\r\n").contains("max-connections");
+        }
+
+        // A quota used up before the login: the first forwarded request is refused with the quota's reason.
+        accounts.limits("alice", l -> l.withMaxConnections(0).withQuota(Quota.parse("1KiB/day")));
+        accounts.addTraffic(LocalDate.now(ZoneOffset.UTC), Map.of("alice", new long[] {1024, 1024}));
+        Gateway fresh = chain().remote("allowDestination", "127.0.0.1/32");
+        Gateway freshLocal = chain().local(fresh, "alice", "secret");
+        try (Socket socket = open(freshLocal)) {
+            send(socket, "GET " + origin.url("/") + " HTTP/1.1\r\nHost: x\r\n\r\n");
+            assertThat(new String(Sockets.readToEnd(socket), StandardCharsets.ISO_8859_1))
+                    .startsWith("HTTP/1.1 429 Too Many Requests\r\n").contains("quota");
+        }
     }
 }

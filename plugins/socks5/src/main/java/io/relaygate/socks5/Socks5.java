@@ -47,7 +47,7 @@ final class Socks5 {
     static byte replyCode(TunnelOutcome outcome) {
         return switch (outcome) {
             case OK -> REP_SUCCEEDED;
-            case LINK_AUTH_FAILED, NOT_ALLOWED -> REP_NOT_ALLOWED;
+            case LINK_AUTH_FAILED, NOT_ALLOWED, CONNECTION_CAP_REACHED, QUOTA_REACHED -> REP_NOT_ALLOWED;
             case HOST_UNREACHABLE, TIMED_OUT -> REP_HOST_UNREACHABLE;
             case NETWORK_UNREACHABLE -> REP_NETWORK_UNREACHABLE;
             case CONNECTION_REFUSED -> REP_CONNECTION_REFUSED;
