@@ -72,6 +72,28 @@ final class Metrics {
         for (AdminApi.Principal p : s.principals()) {
             sample(out, "relaygate_user_rate_limit_bytes", "{user=\"" + escape(p.name()) + "\"}", p.rate());
         }
+        metric(out, "relaygate_user_quota_bytes", "gauge", "Each user's traffic quota per period, both ways; users"
+                + " with a quota only.");
+        for (AdminApi.Principal p : s.principals()) {
+            if (p.quotaBytes() > 0) {
+                sample(out, "relaygate_user_quota_bytes", "{user=\"" + escape(p.name()) + "\"}", p.quotaBytes());
+            }
+        }
+        metric(out, "relaygate_user_quota_used_bytes", "gauge", "Bytes both ways each user has used of their quota in"
+                + " the current period; users with a quota only.");
+        for (AdminApi.Principal p : s.principals()) {
+            if (p.quotaBytes() > 0 && p.quotaUsed() >= 0) {
+                sample(out, "relaygate_user_quota_used_bytes", "{user=\"" + escape(p.name()) + "\"}", p.quotaUsed());
+            }
+        }
+        metric(out, "relaygate_user_quota_remaining_bytes", "gauge", "Bytes both ways each user may still move in"
+                + " the current period; users with a quota only.");
+        for (AdminApi.Principal p : s.principals()) {
+            if (p.quotaBytes() > 0 && p.quotaUsed() >= 0) {
+                sample(out, "relaygate_user_quota_remaining_bytes", "{user=\"" + escape(p.name()) + "\"}",
+                        Math.max(0, p.quotaBytes() - p.quotaUsed()));
+            }
+        }
         metric(out, "relaygate_ratelimit_parked_seconds_total", "counter",
                 "Time tunnel directions spent waiting for tokens, summed, per user.");
         for (AdminApi.Principal p : s.principals()) {

@@ -121,11 +121,35 @@ class ConsolePageBrowserTest {
         WebElement exposePorts = browser.findElement(By.id("user-expose-ports"));
         exposePorts.clear();
         exposePorts.sendKeys("2");
+        browser.findElement(By.id("user-rate-down")).sendKeys("512KiB");
+        WebElement maxConnections = browser.findElement(By.id("user-max-connections"));
+        maxConnections.clear();
+        maxConnections.sendKeys("8");
+        browser.findElement(By.id("user-expires")).sendKeys("2099-01-31");
+        browser.findElement(By.id("user-quota")).sendKeys("50GiB/month");
         browser.findElement(By.id("user-submit")).click();
         WebElement row = wait.until(ExpectedConditions.visibilityOfElementLocated(
                 By.cssSelector("#users tr[data-user='alice']")));
         assertThat(row.getText()).contains("alice").contains("1.00 MiB/s").contains("yes");
-        assertThat(console.accounts.find("alice")).hasValueSatisfying(a -> assertThat(a.exposePorts()).isEqualTo(2));
+        assertThat(row.findElement(By.className("quota")).getText()).isEqualTo("0 B of 50GiB/month");
+        assertThat(row.findElement(By.className("expires")).getText()).isEqualTo("2099-02-01 00:00 UTC");
+        assertThat(row.findElement(By.className("max-connections")).getText()).isEqualTo("8");
+        assertThat(console.accounts.find("alice")).hasValueSatisfying(a -> {
+            assertThat(a.exposePorts()).isEqualTo(2);
+            assertThat(a.limits().rateDown()).isEqualTo(512 * 1024);
+            assertThat(a.limits().maxConnections()).isEqualTo(8);
+            assertThat(a.limits().quota().toString()).isEqualTo("50GiB/month");
+        });
+
+        // A bad quota is refused by its field and the person is told why.
+        browser.findElement(By.cssSelector("#users tr[data-user='alice'] button")).click();
+        WebElement quota = browser.findElement(By.id("user-quota"));
+        assertThat(quota.getAttribute("value")).as("the form shows the user's quota").isEqualTo("50GiB/month");
+        quota.clear();
+        quota.sendKeys("5/fortnight");
+        browser.findElement(By.id("user-submit")).click();
+        wait.until(ExpectedConditions.textToBePresentInElementLocated(By.id("error"), "quota"));
+        browser.findElement(By.id("user-cancel")).click();
 
         // A duplicate is refused and the person is told why.
         browser.findElement(By.id("user-name")).sendKeys("alice");

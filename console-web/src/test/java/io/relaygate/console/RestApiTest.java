@@ -73,6 +73,69 @@ class RestApiTest {
     }
 
     @Test
+    void expiryQuotaCapAndDirectionalRatesAreSetReadAndClearedWithTheQuotaUseShown() throws Exception {
+        ConsoleFixture console = closer.track(ConsoleFixture.remote(data));
+        HttpResponse<String> created = console.send("POST", "/api/users", "{\"name\":\"erin\",\"password\":\"pw\","
+                + "\"rateUp\":\"1MiB\",\"rateDown\":4096,\"maxConnections\":3,\"expires\":\"2099-01-31\","
+                + "\"quota\":\"50GiB/month\"}");
+        assertThat(created.statusCode()).isEqualTo(201);
+        JsonNode erin = json(created);
+        assertThat(erin.get("rateUp").asLong()).isEqualTo(1 << 20);
+        assertThat(erin.get("rateDown").asLong()).isEqualTo(4096);
+        assertThat(erin.get("maxConnections").asInt()).isEqualTo(3);
+        assertThat(erin.get("expires").asText()).isEqualTo("2099-02-01T00:00:00Z");
+        assertThat(erin.get("expired").asBoolean()).isFalse();
+        assertThat(erin.get("quota").asText()).isEqualTo("50GiB/month");
+        assertThat(erin.get("quotaUsed").asLong()).isZero();
+        assertThat(erin.get("quotaRemaining").asLong()).isEqualTo(50L << 30);
+        assertThat(erin.get("quotaPeriodEnd").asText()).endsWith("-01T00:00:00Z");
+
+        console.accounts.addTraffic(java.time.LocalDate.now(java.time.ZoneOffset.UTC),
+                java.util.Map.of("erin", new long[] {1000, 2000}));
+        JsonNode used = json(console.send("GET", "/api/users/erin", null));
+        assertThat(used.get("quotaUsed").asLong()).isEqualTo(3000);
+        assertThat(used.get("quotaRemaining").asLong()).isEqualTo((50L << 30) - 3000);
+
+        JsonNode cleared = json(console.send("PUT", "/api/users/erin", "{\"expires\":\"never\",\"quota\":null,"
+                + "\"maxConnections\":0,\"rateUp\":0}"));
+        assertThat(cleared.get("expires").isNull()).isTrue();
+        assertThat(cleared.get("quota").isNull()).isTrue();
+        assertThat(cleared.has("quotaUsed")).isFalse();
+        assertThat(cleared.get("maxConnections").asInt()).isZero();
+        assertThat(cleared.get("rateDown").asLong()).as("untouched").isEqualTo(4096);
+
+        JsonNode expired = json(console.send("PUT", "/api/users/erin", "{\"expires\":\"2020-01-01T00:00:00Z\"}"));
+        assertThat(expired.get("expired").asBoolean()).isTrue();
+        HttpResponse<String> bad = console.send("PUT", "/api/users/erin", "{\"quota\":\"10GiB/fortnight\"}");
+        assertThat(bad.statusCode()).isEqualTo(400);
+        assertThat(json(bad).get("error").asText()).startsWith("quota: expected");
+        assertThat(console.accounts.find("erin").orElseThrow().limits().quota().limited()).as("nothing changed")
+                .isFalse();
+    }
+
+    @Test
+    void aUsersQuotaIsInTheMetricsOnceTheyHaveLoggedIn() throws Exception {
+        ConsoleFixture console = closer.track(ConsoleFixture.remote(data));
+        assertThat(console.send("POST", "/api/users", "{\"name\":\"alice\",\"password\":\"pw\","
+                + "\"quota\":\"1GiB/day\"}").statusCode()).isEqualTo(201);
+        TestOrigin echo = closer.track(TestOrigin.start(TestOrigin.echo()));
+        Socket tunnel = closer.track(console.tunnel("alice", "pw", echo.port()));
+        tunnel.getOutputStream().write(new byte[1000]);
+        tunnel.getInputStream().readNBytes(1000);
+        Await.until("the quota's use in the metrics", Duration.ofSeconds(5), () -> {
+            String metrics;
+            try {
+                metrics = console.send("GET", "/metrics", null).body();
+            } catch (Exception e) {
+                return false;
+            }
+            return metrics.contains("relaygate_user_quota_bytes{user=\"alice\"} 1073741824")
+                    && metrics.contains("relaygate_user_quota_used_bytes{user=\"alice\"} 2000")
+                    && metrics.contains("relaygate_user_quota_remaining_bytes{user=\"alice\"} " + ((1L << 30) - 2000));
+        });
+    }
+
+    @Test
     void badInputGetsAClear400Or409Or413AndNever500() throws Exception {
         ConsoleFixture console = closer.track(ConsoleFixture.remote(data));
         assertThat(console.send("POST", "/api/users", "{\"name\":\"alice\",\"password\":\"pw\"}").statusCode())
@@ -89,6 +152,15 @@ class RestApiTest {
             {"{\"name\":\"carol\",\"password\":\"pw\",\"rate\":-5}", "400", "rate"},
             {"{\"name\":\"carol\",\"password\":\"pw\",\"rate\":1.5}", "400", "rate"},
             {"{\"name\":\"carol\",\"password\":\"pw\",\"enabled\":\"yes\"}", "400", "enabled"},
+            {"{\"name\":\"carol\",\"password\":\"pw\",\"rateUp\":\"fast\"}", "400", "rateUp: expected"},
+            {"{\"name\":\"carol\",\"password\":\"pw\",\"rateDown\":-1}", "400", "rateDown: expected"},
+            {"{\"name\":\"carol\",\"password\":\"pw\",\"maxConnections\":-1}", "400", "maxConnections: expected"},
+            {"{\"name\":\"carol\",\"password\":\"pw\",\"maxConnections\":99999999999}", "400", "maxConnections"},
+            {"{\"name\":\"carol\",\"password\":\"pw\",\"maxConnections\":\"3\"}", "400", "maxConnections"},
+            {"{\"name\":\"carol\",\"password\":\"pw\",\"expires\":\"yesterday-ish\"}", "400", "expires: expected"},
+            {"{\"name\":\"carol\",\"password\":\"pw\",\"expires\":20270131}", "400", "expires: expected"},
+            {"{\"name\":\"carol\",\"password\":\"pw\",\"quota\":\"5/fortnight\"}", "400", "quota: expected"},
+            {"{\"name\":\"carol\",\"password\":\"pw\",\"quota\":5}", "400", "quota: expected"},
             {"{\"name\":\"carol\",\"password\":\"pw\",\"admin\":true}", "400", "unknown field"},
             {"{\"name\":7,\"password\":\"pw\"}", "400", "name"},
             {"[1,2]", "400", "JSON object"},

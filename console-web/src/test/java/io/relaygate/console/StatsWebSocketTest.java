@@ -262,7 +262,7 @@ class StatsWebSocketTest {
         @Override
         public Snapshot snapshot() {
             return new Snapshot(0, 0, 0, 0, 0, 0, java.util.Map.of(), java.util.Map.of(),
-                    List.of(new Principal("alice", 1024, 0, 0, 0, 0, 0, 0)), java.util.Map.of(),
+                    List.of(new Principal("alice", 1024, 0, 0, 0, 0, 0, 0, 0, -1)), java.util.Map.of(),
                     new io.relaygate.spi.AdminApi.Udp(0, 0, 0, java.util.Map.of()));
         }
 

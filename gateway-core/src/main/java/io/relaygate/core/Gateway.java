@@ -247,7 +247,8 @@ public final class Gateway implements AutoCloseable {
             return;
         }
         GatewayAdmin admin = new GatewayAdmin(new GatewayAdmin.Parts(config, context, services.stats(),
-                services.shaping(), services.sessions(), parts.store(), this::listeners, services.links(),
+                services.shaping(), services.sessions(), services.allowances(), parts.store(), this::listeners,
+                services.links(),
                 services.localProxy(), reversePorts));
         try {
             ConsoleFactory factory = parts.console();

@@ -102,9 +102,12 @@ public interface AdminApi {
      * @param shapedBytes bytes that waited for tokens
      * @param tunnels     its live tunnels
      * @param links       its authenticated links that carry no tunnel yet (the remote role; a local's warm pool)
+     * @param quotaBytes  the user's traffic quota per period, 0 when none
+     * @param quotaUsed   bytes both ways used in the current period as this gateway knows them (persisted plus its
+     *                    own not yet persisted), -1 when there is no quota or it is not known yet
      */
     record Principal(String name, long rate, long bytesUp, long bytesDown, long parkedNanos, long shapedBytes,
-                     int tunnels, int links) {
+                     int tunnels, int links, long quotaBytes, long quotaUsed) {
     }
 
     /** The local role's proxy listener and link settings, changed while it runs. */

@@ -35,6 +35,13 @@ async function api(method, path, body) {
   return data;
 }
 
+function formatBytes(bytes) {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let value = bytes, unit = 0;
+  while (value >= 1024 && unit < units.length - 1) { value /= 1024; unit++; }
+  return (unit === 0 ? value : value.toFixed(value < 10 ? 2 : 1)) + ' ' + units[unit];
+}
+
 function formatRate(bytes) {
   const units = ['B/s', 'KiB/s', 'MiB/s', 'GiB/s'];
   let value = bytes, unit = 0;

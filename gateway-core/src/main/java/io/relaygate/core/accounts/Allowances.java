@@ -224,6 +224,12 @@ public final class Allowances {
         }
     }
 
+    /** {@return the limits of {@code user} as last seen here, or null when the user has not logged in here} */
+    public AccountLimits limits(String user) {
+        User u = users.get(user);
+        return u == null ? null : u.limits;
+    }
+
     /** {@return the tunnels {@code user} holds under their cap now} */
     public int tunnels(String user) {
         User u = users.get(user);
@@ -236,7 +242,7 @@ public final class Allowances {
      */
     public long quotaUsed(String user) {
         User u = users.get(user);
-        return u == null || !u.limits.quota().limited() ? -1 : used(u);
+        return u == null || !u.limits.quota().limited() || u.period.equals(LocalDate.EPOCH) ? -1 : used(u);
     }
 
     private static long used(User u) {

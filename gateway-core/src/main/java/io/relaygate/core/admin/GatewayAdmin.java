@@ -7,8 +7,10 @@ import io.relaygate.core.link.ExposedServices;
 import io.relaygate.core.link.ReversePorts;
 import io.relaygate.core.net.Listener;
 import io.relaygate.core.shaping.Shaping;
+import io.relaygate.core.accounts.Allowances;
 import io.relaygate.core.accounts.UserSessions;
 import io.relaygate.spi.AccountRules;
+import io.relaygate.spi.AccountLimits;
 import io.relaygate.spi.AccountStore;
 import io.relaygate.spi.AdminApi;
 import io.relaygate.spi.GatewayContext;
@@ -35,7 +37,7 @@ public final class GatewayAdmin implements AdminApi {
      * @param localProxy the local's client listener, or null on the remote role
      */
     public record Parts(GatewayConfig config, GatewayContext context, GatewayStats stats, Shaping shaping,
-                        UserSessions sessions, AccountStore store, Supplier<List<Listener>> listeners,
+                        UserSessions sessions, Allowances allowances, AccountStore store, Supplier<List<Listener>> listeners,
                         LocalLinks links, LocalProxy localProxy, ReversePorts reverse) {
     }
 
@@ -82,8 +84,11 @@ public final class GatewayAdmin implements AdminApi {
         for (Shaping.Meter meter : parts.shaping().meters().values()) {
             int tunnels = sessions == null ? stats.openTunnels() : sessions.tunnels(meter.principal());
             int links = sessions == null ? 0 : sessions.links(meter.principal());
+            AccountLimits limits = parts.allowances() == null ? null : parts.allowances().limits(meter.principal());
+            long quota = limits == null ? 0 : limits.quota().bytes();
+            long used = quota == 0 ? -1 : parts.allowances().quotaUsed(meter.principal());
             principals.add(new Principal(meter.principal(), meter.rate(), meter.bytesUp(), meter.bytesDown(),
-                    meter.parkedNanos(), meter.shapedBytes(), tunnels, links));
+                    meter.parkedNanos(), meter.shapedBytes(), tunnels, links, quota, used));
         }
         Map<String, InetSocketAddress> listeners = new LinkedHashMap<>();
         for (Listener listener : parts.listeners().get()) {
