@@ -67,7 +67,8 @@ class UserCliIT {
         assertThat(list.exit()).isZero();
         assertThat(list.out()).containsPattern("alice\\s+65536\\s+yes");
         Run show = user(null, "show", "alice");
-        assertThat(show.out()).contains("rate:       65536 bytes/s", "enabled:    yes", "iterations: 4096")
+        assertThat(show.out()).contains("rate:           65536 bytes/s", "enabled:        yes",
+                        "iterations:     4096")
                 .doesNotContain("s3cret");
 
         Run duplicate = user("x\n", "add", "alice", "--password-stdin");
@@ -104,9 +105,62 @@ class UserCliIT {
             assertThat(user("pw3\n", "set", "carol", "--enable", "--password-stdin").exit()).isZero();
             assertThat(Curl.run(work, "--socks5-hostname", "carol:pw2@" + proxy, url).exit()).isEqualTo(97);
             assertThat(Curl.run(work, "--socks5-hostname", "carol:pw3@" + proxy, url).exit()).isZero();
+            assertThat(user(null, "set", "carol", "--expires=2020-01-01").exit()).isZero();
+            assertThat(Curl.run(work, "--socks5-hostname", "carol:pw3@" + proxy, url).exit()).as("expired")
+                    .isEqualTo(97);
+            assertThat(user(null, "set", "carol", "--expires=never").exit()).isZero();
+            assertThat(Curl.run(work, "--socks5-hostname", "carol:pw3@" + proxy, url).exit()).isZero();
             assertThat(user(null, "del", "carol").exit()).isZero();
             assertThat(Curl.run(work, "--socks5-hostname", "carol:pw3@" + proxy, url).exit()).isEqualTo(97);
         }
+    }
+
+    @Test
+    void everyLimitIsSetShownAndClearedFromTheCommandLine() throws Exception {
+        assertThat(user("pw\n", "add", "dave", "--password-stdin", "--rate=1MiB", "--rate-up=256KiB",
+                "--rate-down=512KiB", "--max-connections=8", "--expires=2099-01-31", "--quota=50GiB/month",
+                "--expose-ports=1").exit()).isZero();
+        Run show = user(null, "show", "dave");
+        assertThat(show.exit()).isZero();
+        assertThat(show.out()).contains("rate:           1048576 bytes/s", "rateUp:         262144 bytes/s",
+                "rateDown:       524288 bytes/s", "maxConnections: 8", "expires:        2099-02-01T00:00:00Z",
+                "quota:          50GiB/month", "quotaUsed:      0 bytes since ", "quotaRemaining: 53687091200 bytes"
+                + " until ", "exposePorts:    1");
+        Run list = user(null, "list");
+        assertThat(list.out()).containsPattern("dave\\s+1048576\\s+yes\\s+2099-02-01T00:00:00Z\\s+50GiB/month\\s+8");
+
+        assertThat(user(null, "set", "dave", "--expires=never", "--quota=none", "--max-connections=0",
+                "--rate-up=0").exit()).isZero();
+        assertThat(user(null, "show", "dave").out()).contains("expires:        never", "quota:          none",
+                "maxConnections: 0 (no cap)", "rateUp:         0 (no separate limit)",
+                "rateDown:       524288 bytes/s").doesNotContain("quotaUsed");
+    }
+
+    @Test
+    void aBadLimitExitsWith2NamingTheValueAndWhatIsExpectedAndChangesNothing() throws Exception {
+        assertThat(user("pw\n", "add", "erin", "--password-stdin").exit()).isZero();
+        String[][] cases = {
+            {"--expires=yesterday-ish", "--expires: \"yesterday-ish\" (expected: a UTC date such as 2027-01-31"},
+            {"--expires=2027-02-30", "--expires: \"2027-02-30\" (expected: a UTC date"},
+            {"--quota=5/fortnight", "--quota: \"5/fortnight\" (expected: an amount per day, week or month"},
+            {"--quota=-1GiB/month", "--quota: \"-1GiB/month\" (expected: an amount per day"},
+            {"--quota=2EiB/month", "--quota: \"2EiB/month\" (expected: an amount per day"},
+            {"--max-connections=-1", "--max-connections: \"-1\" (expected: 0 (no cap) to 10000000)"},
+            {"--max-connections=99999999999", "--max-connections: \"99999999999\" (expected: a whole number)"},
+            {"--rate-up=fast", "--rate-up: \"fast\" (expected: bytes per second such as 1500"},
+            {"--rate-down=2000TiB", "--rate-down: \"2000TiB\" (expected: 0 (unlimited) to"},
+            {"--expose-ports=70000", "--expose-ports: \"70000\" (expected: 0 (none) to 65535)"},
+        };
+        for (String[] c : cases) {
+            Run set = user(null, "set", "erin", c[0]);
+            assertThat(set.exit()).as(c[0]).isEqualTo(2);
+            assertThat(set.err().strip()).as(c[0]).startsWith("gateway: " + c[1]);
+            Run add = user("pw\n", "add", "frank", "--password-stdin", c[0]);
+            assertThat(add.exit()).as("add " + c[0]).isEqualTo(2);
+        }
+        assertThat(user(null, "show", "erin").out()).contains("expires:        never", "quota:          none",
+                "maxConnections: 0 (no cap)");
+        assertThat(user(null, "show", "frank").exit()).as("never added").isEqualTo(1);
     }
 
     @Test
