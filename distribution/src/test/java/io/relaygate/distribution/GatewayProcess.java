@@ -148,6 +148,14 @@ final class GatewayProcess implements AutoCloseable {
         process.destroy();
     }
 
+    /** Sends SIGHUP, as {@code systemctl reload} does: the gateway reads its configuration again. */
+    void hangUp() throws IOException, InterruptedException {
+        Process kill = new ProcessBuilder("kill", "-HUP", String.valueOf(pid())).inheritIO().start();
+        if (!kill.waitFor(10, TimeUnit.SECONDS) || kill.exitValue() != 0) {
+            throw new AssertionError("kill -HUP " + process.pid() + " failed");
+        }
+    }
+
     /** Sends SIGKILL: no shutdown hook, no flush, as a crash would. */
     void kill9() {
         process.destroyForcibly();

@@ -93,6 +93,21 @@ class SystemdIT {
                 if (role.equals("remote")) {
                     assertThat(state.resolve("gateway.db")).as("the account store in the state directory").exists();
                 }
+                // systemctl reload runs ExecReload with the service's main PID.
+                Files.writeString(etc.resolve("gateway.yaml"), "listen: 127.0.0.1:0\nconsole: off\nlogLevel: info\n");
+                Process reload = new ProcessBuilder(line(unit, "ExecReload=").replace("$MAINPID",
+                        String.valueOf(gateway.pid())).split(" ")).inheritIO().start();
+                assertThat(reload.waitFor(10, TimeUnit.SECONDS)).isTrue();
+                assertThat(reload.exitValue()).isZero();
+                Path log = logs.resolve("gateway.log");
+                Await.until(role + ": the reload in the log", Duration.ofSeconds(10), () -> {
+                    try {
+                        return Files.readString(log).contains("SIGHUP: configuration reloaded; applied to what"
+                                + " starts from now on: logLevel");
+                    } catch (IOException e) {
+                        return false;
+                    }
+                });
                 gateway.terminate();
                 assertThat(gateway.awaitExit(60)).isZero();
             }

@@ -5,6 +5,7 @@ import io.relaygate.core.accounts.UserSessions;
 import io.relaygate.core.admin.GatewayAdmin;
 import io.relaygate.core.config.ConfigError;
 import io.relaygate.core.config.GatewayConfig;
+import io.relaygate.core.policy.DestinationPolicy;
 import io.relaygate.core.inbound.InboundConnection;
 import io.relaygate.core.link.LinkSecret;
 import io.relaygate.core.link.LinkServerHandshake;
@@ -61,6 +62,8 @@ public final class Gateway implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Gateway.class);
 
     private final GatewayConfig config;
+    /** The configuration as last reloaded: its live keys are the ones in force. */
+    private volatile GatewayConfig live;
     private final boolean remoteRole;
     private final GatewayContext context;
     private final PluginParts parts;
@@ -76,6 +79,7 @@ public final class Gateway implements AutoCloseable {
 
     private Gateway(Builder builder) {
         this.config = builder.config;
+        this.live = builder.config;
         this.remoteRole = config.role() == GatewayContext.Role.REMOTE;
         if (config.roleConfig() instanceof GatewayConfig.LocalConfig local && local.remote() != null
                 && builder.linkPassword.length == 0) {
@@ -108,6 +112,9 @@ public final class Gateway implements AutoCloseable {
     /** Opens every part in order; on a failure closes what was opened and rethrows. */
     private synchronized Gateway start() {
         try {
+            if (config.logLevel() != null) {
+                LogLevels.apply(config.logLevel());
+            }
             ScheduledExecutorService housekeeping = Executors.newSingleThreadScheduledExecutor(r -> {
                 Thread t = new Thread(r, "relaygate-housekeeping");
                 t.setDaemon(true);
@@ -308,6 +315,44 @@ public final class Gateway implements AutoCloseable {
     /** {@return the remote's live tunnels and idle links by user, or null on the local role} */
     public UserSessions sessions() {
         return services.sessions();
+    }
+
+    /** {@return the configuration in force: the one it started with, its live keys as last reloaded} */
+    public GatewayConfig liveConfig() {
+        return live;
+    }
+
+    /**
+     * Applies a new configuration while running: the keys {@link ConfigReload#LIVE} names take effect for what starts
+     * from now on (new connections, tunnels, dials, logins); every other key keeps its running value until a
+     * restart. The caller has validated {@code next} (an invalid file changes nothing).
+     *
+     * @return what changed: applied, and waiting for a restart
+     */
+    public synchronized ConfigReload.Changes reload(GatewayConfig next) {
+        ConfigReload.Changes changes = ConfigReload.compare(config, live, next);
+        if (changes.restartOnly().contains("role")) {
+            return changes;
+        }
+        if (remoteRole) {
+            services.dialer().reconfigure(DestinationPolicy.restrictive(next.remoteRole().allowDestinations()),
+                    next.timeouts().dns(), next.timeouts().connect());
+        } else {
+            services.dialer().reconfigure(DestinationPolicy.OPEN, next.timeouts().dns(), next.timeouts().connect());
+            services.shaping().overallRate(next.local().rateLimit());
+        }
+        GatewayConfig.Limits caps = next.limits();
+        services.limits().reconfigure(caps.maxConnections(), caps.maxHandshakesPerSource(), caps.maxLinksPerUser());
+        services.damper().reconfigure(caps.authFailuresBeforeDelay(), caps.authFailuresBeforeRefusal());
+        services.relay().timeouts().set(next.timeouts().handshake(), next.timeouts().idle(),
+                next.timeouts().halfClosed());
+        services.associations().reconfigure(next.udp().idle(), next.udp().maxPerUser(), next.udp().maxPerSource(),
+                next.udp().maxPacketsPerSecond());
+        if (changes.live().contains("logLevel")) {
+            LogLevels.apply(next.logLevel());
+        }
+        live = next;
+        return changes;
     }
 
     /** {@return the remote's users' caps, quotas and expiry; null on the local role} */

@@ -16,6 +16,7 @@ import io.relaygate.core.policy.Associations;
 import io.relaygate.core.policy.AuthDamper;
 import io.relaygate.core.policy.ConnectionLimits;
 import io.relaygate.core.policy.DestinationPolicy;
+import io.relaygate.core.policy.LiveTimeouts;
 import io.relaygate.core.reactor.BufferPool;
 import io.relaygate.core.reactor.EventLoop;
 import io.relaygate.core.relay.RelayServices;
@@ -64,8 +65,8 @@ record Services(GatewayStats stats, ConnectionLimits limits, AuthDamper damper, 
                 : parts.limiter() != null ? Shaping.overall(parts.limiter(), config.local().rateLimit())
                 : Shaping.none();
         Allowances allowances = remote ? new Allowances(parts.store(), sessions, shaping, clock) : null;
-        RelayServices relay = new RelayServices(pool, stats, shaping, sessions, allowances, timeouts.idle(),
-                timeouts.halfClosed());
+        LiveTimeouts live = new LiveTimeouts(timeouts.handshake(), timeouts.idle(), timeouts.halfClosed());
+        RelayServices relay = new RelayServices(pool, stats, shaping, sessions, allowances, live);
         // The exposed services' targets are this machine's own services: the local's open policy reaches them.
         ExposedServices exposed = remote || config.local().exposed().isEmpty() ? null
                 : new ExposedServices(config.local().exposed(), config.local().remote().host(), dialer, relay);
@@ -76,7 +77,7 @@ record Services(GatewayStats stats, ConnectionLimits limits, AuthDamper damper, 
                 config.udp().maxPerSource(), config.udp().maxPacketsPerSecond());
         InboundServices inbound = new InboundServices(relay, parts.protocols(),
                 links != null ? links.connector() : direct, passwordVerifier(parts, allowances, clock),
-                damper, blocking, timeouts.handshake(), config.udp().enabled() ? associations : null);
+                damper, blocking, live, config.udp().enabled() ? associations : null);
         LocalProxy localProxy = remote ? null : new LocalProxy(config.listen().toSocketAddress(), loops, limits,
                 stats, InboundConnection.factory(inbound, parts.store() != null), listeners);
         return new Services(stats, limits, damper, pool, dialer, shaping, sessions, allowances, relay, inbound,

@@ -1,5 +1,6 @@
 package io.relaygate.core.cli;
 
+import io.relaygate.core.ConfigReload;
 import io.relaygate.core.Gateway;
 import io.relaygate.core.StartException;
 import io.relaygate.core.config.ConfigError;
@@ -23,6 +24,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import sun.misc.Signal;
+import java.util.concurrent.atomic.AtomicReference;
 
 /** {@code gateway}: runs the gateway in one of its roles, or a management subcommand. */
 @Command(name = "gateway", mixinStandardHelpOptions = true, versionProvider = VersionProvider.class,
@@ -138,10 +140,42 @@ public final class Main implements Callable<Integer> {
         CountDownLatch stopRequested = new CountDownLatch(1);
         Signal.handle(new Signal("TERM"), s -> stopRequested.countDown());
         Signal.handle(new Signal("INT"), s -> stopRequested.countDown());
-        // The JVM's default for HUP is to exit at once (129, no drain, counters unflushed). Until reload exists,
-        // it is logged and ignored.
-        Signal.handle(new Signal("HUP"), s -> log.info("SIGHUP received: the configuration is not reloaded while"
-                + " running (restart the gateway to apply changes); ignored"));
+        // The JVM's default for HUP is to exit at once (129, no drain, counters unflushed): here it reloads the
+        // configuration file, once the gateway runs.
+        AtomicReference<Gateway> running = new AtomicReference<>();
+        Signal.handle(new Signal("HUP"), s -> reload(running.get()));
+        Configured configured = configure();
+        GatewayConfig config = configured.config();
+        ConsoleSettings saved = configured.saved();
+        List<LoadedPlugin> plugins = PluginLoader.load(config.pluginsDir());
+        Gateway gateway = Gateway.builder(config).loadedPlugins(plugins).linkPassword(linkPassword(config, saved))
+                .start();
+        running.set(gateway);
+        if (gateway.linkFingerprint() != null) {
+            System.out.println("link fingerprint " + gateway.linkFingerprint());
+        }
+        for (var listener : gateway.listeners()) {
+            System.out.println("listening " + listener.name() + " " + format(listener.address()));
+        }
+        if (gateway.consoleAddress() != null) {
+            System.out.println("listening console " + format(gateway.consoleAddress()));
+        }
+        System.out.flush();
+        stopRequested.await();
+        gateway.shutdown(gateway.liveConfig().timeouts().drain());
+        return ExitCodes.OK;
+    }
+
+    /** The configuration and, on the local role, the console's saved settings it took in. */
+    private record Configured(GatewayConfig config, ConsoleSettings saved) {
+    }
+
+    /** Reads the file and layers the console's saved settings and the flags over it, as at start. */
+    private Configured configure() {
+        return configure(true);
+    }
+
+    private Configured configure(boolean announce) {
         Settings flags = flags();
         Settings settings = shared.settings().overriddenBy(flags);
         GatewayConfig fileConfig = firstPass(settings);
@@ -172,7 +206,7 @@ public final class Main implements Callable<Integer> {
                         : null);
             }
             applied.removeIf(java.util.Objects::isNull);
-            if (!applied.isEmpty()) {
+            if (!applied.isEmpty() && announce) {
                 // Otherwise a later start from the same install silently differs from its config file and flags.
                 log.info("applying settings saved by the console in {}: {} (flags override them; delete the file"
                         + " or choose other settings in the console to change them)", origin,
@@ -180,22 +214,39 @@ public final class Main implements Callable<Integer> {
             }
             config = GatewayConfig.from(shared.settings().overriddenBy(consoleLayer).overriddenBy(flags), home());
         }
-        List<LoadedPlugin> plugins = PluginLoader.load(config.pluginsDir());
-        Gateway gateway = Gateway.builder(config).loadedPlugins(plugins).linkPassword(linkPassword(config, saved))
-                .start();
-        if (gateway.linkFingerprint() != null) {
-            System.out.println("link fingerprint " + gateway.linkFingerprint());
+        return new Configured(config, saved);
+    }
+
+    /**
+     * SIGHUP: reads the configuration again and applies its live keys; a file that does not validate changes
+     * nothing. Runs on the JVM's signal thread.
+     */
+    private void reload(Gateway gateway) {
+        if (gateway == null) {
+            log.info("SIGHUP received while the gateway starts: ignored");
+            return;
         }
-        for (var listener : gateway.listeners()) {
-            System.out.println("listening " + listener.name() + " " + format(listener.address()));
+        try {
+            GatewayConfig next = configure(false).config();
+            ConfigReload.Changes changes = gateway.reload(next);
+            if (changes.isEmpty()) {
+                log.info("SIGHUP: configuration read again; nothing changed");
+                return;
+            }
+            if (!changes.live().isEmpty()) {
+                log.info("SIGHUP: configuration reloaded; applied to what starts from now on: {}",
+                        String.join(", ", changes.live()));
+            }
+            if (!changes.restartOnly().isEmpty()) {
+                log.warn("SIGHUP: {} changed; {} only at a restart (the running values stay)",
+                        String.join(", ", changes.restartOnly()), changes.restartOnly().size() == 1 ? "it applies"
+                                : "they apply");
+            }
+        } catch (ConfigError e) {
+            log.error("SIGHUP: the configuration was not reloaded, nothing changed: {}", e.getMessage());
+        } catch (RuntimeException e) {
+            log.error("SIGHUP: the configuration was not reloaded, nothing changed: {}", e.toString());
         }
-        if (gateway.consoleAddress() != null) {
-            System.out.println("listening console " + format(gateway.consoleAddress()));
-        }
-        System.out.flush();
-        stopRequested.await();
-        gateway.shutdown(config.timeouts().drain());
-        return ExitCodes.OK;
     }
 
     /**

@@ -29,12 +29,17 @@ import java.util.Locale;
  * @param reactor        event loops, buffers, blocking executor
  * @param udp            SOCKS5 UDP associations
  * @param roleConfig     the settings of the role it runs: a {@link LocalConfig} or a {@link RemoteConfig}
+ * @param logLevel       the level of the gateway's own loggers ({@code io.relaygate}), lower case; or {@code null}
+ *                       for the level logback.xml gives them
  * @param settings       the merged settings, for the plugin sections
  */
 public record GatewayConfig(HostPort listen, HostPort console, Path dataDir, Path pluginsDir, boolean allowOpenProxy,
                             String accountStore, String resolver, String rateLimiter, int passwordIterations,
                             Timeouts timeouts, Limits limits, Reactor reactor, Udp udp, RoleConfig roleConfig,
-                            Settings settings) {
+                            String logLevel, Settings settings) {
+
+    /** The values {@code logLevel} takes. */
+    public static final List<String> LOG_LEVELS = List.of("off", "error", "warn", "info", "debug", "trace");
 
     /** One role's own settings. */
     public sealed interface RoleConfig permits LocalConfig, RemoteConfig {
@@ -313,6 +318,11 @@ public record GatewayConfig(HostPort listen, HostPort console, Path dataDir, Pat
                 (int) c.getLong("udp.maxPacketsPerSecond", 100_000, 1, 10_000_000));
         List<ReverseConfig.Exposed> exposed = ReverseConfig.exposed(c, settings, role, remote);
         ReverseConfig.Pool reverse = ReverseConfig.pool(c, role);
+        String logLevel = c.getString("logLevel", null);
+        if (logLevel != null && !LOG_LEVELS.contains(logLevel.toLowerCase(Locale.ROOT))) {
+            throw new ConfigException("logLevel", "\"" + logLevel + "\" (expected: one of " + String.join(", ",
+                    LOG_LEVELS) + ")");
+        }
         c.requireAllConsumed();
         RoleConfig roleConfig = role == Role.LOCAL
                 ? new LocalConfig(remote, user, passwordFile, linkPool, rateLimit, linkTls, remoteFingerprint,
@@ -323,7 +333,7 @@ public record GatewayConfig(HostPort listen, HostPort console, Path dataDir, Pat
         return new GatewayConfig(listen, console, dataDir, pluginsDir, allowOpenProxy,
                 "none".equals(accountStore) ? null : accountStore, resolver,
                 "none".equals(rateLimiter) ? null : rateLimiter, iterations, timeouts, limits, reactor, udp, roleConfig,
-                settings);
+                logLevel == null ? null : logLevel.toLowerCase(Locale.ROOT), settings);
     }
 
     private static HostPort hostPort(SectionConfig c, String key, String defaultValue) {

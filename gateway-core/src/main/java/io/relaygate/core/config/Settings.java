@@ -3,6 +3,7 @@ package io.relaygate.core.config;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.stream.Collectors;
 
@@ -62,6 +63,17 @@ public final class Settings {
     /** {@return the keys under {@code prefix} (which ends with a dot, or is empty for all)} */
     Set<String> keysUnder(String prefix) {
         return values.keySet().stream().filter(k -> k.startsWith(prefix)).collect(Collectors.toCollection(TreeSet::new));
+    }
+
+    /** {@return the value of every key under {@code prefix} (which ends with a dot, or is empty for all), by key} */
+    public Map<String, String> valuesUnder(String prefix) {
+        Map<String, String> found = new TreeMap<>();
+        values.forEach((key, setting) -> {
+            if (key.startsWith(prefix)) {
+                found.put(key, setting.value());
+            }
+        });
+        return found;
     }
 
     /** {@return the names of the sections directly under {@code prefix}, e.g. the plugin names under plugins.} */

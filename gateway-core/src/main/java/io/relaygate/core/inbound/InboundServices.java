@@ -3,6 +3,7 @@ package io.relaygate.core.inbound;
 import io.relaygate.core.outbound.Connector;
 import io.relaygate.core.policy.Associations;
 import io.relaygate.core.policy.AuthDamper;
+import io.relaygate.core.policy.LiveTimeouts;
 import io.relaygate.core.relay.RelayServices;
 import java.time.Duration;
 import java.util.List;
@@ -17,12 +18,17 @@ import java.util.concurrent.Executor;
  * @param verifier     checks client passwords, or a disabled verifier when clients need none
  * @param damper       brute-force damping of failed logins
  * @param blocking     the bounded executor for password checks
- * @param handshake    the absolute deadline of a client's handshake
+ * @param timeouts     the absolute deadline of a client's handshake, read as each connection starts
  * @param udp          the listener's UDP associations, or null when it serves none
  */
 public record InboundServices(RelayServices relay, List<Protocol> protocols, Connector connector,
-                              PasswordVerifier verifier, AuthDamper damper, Executor blocking, Duration handshake,
-                              Associations udp) {
+                              PasswordVerifier verifier, AuthDamper damper, Executor blocking,
+                              LiveTimeouts timeouts, Associations udp) {
+
+    /** {@return how long a client connection starting now may take to finish its handshake} */
+    public Duration handshake() {
+        return timeouts.handshake();
+    }
 
     public InboundServices {
         protocols = List.copyOf(protocols);

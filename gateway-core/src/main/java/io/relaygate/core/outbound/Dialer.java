@@ -43,9 +43,9 @@ public final class Dialer {
 
     private final Resolver resolver;
     private final Executor blocking;
-    private final long dnsTimeoutNanos;
-    private final long connectTimeoutNanos;
-    private final DestinationPolicy policy;
+    private volatile long dnsTimeoutNanos;
+    private volatile long connectTimeoutNanos;
+    private volatile DestinationPolicy policy;
     private volatile Set<InetSocketAddress> ownListeners = Set.of();
     private final RefusalLog refusals = new RefusalLog();
 
@@ -93,6 +93,16 @@ public final class Dialer {
         this.policy = policy;
         this.resolver = resolver;
         this.blocking = blocking;
+        this.dnsTimeoutNanos = dnsTimeout.toNanos();
+        this.connectTimeoutNanos = connectTimeout.toNanos();
+    }
+
+    /**
+     * Changes the destination policy and the timeouts (a reload): dials that start from now on follow them, dials in
+     * progress keep theirs.
+     */
+    public void reconfigure(DestinationPolicy destinations, Duration dnsTimeout, Duration connectTimeout) {
+        this.policy = destinations;
         this.dnsTimeoutNanos = dnsTimeout.toNanos();
         this.connectTimeoutNanos = connectTimeout.toNanos();
     }

@@ -10,18 +10,26 @@ import java.util.concurrent.ConcurrentHashMap;
  */
 public final class Associations {
 
-    private final Duration idle;
-    private final int maxPerUser;
-    private final int maxPerSource;
-    private final int maxPacketsPerSecond;
+    private volatile Duration idle;
+    private volatile int maxPerUser;
+    private volatile int maxPerSource;
+    private volatile int maxPacketsPerSecond;
     private final ConcurrentHashMap<String, Integer> perUser = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<InetAddress, Integer> perSource = new ConcurrentHashMap<>();
 
     public Associations(Duration idle, int maxPerUser, int maxPerSource, int maxPacketsPerSecond) {
-        this.idle = idle;
-        this.maxPerUser = maxPerUser;
-        this.maxPerSource = maxPerSource;
-        this.maxPacketsPerSecond = maxPacketsPerSecond;
+        reconfigure(idle, maxPerUser, maxPerSource, maxPacketsPerSecond);
+    }
+
+    /**
+     * Changes the settings (a reload): new associations follow them; open ones keep their idle time and budget, and
+     * count against the new caps.
+     */
+    public void reconfigure(Duration idleTimeout, int perUserCap, int perSourceCap, int packetsPerSecond) {
+        this.idle = idleTimeout;
+        this.maxPerUser = perUserCap;
+        this.maxPerSource = perSourceCap;
+        this.maxPacketsPerSecond = packetsPerSecond;
     }
 
     /** {@return a new association's budget of datagrams a second, both directions together} */

@@ -40,8 +40,8 @@ public final class AuthDamper {
     private record Device(String user, InetAddress source) {
     }
 
-    private final int delayAfter;
-    private final int refuseAfter;
+    private volatile int delayAfter;
+    private volatile int refuseAfter;
     private final ConcurrentHashMap<Object, long[]> failures = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<Device, Long> knownDevices = new ConcurrentHashMap<>();
     /** Failed logins are worth a log line each, until someone floods them: then a few a minute, and a count. */
@@ -58,8 +58,13 @@ public final class AuthDamper {
      * @param refuseAfter failures per address in a minute before that address is refused unchecked
      */
     public AuthDamper(int delayAfter, int refuseAfter) {
-        this.delayAfter = delayAfter;
-        this.refuseAfter = refuseAfter;
+        reconfigure(delayAfter, refuseAfter);
+    }
+
+    /** Changes both thresholds (a reload); the failures counted so far stay. */
+    public void reconfigure(int failuresBeforeDelay, int failuresBeforeRefusal) {
+        this.delayAfter = failuresBeforeDelay;
+        this.refuseAfter = failuresBeforeRefusal;
     }
 
     /** {@return -1 if a failed login must not be logged now, else how many were held back before it} */

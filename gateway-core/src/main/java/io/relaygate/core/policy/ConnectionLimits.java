@@ -10,9 +10,9 @@ import java.util.concurrent.ConcurrentHashMap;
  */
 public final class ConnectionLimits {
 
-    private final int maxConnections;
-    private final int maxHandshakesPerSource;
-    private final int maxLinksPerUser;
+    private volatile int maxConnections;
+    private volatile int maxHandshakesPerSource;
+    private volatile int maxLinksPerUser;
     private final GatewayStats stats;
     private final ConcurrentHashMap<InetAddress, Integer> handshaking = new ConcurrentHashMap<>();
     private final Object quiet = new Object();
@@ -57,6 +57,16 @@ public final class ConnectionLimits {
                 limits.closed();
             }
         }
+    }
+
+    /**
+     * Changes the caps (a reload): new connections and links are admitted under them; those open stay, counted
+     * against the new caps.
+     */
+    public void reconfigure(int connections, int handshakesPerSource, int linksPerUser) {
+        this.maxConnections = connections;
+        this.maxHandshakesPerSource = handshakesPerSource;
+        this.maxLinksPerUser = linksPerUser;
     }
 
     /** {@return how many authenticated links one user may hold on the remote at once} */

@@ -2,6 +2,7 @@ package io.relaygate.core.relay;
 
 import io.relaygate.core.accounts.Allowances;
 import io.relaygate.core.accounts.UserSessions;
+import io.relaygate.core.policy.LiveTimeouts;
 import io.relaygate.core.policy.LogText;
 import io.relaygate.core.reactor.BufferPool;
 import io.relaygate.core.shaping.Shaping;
@@ -19,11 +20,20 @@ import org.slf4j.LoggerFactory;
  * @param shaping    rate limits and per-principal meters
  * @param sessions   the remote's tunnels by user, or null on the local role
  * @param allowances the remote's users' caps and quotas, or null on the local role
- * @param idle       a tunnel with no traffic either way for this long is closed
- * @param halfClosed a tunnel with one direction ended for this long is closed
+ * @param timeouts   the idle and half-closed timeouts, read as each tunnel starts (a reload changes them)
  */
 public record RelayServices(BufferPool pool, GatewayStats stats, Shaping shaping, UserSessions sessions,
-                            Allowances allowances, Duration idle, Duration halfClosed) {
+                            Allowances allowances, LiveTimeouts timeouts) {
+
+    /** {@return how long a tunnel starting now may stay quiet both ways} */
+    public Duration idle() {
+        return timeouts.idle();
+    }
+
+    /** {@return how long a tunnel starting now may stay with one direction ended} */
+    public Duration halfClosed() {
+        return timeouts.halfClosed();
+    }
 
     private static final Logger log = LoggerFactory.getLogger("io.relaygate.tunnel");
     /** One line per tunnel at close; its own logger so it can be routed or turned off. */

@@ -87,6 +87,13 @@ public final class Shaping {
         }
     }
 
+    /** Changes the rate of the whole proxy ({@link #overall}); live tunnels follow at once. Otherwise does nothing. */
+    public void overallRate(long bytesPerSecond) {
+        if (overall != null && overall.bucket != null) {
+            overall.bucket.rate(bytesPerSecond);
+        }
+    }
+
     /** Drops a deleted user's meter and bucket. Tunnels still open keep theirs until they close. */
     public void deleted(String user) {
         if (perUser) {
