@@ -214,6 +214,7 @@ public final class Gateway implements AutoCloseable {
                     reversePorts = new ReversePorts(config.remoteRole().reverse(), accounts,
                             context.blockingExecutor(), services.limits(), services.relay());
                     accounts.addListener(reversePorts::accountChanged);
+                    allowances.whenExpired(reversePorts::userExpired);
                     components.add("reverse ports", reversePorts);
                 }
                 LinkServices linkServices = new LinkServices(services.relay(), services.dialer(),

@@ -39,6 +39,9 @@ public final class Allowances {
     private final Shaping shaping;
     private final Clock clock;
     private final ConcurrentHashMap<String, User> users = new ConcurrentHashMap<>();
+    /** Told the name of each user who expired, after their sessions were revoked (the reverse tunnel's ports). */
+    private final java.util.List<java.util.function.Consumer<String>> expiryListeners =
+            new java.util.concurrent.CopyOnWriteArrayList<>();
 
     /**
      * @param store    the account store, for the quota use by day
@@ -81,6 +84,11 @@ public final class Allowances {
         long persisted() {
             return meter == null ? 0 : meter.persisted();
         }
+    }
+
+    /** Registers {@code listener} to hear each user who expires while logged in; it must be quick. */
+    public void whenExpired(java.util.function.Consumer<String> listener) {
+        expiryListeners.add(listener);
     }
 
     /** {@return the clock that expiry and periods follow} */
@@ -292,6 +300,7 @@ public final class Allowances {
                     int closed = sessions.revoke(u.name);
                     log.info("user {} expired at {}: closing {} live tunnels and links", u.name, limits.expires(),
                             closed);
+                    expiryListeners.forEach(l -> l.accept(u.name));
                 }
                 continue;
             }

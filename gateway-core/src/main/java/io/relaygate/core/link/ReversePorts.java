@@ -242,7 +242,8 @@ public final class ReversePorts implements AutoCloseable {
             return refuse(key, RegisterOutcome.OUTSIDE_POOL);
         }
         Optional<Account> account = store.find(user);
-        int allowed = account.filter(Account::enabled).map(Account::exposePorts).orElse(0);
+        int allowed = account.filter(a -> relay.allowances() == null ? a.enabled()
+                : relay.allowances().loginRefusal(a) == null).map(Account::exposePorts).orElse(0);
         if (allowed == 0) {
             return refuse(key, RegisterOutcome.NOT_ALLOWED);
         }
@@ -377,9 +378,20 @@ public final class ReversePorts implements AutoCloseable {
         boolean gone = change.kind() == AccountChange.Kind.DELETED
                 || (change.kind() == AccountChange.Kind.UPDATED && !change.account().enabled());
         int allowed = gone || change.account() == null ? 0 : change.account().exposePorts();
+        allow(change.name(), allowed, gone ? "the user was " + (change.kind() == AccountChange.Kind.DELETED
+                ? "deleted" : "disabled") : "the user may expose fewer ports");
+    }
+
+    /** The user's account expired: every port of theirs closes, held ones too. Any thread. */
+    public void userExpired(String user) {
+        allow(user, 0, "the user's account expired");
+    }
+
+    /** Closes {@code user}'s ports beyond {@code allowed}, held ones first, then the lowest. */
+    private void allow(String user, int allowed, String reason) {
         List<Service> ending = new ArrayList<>();
         synchronized (this) {
-            List<Service> mine = services.values().stream().filter(s -> s.key.user().equals(change.name()))
+            List<Service> mine = services.values().stream().filter(s -> s.key.user().equals(user))
                     .sorted(Comparator.comparingInt((Service s) -> s.held() ? 0 : 1).thenComparingInt(s -> s.port))
                     .toList();
             for (int i = 0; i < mine.size() - allowed; i++) {
@@ -388,8 +400,7 @@ public final class ReversePorts implements AutoCloseable {
             ending.forEach(this::forget);
         }
         for (Service service : ending) {
-            end(service, gone ? "the user was " + (change.kind() == AccountChange.Kind.DELETED ? "deleted"
-                    : "disabled") : "the user may expose fewer ports");
+            end(service, reason);
         }
     }
 

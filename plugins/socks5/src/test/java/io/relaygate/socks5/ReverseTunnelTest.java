@@ -331,6 +331,27 @@ class ReverseTunnelTest {
     }
 
     @Test
+    void anAccountThatExpiresLosesItsPortsAndVisitorsWithinASecondOfTheInstant() throws Exception {
+        TestOrigin echo = closer.track(TestOrigin.start(TestOrigin.echo()));
+        Gateway remote = remote(freePorts(2));
+        accounts.exposePorts("alice", 1);
+        Gateway local = local(remote, "alice", "secret", new String[] {"a", "127.0.0.1:" + echo.port()});
+        int a = exposed(local, "a");
+        try (Socket visitor = visit(a)) {
+            visitor.getOutputStream().write(1);
+            visitor.getInputStream().read();
+            java.time.Instant expires = java.time.Instant.now().plusMillis(300);
+            accounts.limits("alice", l -> l.withExpires(expires));
+            assertThat(Sockets.awaitEnd(visitor)).isNotEqualTo(Sockets.End.TIMEOUT);
+            assertThat(Duration.between(expires, java.time.Instant.now())).isLessThan(Duration.ofSeconds(1));
+        }
+        Await.until("the port closed", Duration.ofSeconds(1), () -> refused(a));
+        assertThat(remote.reversePorts().snapshot()).as("an expired user holds no port").isEmpty();
+        Await.until("the local knows its login is refused", Duration.ofSeconds(10),
+                () -> remote.sessions().links("alice") == 0);
+    }
+
+    @Test
     void aLowerAllowanceClosesThePortsBeyondIt() throws Exception {
         TestOrigin echo = closer.track(TestOrigin.start(TestOrigin.echo()));
         Gateway remote = remote(freePorts(3));

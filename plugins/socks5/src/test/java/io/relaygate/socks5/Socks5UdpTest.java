@@ -233,6 +233,25 @@ class Socks5UdpTest {
     }
 
     @Test
+    void theUsersAssociationsCountUnderTheirCapAndCloseWhenTheyExpire() throws Exception {
+        accounts.put("alice", "secret", true).limits("alice", l -> l.withMaxConnections(1));
+        UdpEcho echo = echo();
+        Gateway remote = chain().remote("allowDestination", "127.0.0.1/32");
+        Gateway local = chain().local(remote, "alice", "secret");
+        Socks5Udp udp = associate(local);
+        assertEchoes(udp, "127.0.0.1", echo, 10);
+        assertThat(remote.allowances().tunnels("alice")).as("an association is one of the user's tunnels")
+                .isEqualTo(1);
+        assertThatThrownBy(() -> associate(local)).as("over the cap").hasMessageContaining("reply 2");
+
+        java.time.Instant expires = java.time.Instant.now().plusMillis(200);
+        accounts.limits("alice", l -> l.withExpires(expires));
+        Await.until("the remote's end closed", Duration.ofSeconds(2), () -> remote.stats().openAssociations() == 0);
+        assertThat(Duration.between(expires, java.time.Instant.now())).isLessThan(Duration.ofSeconds(1));
+        Await.until("the slot given back", Duration.ofSeconds(2), () -> remote.allowances().tunnels("alice") == 0);
+    }
+
+    @Test
     void overTheUsersRateDatagramsAreDroppedNotQueued() throws Exception {
         UdpEcho echo = echo();
         accounts.put("alice", "secret", true);
