@@ -1,7 +1,9 @@
 package io.relaygate.distribution;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatCode;
 
+import io.relaygate.core.ConfigReload;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayDeque;
@@ -60,5 +62,15 @@ class ConfigFileIT {
         }
         assertThat(documented).as("the README's reference table").hasSizeGreaterThan(60);
         assertThat(inFile).as("conf/gateway.yaml").containsAll(documented);
+        // Each is either applied by a SIGHUP or named as waiting for a restart: none falls between.
+        for (String key : documented) {
+            assertThatCode(() -> ConfigReload.appliesLive(key)).as(key).doesNotThrowAnyException();
+        }
+        assertThat(documented.stream().filter(ConfigReload::appliesLive)).as("README: Reloading").containsExactlyInAnyOrder(
+                "rateLimit", "logLevel", "allowDestination", "timeouts.handshake", "timeouts.connect", "timeouts.dns",
+                "timeouts.idle", "timeouts.halfClosed", "timeouts.drain", "limits.maxConnections",
+                "limits.maxHandshakesPerSource", "limits.authFailuresBeforeDelay", "limits.authFailuresBeforeRefusal",
+                "limits.maxLinksPerUser", "udp.idle", "udp.maxAssociationsPerUser", "udp.maxAssociationsPerSource",
+                "udp.maxPacketsPerSecond");
     }
 }

@@ -89,6 +89,24 @@ public final class ConfigReload {
     private ConfigReload() {
     }
 
+    /**
+     * {@return whether a reload applies {@code key} (a documented key such as {@code timeouts.idle} or
+     * {@code plugins.sqlite.file}) while running; false for a restart-only key}
+     *
+     * @throws IllegalArgumentException for a key neither list covers
+     */
+    public static boolean appliesLive(String key) {
+        if (LIVE.containsKey(key)) {
+            return true;
+        }
+        for (String restart : RESTART_ONLY.keySet()) {
+            if (key.equals(restart) || key.startsWith(restart + ".")) {
+                return false;
+            }
+        }
+        throw new IllegalArgumentException("no reload rule for " + key);
+    }
+
     /** {@return the keys that differ, live ones measured against {@code live}, the rest against {@code started}} */
     static Changes compare(GatewayConfig started, GatewayConfig live, GatewayConfig next) {
         List<String> liveKeys = new ArrayList<>();
