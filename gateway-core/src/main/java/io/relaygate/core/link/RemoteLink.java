@@ -53,8 +53,12 @@ final class RemoteLink implements LinkSession.Acceptor, LinkSession.CloseListene
     private boolean registered;
     /** Set once the link has ended, for the reverse ports deciding on another thread. */
     private volatile boolean gone;
-    /** Registrations sent to the reverse ports and not answered yet; loop only. */
+    /** Registrations sent to the reverse ports and not answered yet, queued ones included; loop only. */
     int pendingRegistrations;
+    /** Whether one of this link's registrations is being decided; the others wait in order. Loop only. */
+    boolean deciding;
+    /** Registrations waiting for the one being decided. Loop only. */
+    final java.util.ArrayDeque<LinkMessages.Register> queuedRegistrations = new java.util.ArrayDeque<>();
 
     RemoteLink(EventLoop loop, LinkServices services, InetSocketAddress client, ConnectionLimits.Permit permit,
                String user) {

@@ -202,7 +202,8 @@ public final class ReversePorts implements AutoCloseable {
 
     /**
      * A local asked on {@code link} for a public port for its service: decides off the loop, then answers on the
-     * link's loop with REGISTER_RESULT. Loop only.
+     * link's loop with REGISTER_RESULT. One link's registrations are decided in the order they came, so that the
+     * local's first services get the user's ports first. Loop only.
      */
     void register(RemoteLink link, LinkMessages.Register request) {
         if (link.pendingRegistrations >= MAX_PENDING_PER_LINK) {
@@ -210,6 +211,15 @@ public final class ReversePorts implements AutoCloseable {
             return;
         }
         link.pendingRegistrations++;
+        if (link.deciding) {
+            link.queuedRegistrations.add(request);
+            return;
+        }
+        decideInTurn(link, request);
+    }
+
+    private void decideInTurn(RemoteLink link, LinkMessages.Register request) {
+        link.deciding = true;
         try {
             blocking.execute(() -> {
                 LinkMessages.RegisterResult result;
@@ -224,11 +234,26 @@ public final class ReversePorts implements AutoCloseable {
                 link.loop().execute(() -> {
                     link.pendingRegistrations--;
                     link.answer(answer);
+                    nextInTurn(link);
                 });
             });
         } catch (RejectedExecutionException e) {
             link.pendingRegistrations--;
             link.answer(new LinkMessages.RegisterResult(request.name(), RegisterOutcome.POOL_FULL, 0));
+            nextInTurn(link);
+        }
+    }
+
+    private void nextInTurn(RemoteLink link) {
+        link.deciding = false;
+        if (link.isGone()) {
+            link.pendingRegistrations -= link.queuedRegistrations.size();
+            link.queuedRegistrations.clear();
+            return;
+        }
+        LinkMessages.Register next = link.queuedRegistrations.poll();
+        if (next != null) {
+            decideInTurn(link, next);
         }
     }
 
