@@ -77,6 +77,7 @@ public final class ConfigReload {
         RESTART_ONLY.put("remoteCa", c -> local(c, GatewayConfig.LocalConfig::remoteCa));
         RESTART_ONLY.put("expose", c -> local(c, GatewayConfig.LocalConfig::exposed));
         RESTART_ONLY.put("directListen", c -> remote(c, GatewayConfig.RemoteConfig::directListen));
+        RESTART_ONLY.put("trustedProxies", c -> remote(c, GatewayConfig.RemoteConfig::trustedProxies));
         RESTART_ONLY.put("linkTls", c -> c.role() == GatewayContext.Role.LOCAL
                 ? local(c, GatewayConfig.LocalConfig::linkTls) : List.of(c.remoteRole().linkTls(),
                         String.valueOf(c.remoteRole().linkCertificate()), String.valueOf(c.remoteRole().linkKey())));

@@ -5,6 +5,7 @@ import io.relaygate.core.accounts.UserSessions;
 import io.relaygate.core.admin.GatewayAdmin;
 import io.relaygate.core.config.ConfigError;
 import io.relaygate.core.config.GatewayConfig;
+import io.relaygate.core.net.ProxyPreface;
 import io.relaygate.core.policy.DestinationPolicy;
 import io.relaygate.core.inbound.InboundConnection;
 import io.relaygate.core.link.LinkSecret;
@@ -223,12 +224,16 @@ public final class Gateway implements AutoCloseable {
                         services.limits(), config.timeouts(), context.blockingExecutor(), linkTls(),
                         config.limits().maxStreamsPerLink(), StreamWindows.of(config.limits()), reversePorts,
                         services.associations());
+                List<DestinationPolicy.Rule> proxies = config.remoteRole().trustedProxies();
+                java.util.function.LongSupplier headerDeadline = () -> live.timeouts().handshake().toNanos();
                 listeners.add(new Listener("link", binding.toSocketAddress(), loops, services.limits(),
-                        services.stats(), LinkServerHandshake.factory(linkServices)));
+                        services.stats(), ProxyPreface.trusting(proxies, LinkServerHandshake.factory(linkServices),
+                                headerDeadline, services.stats())));
                 if (config.remoteRole().directListen() != null) {
                     binding = config.remoteRole().directListen();
                     listeners.add(new Listener("direct", binding.toSocketAddress(), loops, services.limits(),
-                            services.stats(), InboundConnection.factory(services.inbound(), true)));
+                            services.stats(), ProxyPreface.trusting(proxies, InboundConnection.factory(
+                                    services.inbound(), true), headerDeadline, services.stats())));
                 }
                 if (linkFingerprint == null) {
                     Exposure.warnIfPlaintextLinkIsExposed(listeners);

@@ -53,6 +53,9 @@ record Services(GatewayStats stats, ConnectionLimits limits, AuthDamper damper, 
         GatewayConfig.Limits caps = config.limits();
         ConnectionLimits limits = new ConnectionLimits(caps.maxConnections(), caps.maxHandshakesPerSource(),
                 caps.maxLinksPerUser(), stats);
+        if (remote) {
+            limits.trustProxies(config.remoteRole().trustedProxies());
+        }
         AuthDamper damper = new AuthDamper(caps.authFailuresBeforeDelay(), caps.authFailuresBeforeRefusal());
         BufferPool pool = new BufferPool(config.reactor().bufferSize(), config.reactor().maxPooledBuffers());
         GatewayConfig.Timeouts timeouts = config.timeouts();

@@ -75,6 +75,8 @@ public record GatewayConfig(HostPort listen, HostPort console, Path dataDir, Pat
      *
      * @param directListen      the optional authenticated mixed listener for clients without a local gateway
      * @param allowDestinations what the destination policy lets through despite its default refusals
+     * @param trustedProxies    load balancers whose connections must start with a PROXY protocol header (v1 or v2)
+     *                          naming the client; from any other address such a header is refused
      * @param linkTls           whether the link listener speaks TLS 1.3
      * @param linkCertificate   the link certificate chain (PEM), or {@code null} for the one made in the data
      *                          directory
@@ -82,10 +84,11 @@ public record GatewayConfig(HostPort listen, HostPort console, Path dataDir, Pat
      * @param reverse           the public port pool of the reverse tunnel (off while empty)
      */
     public record RemoteConfig(HostPort directListen, List<DestinationPolicy.Rule> allowDestinations,
-                               boolean linkTls, Path linkCertificate, Path linkKey, ReverseConfig.Pool reverse)
+                               List<DestinationPolicy.Rule> trustedProxies, boolean linkTls, Path linkCertificate, Path linkKey, ReverseConfig.Pool reverse)
             implements RoleConfig {
         public RemoteConfig {
             allowDestinations = List.copyOf(allowDestinations);
+            trustedProxies = List.copyOf(trustedProxies);
         }
     }
 
@@ -240,16 +243,11 @@ public record GatewayConfig(HostPort listen, HostPort console, Path dataDir, Pat
         if (certificateText != null && (role != Role.REMOTE || !linkTls)) {
             throw new ConfigException("linkTls.certificate", "only for a remote with linkTls.mode: on");
         }
-        List<DestinationPolicy.Rule> allowDestinations = new ArrayList<>();
-        String allowText = c.getString("allowDestination", "");
-        for (String entry : allowText.split(",")) {
-            if (!entry.isBlank()) {
-                try {
-                    allowDestinations.add(DestinationPolicy.Rule.parse(entry.trim()));
-                } catch (IllegalArgumentException e) {
-                    throw new ConfigException("allowDestination", e.getMessage());
-                }
-            }
+        List<DestinationPolicy.Rule> allowDestinations = rules(c, "allowDestination");
+        List<DestinationPolicy.Rule> trustedProxies = rules(c, "trustedProxies");
+        if (role == Role.LOCAL && !trustedProxies.isEmpty()) {
+            throw new ConfigException("trustedProxies", "only for the remote role (expected: the load balancers in"
+                    + " front of remote gateways)");
         }
         if (role == Role.LOCAL && remote != null && user == null) {
             throw new ConfigException("user", "missing (expected: the account on the remote gateway, with --remote)");
@@ -327,13 +325,28 @@ public record GatewayConfig(HostPort listen, HostPort console, Path dataDir, Pat
         RoleConfig roleConfig = role == Role.LOCAL
                 ? new LocalConfig(remote, user, passwordFile, linkPool, rateLimit, linkTls, remoteFingerprint,
                         remoteCaText == null ? null : home.resolve(remoteCaText), exposed)
-                : new RemoteConfig(directListen, allowDestinations, linkTls,
+                : new RemoteConfig(directListen, allowDestinations, trustedProxies, linkTls,
                         certificateText == null ? null : home.resolve(certificateText),
                         keyText == null ? null : home.resolve(keyText), reverse);
         return new GatewayConfig(listen, console, dataDir, pluginsDir, allowOpenProxy,
                 "none".equals(accountStore) ? null : accountStore, resolver,
                 "none".equals(rateLimiter) ? null : rateLimiter, iterations, timeouts, limits, reactor, udp, roleConfig,
                 logLevel == null ? null : logLevel.toLowerCase(Locale.ROOT), settings);
+    }
+
+    /** A list of {@code CIDR[:PORTS]}, comma-separated or a YAML list. */
+    private static List<DestinationPolicy.Rule> rules(SectionConfig c, String key) {
+        List<DestinationPolicy.Rule> rules = new ArrayList<>();
+        for (String entry : c.getString(key, "").split(",")) {
+            if (!entry.isBlank()) {
+                try {
+                    rules.add(DestinationPolicy.Rule.parse(entry.trim()));
+                } catch (IllegalArgumentException e) {
+                    throw new ConfigException(key, e.getMessage());
+                }
+            }
+        }
+        return rules;
     }
 
     private static HostPort hostPort(SectionConfig c, String key, String defaultValue) {

@@ -15,6 +15,8 @@ public final class ConnectionLimits {
     private volatile int maxLinksPerUser;
     private final GatewayStats stats;
     private final ConcurrentHashMap<InetAddress, Integer> handshaking = new ConcurrentHashMap<>();
+    /** Load balancers whose connections carry a PROXY header: counted per source only once it names the client. */
+    private volatile java.util.List<DestinationPolicy.Rule> trustedProxies = java.util.List.of();
     private final Object quiet = new Object();
 
     public ConnectionLimits(int maxConnections, int maxHandshakesPerSource, int maxLinksPerUser,
@@ -32,13 +34,32 @@ public final class ConnectionLimits {
      */
     public static final class Permit {
         private final ConnectionLimits limits;
-        private final InetAddress source;
+        /** Where the handshake is counted; null for a trusted proxy's connection before its header is read. */
+        private InetAddress source;
         private boolean handshaking = true;
         private boolean open = true;
 
         private Permit(ConnectionLimits limits, InetAddress source) {
             this.limits = limits;
             this.source = source;
+        }
+
+        /**
+         * Counts the handshake under {@code client}, the address a PROXY header named, instead of where it was.
+         * {@return false, counting nothing new, when the client has as many handshakes as it may}
+         */
+        public boolean moveTo(InetAddress client) {
+            if (!handshaking) {
+                return true;
+            }
+            if (!limits.startHandshake(client)) {
+                return false;
+            }
+            if (source != null) {
+                limits.handshakeEnded(source);
+            }
+            source = client;
+            return true;
         }
 
         /** The handshake is over (a tunnel, a refusal or a close): the source may start another. */
@@ -57,6 +78,11 @@ public final class ConnectionLimits {
                 limits.closed();
             }
         }
+    }
+
+    /** Sets the load balancers whose connections are counted per source under the client their header names. */
+    public void trustProxies(java.util.List<DestinationPolicy.Rule> proxies) {
+        this.trustedProxies = java.util.List.copyOf(proxies);
     }
 
     /**
@@ -80,6 +106,17 @@ public final class ConnectionLimits {
             closed();
             return null;
         }
+        if (DestinationPolicy.anyBlockHolds(trustedProxies, source)) {
+            return new Permit(this, null);      // one balancer carries many clients: counted per client later
+        }
+        if (!startHandshake(source)) {
+            closed();
+            return null;
+        }
+        return new Permit(this, source);
+    }
+
+    private boolean startHandshake(InetAddress source) {
         boolean[] admitted = {false};
         handshaking.compute(source, (k, n) -> {
             int current = n == null ? 0 : n;
@@ -89,15 +126,13 @@ public final class ConnectionLimits {
             admitted[0] = true;
             return current + 1;
         });
-        if (!admitted[0]) {
-            closed();
-            return null;
-        }
-        return new Permit(this, source);
+        return admitted[0];
     }
 
     private void handshakeEnded(InetAddress source) {
-        handshaking.computeIfPresent(source, (k, n) -> n <= 1 ? null : n - 1);
+        if (source != null) {
+            handshaking.computeIfPresent(source, (k, n) -> n <= 1 ? null : n - 1);
+        }
     }
 
     private void closed() {

@@ -83,6 +83,16 @@ public final class DestinationPolicy {
         }
     }
 
+    /** {@return whether {@code address} falls in one of the blocks of {@code rules}, whatever their ports} */
+    public static boolean anyBlockHolds(List<Rule> rules, InetAddress address) {
+        for (Rule rule : rules) {
+            if (rule.matches(address, rule.lowPort())) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     private DestinationPolicy(boolean restrictive, List<Rule> allowed) {
         this.restrictive = restrictive;
         this.allowed = List.copyOf(allowed);
