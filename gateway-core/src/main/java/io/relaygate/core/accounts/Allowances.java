@@ -213,6 +213,11 @@ public final class Allowances {
             this.refusal = refusal;
         }
 
+        /** {@return whether the tunnel was refused} */
+        public boolean refused() {
+            return refusal != null;
+        }
+
         /** {@return the outcome to answer the client with, or null when admitted} */
         public TunnelOutcome refusal() {
             return refusal;

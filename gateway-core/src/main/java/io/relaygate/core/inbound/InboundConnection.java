@@ -1,5 +1,6 @@
 package io.relaygate.core.inbound;
 
+import io.relaygate.core.accounts.Allowances;
 import io.relaygate.core.net.HandshakeConnection;
 import io.relaygate.core.net.Listener;
 import io.relaygate.core.net.Shutdown;
@@ -366,11 +367,11 @@ public final class InboundConnection extends HandshakeConnection implements Hand
 
     /** Takes the tunnel's place under its user's cap and quota; if there is none, answers so. */
     private boolean overLimit() {
-        TunnelOutcome refusal = relay.admit(record);
-        if (refusal == null) {
+        Allowances.Admission refused = relay.admit(record);
+        if (refused == null) {
             return false;
         }
-        tunnelFailed(refusal, refusal == TunnelOutcome.QUOTA_REACHED ? "quota reached" : "connection cap reached");
+        tunnelFailed(refused.refusal(), refused.reason());
         return true;
     }
 

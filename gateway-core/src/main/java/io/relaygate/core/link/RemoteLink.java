@@ -1,5 +1,6 @@
 package io.relaygate.core.link;
 
+import io.relaygate.core.accounts.Allowances;
 import io.relaygate.core.accounts.UserSessions;
 import io.relaygate.core.net.Port;
 import io.relaygate.core.net.SocketPort;
@@ -151,10 +152,10 @@ final class RemoteLink implements LinkSession.Acceptor, LinkSession.CloseListene
             record.protocol("link-udp");
             record.user(user);
             record.destination("udp");
-            TunnelOutcome overLimit = relay.admit(record);
+            Allowances.Admission overLimit = relay.admit(record);
             if (overLimit != null) {
-                relay.stats().tunnelFailed(overLimit.name());
-                link.refuse(stream, overLimit);
+                relay.stats().tunnelFailed(overLimit.refusal().name());
+                link.refuse(stream, overLimit.refusal());
                 return;
             }
             String refusal = services.associations().take(user, client.getAddress());
@@ -172,12 +173,12 @@ final class RemoteLink implements LinkSession.Acceptor, LinkSession.CloseListene
         record.protocol("link");
         record.user(user);
         record.destination(destination.toString());
-        TunnelOutcome overLimit = relay.admit(record);
+        Allowances.Admission overLimit = relay.admit(record);
         if (overLimit != null) {
-            relay.stats().tunnelFailed(overLimit.name());
-            record.failed(overLimit.name());
+            relay.stats().tunnelFailed(overLimit.refusal().name());
+            record.failed(overLimit.refusal().name());
             relay.accessLog(record);
-            link.refuse(stream, overLimit);
+            link.refuse(stream, overLimit.refusal());
             return;
         }
         boolean[] answered = {false};

@@ -7,7 +7,6 @@ import io.relaygate.core.policy.LogText;
 import io.relaygate.core.reactor.BufferPool;
 import io.relaygate.core.shaping.Shaping;
 import io.relaygate.core.stats.GatewayStats;
-import io.relaygate.spi.TunnelOutcome;
 import java.time.Duration;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -48,17 +47,17 @@ public record RelayServices(BufferPool pool, GatewayStats stats, Shaping shaping
 
     /**
      * Admits the tunnel of {@code record}'s user under their cap and quota, before it connects: the slot is the
-     * record's to release when it ends. Loop only. {@return null when admitted; otherwise the outcome to answer (the
-     * refusal is logged at DEBUG, the caller counts it)}
+     * record's to release when it ends. Loop only. {@return null when admitted; otherwise the refusal, whose outcome
+     * the caller answers with and counts (it is logged at DEBUG here)}
      */
-    public TunnelOutcome admit(TunnelRecord record) {
+    public Allowances.Admission admit(TunnelRecord record) {
         if (allowances == null || record.user == null) {
             return null;
         }
         Allowances.Admission admission = allowances.admit(record.user);
-        if (admission.refusal() != null) {
+        if (admission.refused()) {
             debug("{}: refused: {}", record, admission.reason());
-            return admission.refusal();
+            return admission;
         }
         record.admitted(admission);
         return null;
