@@ -85,7 +85,7 @@ class SqliteAccountStoreTest {
     void aDatabaseOfTheFirstSchemaIsMigratedAndKeepsItsUsersAndPortsAreKeptPerService() throws Exception {
         try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + dir.resolve("gateway.db"));
              Statement s = c.createStatement()) {
-            s.execute(Migrations.STEPS.get(0));
+            s.execute(SqliteDialect.STEPS.get(0));
             s.execute("CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)"
                     + " STRICT");
             s.execute("INSERT INTO schema_migrations VALUES (1, 0)");
@@ -113,7 +113,7 @@ class SqliteAccountStoreTest {
              Statement s = c.createStatement();
              ResultSet rs = s.executeQuery("SELECT max(version) FROM schema_migrations")) {
             assertThat(rs.next()).isTrue();
-            assertThat(rs.getInt(1)).isEqualTo(Migrations.STEPS.size());
+            assertThat(rs.getInt(1)).isEqualTo(SqliteDialect.STEPS.size());
         }
     }
 
@@ -271,7 +271,7 @@ class SqliteAccountStoreTest {
              Statement s = c.createStatement();
              ResultSet rs = s.executeQuery("SELECT max(version) FROM schema_migrations")) {
             assertThat(rs.next()).isTrue();
-            assertThat(rs.getInt(1)).isEqualTo(Migrations.STEPS.size());
+            assertThat(rs.getInt(1)).isEqualTo(SqliteDialect.STEPS.size());
         }
     }
 

@@ -1,17 +1,15 @@
 package io.relaygate.authsqlite;
 
-import java.sql.Connection;
-import java.sql.ResultSet;
+import io.relaygate.accountjdbc.Dialect;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.List;
+import org.sqlite.SQLiteErrorCode;
 
-/**
- * The schema, as numbered migrations recorded in the database itself. Append only: never edit a shipped one. A step
- * may hold several statements, each ending a line with {@code ;}.
- */
-final class Migrations {
+/** SQLite's schema and ways, for the shared JDBC account store. Stateless. */
+final class SqliteDialect implements Dialect {
 
+    /** The schema, as numbered migrations. Append only: never edit a shipped one. */
     static final List<String> STEPS = List.of(
             """
             CREATE TABLE users (
@@ -60,42 +58,31 @@ final class Migrations {
             ) STRICT
             """);
 
-    private Migrations() {
+    @Override
+    public String name() {
+        return "sqlite";
     }
 
-    /**
-     * Brings the schema up to date in one transaction.
-     *
-     * @throws IllegalStateException if the database was written by a newer version
-     */
-    static void apply(Connection connection) throws SQLException {
-        try (Statement statement = connection.createStatement()) {
-            statement.execute("BEGIN IMMEDIATE");
-            try {
-                statement.execute("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY,"
-                        + " applied_at INTEGER NOT NULL) STRICT");
-                int current;
-                try (ResultSet rs = statement.executeQuery("SELECT coalesce(max(version), 0) FROM schema_migrations")) {
-                    current = rs.next() ? rs.getInt(1) : 0;
-                }
-                if (current > STEPS.size()) {
-                    throw new IllegalStateException("schema version " + current + " is newer than this Relaygate"
-                            + " knows (" + STEPS.size() + ")");
-                }
-                for (int version = current + 1; version <= STEPS.size(); version++) {
-                    for (String sql : STEPS.get(version - 1).split(";\\s*\\n")) {
-                        if (!sql.isBlank()) {
-                            statement.execute(sql);
-                        }
-                    }
-                    statement.execute("INSERT INTO schema_migrations (version, applied_at) VALUES (" + version + ", "
-                            + System.currentTimeMillis() + ")");
-                }
-                statement.execute("COMMIT");
-            } catch (SQLException | RuntimeException e) {
-                statement.execute("ROLLBACK");
-                throw e;
-            }
-        }
+    @Override
+    public List<String> migrations() {
+        return STEPS;
+    }
+
+    @Override
+    public String migrationsTable() {
+        return "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)"
+                + " STRICT";
+    }
+
+    @Override
+    public void beginMigration(Statement statement) throws SQLException {
+        // IMMEDIATE: the write lock at once, so two processes starting together migrate one after the other.
+        statement.execute("BEGIN IMMEDIATE");
+    }
+
+    @Override
+    public boolean uniqueViolation(SQLException e) {
+        return e.getErrorCode() == SQLiteErrorCode.SQLITE_CONSTRAINT.code
+                && String.valueOf(e.getMessage()).contains("users.name");
     }
 }
