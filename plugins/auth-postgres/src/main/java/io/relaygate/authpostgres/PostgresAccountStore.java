@@ -5,7 +5,6 @@ import com.zaxxer.hikari.HikariDataSource;
 import io.relaygate.accountjdbc.JdbcAccountStore;
 import io.relaygate.spi.Account;
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.Map;
@@ -27,6 +26,7 @@ final class PostgresAccountStore extends JdbcAccountStore {
 
     private static final Logger log = LoggerFactory.getLogger(PostgresAccountStore.class);
     static final PostgresDialect DIALECT = new PostgresDialect();
+    private static final java.sql.Driver DRIVER = new org.postgresql.Driver();
     private static final long MIN_BACKOFF_MILLIS = 100;
     private static final long MAX_BACKOFF_MILLIS = 5_000;
     /** How long one wait for notifications lasts: also how soon the feed notices it is being closed. */
@@ -54,6 +54,9 @@ final class PostgresAccountStore extends JdbcAccountStore {
     static PostgresAccountStore open(PostgresConfig config) {
         HikariConfig hikari = new HikariConfig();
         hikari.setJdbcUrl(config.url());
+        // By class, not through DriverManager: the driver lives in this plugin's class loader, which DriverManager
+        // does not search.
+        hikari.setDriverClassName(org.postgresql.Driver.class.getName());
         if (config.user() != null) {
             hikari.setUsername(config.user());
         }
@@ -137,7 +140,10 @@ final class PostgresAccountStore extends JdbcAccountStore {
         properties.setProperty("connectTimeout", String.valueOf(Math.max(1, config.connectTimeout().toSeconds())));
         // Named, so an operator can tell the feed's connection in pg_stat_activity.
         properties.setProperty("ApplicationName", FEED_APPLICATION);
-        Connection connection = DriverManager.getConnection(config.url(), properties);
+        Connection connection = DRIVER.connect(config.url(), properties);
+        if (connection == null) {
+            throw new SQLException("not a PostgreSQL URL: " + config.label());
+        }
         try (Statement statement = connection.createStatement()) {
             statement.execute("LISTEN " + PostgresDialect.CHANNEL);
         } catch (SQLException e) {
