@@ -11,6 +11,7 @@ if [ ${#targets[@]} -eq 0 ]; then
         gateway-core#WireFuzzTest#frames
         gateway-core#WireFuzzTest#datagramRecords
         gateway-core#WireFuzzTest#destinations
+        gateway-core#ProxyPreambleFuzzTest#headers
         plugins/socks5#Socks5FuzzTest#handshake
         plugins/socks5#Socks5FuzzTest#udpHeader
         plugins/http-connect#HttpFuzzTest#requestHead
