@@ -252,8 +252,7 @@ public abstract class JdbcAccountStore implements AccountStore {
                      + " bytes_up, bytes_down) SELECT name, ?, ?, ? FROM users WHERE name = ? ON CONFLICT (user_name,"
                      + " day) DO UPDATE SET bytes_up = traffic_days.bytes_up + excluded.bytes_up,"
                      + " bytes_down = traffic_days.bytes_down + excluded.bytes_down")) {
-            connection.setAutoCommit(false);
-            try {
+            inTransaction(connection, () -> {
                 for (Map.Entry<String, long[]> entry : increments.entrySet()) {
                     long up = entry.getValue()[0];
                     long down = entry.getValue()[1];
@@ -269,13 +268,7 @@ public abstract class JdbcAccountStore implements AccountStore {
                 }
                 totals.executeBatch();
                 byDay.executeBatch();
-                connection.commit();
-            } catch (SQLException e) {
-                connection.rollback();
-                throw e;
-            } finally {
-                connection.setAutoCommit(true);
-            }
+            });
         } catch (SQLException e) {
             throw failure("add traffic", e);
         }
@@ -319,8 +312,7 @@ public abstract class JdbcAccountStore implements AccountStore {
                      "DELETE FROM exposed_ports WHERE port = ? OR (user_name = ? AND service = ?)");
              PreparedStatement assign = connection.prepareStatement(
                      "INSERT INTO exposed_ports (user_name, service, port, assigned_at) VALUES (?, ?, ?, ?)")) {
-            connection.setAutoCommit(false);
-            try {
+            inTransaction(connection, () -> {
                 release.setInt(1, port);
                 release.setString(2, user);
                 release.setString(3, service);
@@ -330,21 +322,39 @@ public abstract class JdbcAccountStore implements AccountStore {
                 assign.setInt(3, port);
                 assign.setLong(4, System.currentTimeMillis());
                 assign.executeUpdate();
-                connection.commit();
-            } catch (SQLException e) {
-                connection.rollback();
-                throw e;
-            } finally {
-                connection.setAutoCommit(true);
-            }
+            });
         } catch (SQLException e) {
             throw failure("assign a port", e);
         }
     }
 
-    /** {@return the listeners registered so far, to tell of changes} */
-    protected final boolean hasListeners() {
-        return !listeners.isEmpty();
+    /** A unit of work on a connection. */
+    @FunctionalInterface
+    private interface SqlWork {
+        void run() throws SQLException;
+    }
+
+    /** Runs {@code work} in one transaction: committed if it returns, rolled back if it throws. */
+    private static void inTransaction(Connection connection, SqlWork work) throws SQLException {
+        connection.setAutoCommit(false);
+        try {
+            work.run();
+            connection.commit();
+        } catch (SQLException | RuntimeException e) {
+            connection.rollback();
+            throw e;
+        } finally {
+            connection.setAutoCommit(true);
+        }
+    }
+
+    /** {@return the innermost cause's message, for a one-line error} */
+    protected static String rootMessage(Throwable e) {
+        Throwable root = e;
+        while (root.getCause() != null && root.getCause() != root) {
+            root = root.getCause();
+        }
+        return root.getMessage() != null ? root.getMessage() : root.getClass().getSimpleName();
     }
 
     @Override

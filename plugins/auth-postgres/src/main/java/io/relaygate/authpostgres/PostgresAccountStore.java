@@ -171,14 +171,6 @@ final class PostgresAccountStore extends JdbcAccountStore {
         }
     }
 
-    private static String rootMessage(Throwable e) {
-        Throwable root = e;
-        while (root.getCause() != null && root.getCause() != root) {
-            root = root.getCause();
-        }
-        return root.getMessage() != null ? root.getMessage() : root.getClass().getSimpleName();
-    }
-
     @Override
     public void close() {
         closed = true;

@@ -177,14 +177,6 @@ final class SqliteAccountStore extends JdbcAccountStore {
         }
     }
 
-    private static String rootMessage(Throwable e) {
-        Throwable root = e;
-        while (root.getCause() != null && root.getCause() != root) {
-            root = root.getCause();
-        }
-        return root.getMessage() != null ? root.getMessage() : root.getClass().getSimpleName();
-    }
-
     @Override
     public synchronized void close() {
         if (poller != null) {
