@@ -36,7 +36,7 @@ public class ThrottleBenchmark {
 
     private static final int READ = 64 * 1024;
 
-    @Param({"none", "unlimited", "granting", "tokenBucketUpAndTotal"})
+    @Param({"none", "unlimited", "granting", "directional"})
     public String limiter;
 
     private EventLoop loop;
