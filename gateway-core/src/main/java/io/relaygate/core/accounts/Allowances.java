@@ -62,6 +62,8 @@ public final class Allowances {
         final Shaping.Meter meter;
         final AtomicInteger tunnels = new AtomicInteger();
         volatile AccountLimits limits;
+        /** When the account that gave {@link #limits} was last changed: an older account never replaces them. */
+        volatile java.time.Instant updated = java.time.Instant.MIN;
         /** The period {@link #stored} counts from, the epoch when not asked yet. Guarded by the allowances. */
         volatile LocalDate period = LocalDate.EPOCH;
         volatile long stored;
@@ -130,36 +132,44 @@ public final class Allowances {
      * Any thread; does not block.
      */
     public void loggedIn(Account account) {
-        AccountLimits limits = account.limits();
+        AccountLimits limits = entry(account).limits;
         shaping.loggedIn(account.name(), limits.rate(), limits.rateUp(), limits.rateDown());
-        entry(account);
     }
 
+    /**
+     * The user's entry, its limits those of {@code account} unless the entry holds a newer account's: a login
+     * looked its account up a moment before it completes, and a change may have come through the feed meanwhile.
+     */
     private User entry(Account account) {
         return users.compute(account.name(), (name, known) -> {
-            if (known == null) {
-                return new User(name, shaping.meterFor(name), account.limits());
+            User user = known != null ? known : new User(name, shaping.meterFor(name), account.limits());
+            if (!account.updated().isBefore(user.updated)) {
+                user.limits = account.limits();
+                user.updated = account.updated();
             }
-            known.limits = account.limits();
-            return known;
+            return user;
         });
     }
 
-    /** Applies a change from the account feed: rates at once, the other limits from the next check. Any thread. */
+    /**
+     * Applies a change from the account feed: rates at once, the other limits from the next check. Any thread; atomic
+     * with a login's recording of its account, so the newer of the two wins.
+     */
     public void changed(Account account) {
         AccountLimits limits = account.limits();
-        shaping.rateChanged(account.name(), limits.rate(), limits.rateUp(), limits.rateDown());
-        User user = users.get(account.name());
-        if (user != null) {
+        users.computeIfPresent(account.name(), (name, user) -> {
             AccountLimits before = user.limits;
             user.limits = limits;
+            user.updated = account.updated();
             if (!limits.quota().equals(before.quota())) {
                 user.askedAt = 0;               // a new quota may count another period: ask again
             }
             if (!java.util.Objects.equals(limits.expires(), before.expires())) {
                 user.closedForExpiry = false;
             }
-        }
+            return user;
+        });
+        shaping.rateChanged(account.name(), limits.rate(), limits.rateUp(), limits.rateDown());
     }
 
     /** Forgets a deleted user (their sessions are revoked elsewhere). Any thread. */
