@@ -1,5 +1,6 @@
 package io.relaygate.core.inbound;
 
+import io.relaygate.core.policy.LogBudget;
 import io.relaygate.core.policy.LogText;
 import io.relaygate.spi.Account;
 import io.relaygate.spi.AuthResult;
@@ -46,6 +47,8 @@ public final class PasswordVerifier {
     private final byte[] cacheSecret = new byte[32];
     private final ConcurrentHashMap<String, Verified> verified = new ConcurrentHashMap<>();
     private final LongAdder derivations = new LongAdder();
+    /** Every login fails while the store is away: a few lines a minute say so, not one per client. */
+    private final LogBudget storeFailures = new LogBudget(6);
     private volatile int decoyIterations = 4096;
 
     /**
@@ -116,7 +119,10 @@ public final class PasswordVerifier {
             loggedIn.accept(account.get());
             return AuthResult.OK;
         } catch (RuntimeException e) {
-            log.warn("the account store failed to answer: {}", e.toString());
+            long dropped = storeFailures.take();
+            if (dropped >= 0) {
+                log.warn("the account store failed to answer: {}{}", e.toString(), LogBudget.note(dropped));
+            }
             return AuthResult.UNAVAILABLE;
         } finally {
             Arrays.fill(password, (byte) 0);

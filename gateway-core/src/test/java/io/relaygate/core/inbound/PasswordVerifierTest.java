@@ -46,4 +46,18 @@ class PasswordVerifierTest {
         verifier.verify("alice", password);
         assertThat(password).containsOnly(0);
     }
+
+    @Test
+    void whileTheStoreIsAwayLoginsAreUnavailableAndTheLogSaysSoAFewTimesAMinuteNotOncePerLogin() {
+        PasswordVerifier verifier = new PasswordVerifier(name -> {
+            throw new io.relaygate.spi.AccountStoreException("account store test: find failed: down", null);
+        }, a -> null, a -> { });
+        try (io.relaygate.testkit.LogCapture log = io.relaygate.testkit.LogCapture.of(
+                PasswordVerifier.class.getName())) {
+            for (int i = 0; i < 50; i++) {
+                assertThat(verifier.verify("alice", "pw".getBytes())).isEqualTo(AuthResult.UNAVAILABLE);
+            }
+            assertThat(log.linesContaining("the account store failed to answer")).hasSize(6);
+        }
+    }
 }
