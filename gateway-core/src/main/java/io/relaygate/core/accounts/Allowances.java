@@ -305,10 +305,8 @@ public final class Allowances {
     public void enforce() {
         Instant now = clock.instant();
         for (User u : users.values()) {
-            if (!sessions.active(u.name)) {
-                continue;
-            }
             AccountLimits limits = u.limits;
+            // Expiry first, active or not: a user whose links all ended a moment ago may still hold reverse ports.
             if (limits.expiredAt(now)) {
                 if (!u.closedForExpiry) {
                     u.closedForExpiry = true;
@@ -320,7 +318,7 @@ public final class Allowances {
                 continue;
             }
             Quota quota = limits.quota();
-            if (!quota.limited()) {
+            if (!quota.limited() || !sessions.active(u.name)) {
                 continue;
             }
             try {
