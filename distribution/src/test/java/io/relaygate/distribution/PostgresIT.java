@@ -93,6 +93,5 @@ class PostgresIT {
             assertThat(Curl.run(work, "--socks5-hostname", "alice:s3cret@127.0.0.1:"
                     + first.address("direct").getPort(), url).exit()).as("refused on both").isNotZero();
         }
-        assertThat(second.stderr()).contains("user alice disabled: closing 1 live tunnels");
     }
 }
