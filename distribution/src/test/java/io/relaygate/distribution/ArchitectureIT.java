@@ -24,7 +24,7 @@ class ArchitectureIT {
     /** The plugins, and the library the account-store plugins share (held to the same rules). */
     private static final String[] PLUGINS = {"io.relaygate.socks5..", "io.relaygate.httpconnect..",
         "io.relaygate.authsqlite..", "io.relaygate.authpostgres..", "io.relaygate.accountjdbc..",
-        "io.relaygate.ratelimit..", "io.relaygate.console.."};
+        "io.relaygate.ratelimit..", "io.relaygate.ratelimitredis..", "io.relaygate.console.."};
 
     private static JavaClasses classes;
 

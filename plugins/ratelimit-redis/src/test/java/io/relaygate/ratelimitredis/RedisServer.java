@@ -1,0 +1,72 @@
+package io.relaygate.ratelimitredis;
+
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+import io.relaygate.testkit.Await;
+import redis.clients.jedis.Jedis;
+import redis.clients.jedis.exceptions.JedisException;
+
+/**
+ * A Redis server of the test's own (Debian's {@code redis-server}, the one that serves the machine), on a port of
+ * its own, so that a test can stop and restart it without touching the machine's.
+ */
+final class RedisServer implements AutoCloseable {
+
+    private final int port;
+    private final Path logFile;
+    private Process process;
+
+    RedisServer(Path dir) throws IOException {
+        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            port = socket.getLocalPort();
+        }
+        logFile = dir.resolve("redis-" + port + ".log");
+    }
+
+    int port() {
+        return port;
+    }
+
+    String url() {
+        return "redis://127.0.0.1:" + port;
+    }
+
+    /** Starts the server, empty, and waits until it answers. */
+    RedisServer start() throws IOException {
+        process = new ProcessBuilder("redis-server", "--port", Integer.toString(port), "--bind", "127.0.0.1",
+                "--save", "", "--appendonly", "no", "--logfile", logFile.toString())
+                .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+        Await.until("redis-server on port " + port + " answers", Duration.ofSeconds(10), this::answers);
+        return this;
+    }
+
+    private boolean answers() {
+        if (!process.isAlive()) {
+            throw new AssertionError("redis-server exited with " + process.exitValue() + "; see " + logFile);
+        }
+        try (Jedis jedis = new Jedis("127.0.0.1", port, 1_000)) {
+            return "PONG".equals(jedis.ping());
+        } catch (JedisException e) {
+            return false;
+        }
+    }
+
+    /** Kills the server as a crash would (SIGKILL): whatever it held is gone. */
+    void kill() throws InterruptedException {
+        process.destroyForcibly();
+        if (!process.waitFor(10, TimeUnit.SECONDS)) {
+            throw new AssertionError("redis-server did not stop");
+        }
+    }
+
+    @Override
+    public void close() throws InterruptedException {
+        if (process != null && process.isAlive()) {
+            kill();
+        }
+    }
+}
