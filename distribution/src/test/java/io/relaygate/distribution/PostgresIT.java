@@ -2,6 +2,7 @@ package io.relaygate.distribution;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.relaygate.testkit.TestServices;
 import java.net.InetAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -25,9 +26,8 @@ import org.junit.jupiter.api.io.TempDir;
 @Timeout(120)
 class PostgresIT {
 
-    private static final String URL = System.getenv().getOrDefault("RELAYGATE_TEST_POSTGRES_URL",
-            "jdbc:postgresql://127.0.0.1:5432/test");
-    private static final String USER = System.getenv().getOrDefault("RELAYGATE_TEST_POSTGRES_USER", "postgres");
+    private static final String URL = TestServices.postgresUrl();
+    private static final String USER = TestServices.postgresUser();
 
     @TempDir
     Path work;

@@ -4,14 +4,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
 import java.io.IOException;
-import java.io.InputStream;
 import java.net.InetAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
@@ -93,55 +90,10 @@ class RateIT {
         return local;
     }
 
-    /** A curl whose body comes to this test through a pipe, so the bytes are counted as curl delivers them. */
-    private final class Download implements AutoCloseable {
-        private final Process process;
-        private final AtomicLong received = new AtomicLong();
-        private final Thread reader;
-        private volatile long finishedAt;
-
-        Download(GatewayProcess local, String proxyScheme, long size) throws IOException {
-            List<String> command = new ArrayList<>(List.of("curl", "-sS", "--max-time", "120", "-x",
-                    proxyScheme + "://" + hostPort(local), "http://127.0.0.1:" + origin.port() + "/bytes/" + size,
-                    "-o", "-"));
-            if (proxyScheme.equals("http")) {
-                command.add("--proxytunnel");       // CONNECT, not forward proxying
-            }
-            process = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.DISCARD).start();
-            closing.add(0, this);
-            reader = new Thread(() -> {
-                byte[] buffer = new byte[64 * 1024];
-                try (InputStream in = process.getInputStream()) {
-                    for (int n; (n = in.read(buffer)) > 0; ) {
-                        received.addAndGet(n);
-                    }
-                } catch (IOException e) {
-                    // the process was stopped
-                }
-                finishedAt = System.nanoTime();
-            }, "download-reader");
-            reader.setDaemon(true);
-            reader.start();
-        }
-
-        long received() {
-            return received.get();
-        }
-
-        /** {@return the nanoTime at which the body ended, waiting at most {@code seconds}} */
-        long awaitEnd(int seconds) throws InterruptedException {
-            reader.join(TimeUnit.SECONDS.toMillis(seconds));
-            assertThat(reader.isAlive()).as("download finished").isFalse();
-            return finishedAt;
-        }
-
-        @Override
-        public void close() throws InterruptedException {
-            process.destroy();
-            if (!process.waitFor(10, TimeUnit.SECONDS)) {
-                process.destroyForcibly();
-            }
-        }
+    private Download download(GatewayProcess local, String proxyScheme, long size) throws IOException {
+        Download download = new Download(hostPort(local), proxyScheme, origin, size);
+        closing.add(0, download);
+        return download;
     }
 
     private static String hostPort(GatewayProcess local) {
@@ -210,7 +162,7 @@ class RateIT {
             List<Download> downloads = new ArrayList<>();
             long start = System.nanoTime();
             for (int i = 0; i < connections; i++) {
-                downloads.add(new Download(local, "socks5h", 1L << 30));
+                downloads.add(download(local, "socks5h", 1L << 30));
             }
             waitUntil(start + 1_000_000_000L);
             long[] first = snapshot(downloads);
@@ -235,18 +187,18 @@ class RateIT {
         GatewayProcess carol = local("carol");
         GatewayProcess dave = local("dave");
         long big = 512 * MIB;
-        Download alone = new Download(dave, "socks5h", big);
+        Download alone = download(dave, "socks5h", big);
         long aloneStart = System.nanoTime();
         double aloneRate = big / ((alone.awaitEnd(120) - aloneStart) / 1e9);
         assertThat(alone.received()).isEqualTo(big);
 
-        List<Download> limited = List.of(new Download(bob, "socks5h", 1L << 30), new Download(bob, "http", 1L << 30),
-                new Download(carol, "socks5h", 1L << 30), new Download(carol, "http", 1L << 30));
+        List<Download> limited = List.of(download(bob, "socks5h", 1L << 30), download(bob, "http", 1L << 30),
+                download(carol, "socks5h", 1L << 30), download(carol, "http", 1L << 30));
         long start = System.nanoTime();
         waitUntil(start + 1_000_000_000L);
         long[] first = snapshot(limited);
         long windowStart = System.nanoTime();
-        Download beside = new Download(dave, "socks5h", big);
+        Download beside = download(dave, "socks5h", big);
         double besideRate = big / ((beside.awaitEnd(120) - windowStart) / 1e9);
         waitUntil(windowStart + 10_000_000_000L);
         long[] shares = minus(snapshot(limited), first);
@@ -294,7 +246,7 @@ class RateIT {
     @Test
     void aRateRaisedDuringATransferTakesEffectWithinOneSecond() throws Exception {
         GatewayProcess grace = local("grace");
-        Download download = new Download(grace, "socks5h", 1L << 30);
+        Download download = download(grace, "socks5h", 1L << 30);
         long start = System.nanoTime();
         waitUntil(start + 1_000_000_000L);
         long before = download.received();

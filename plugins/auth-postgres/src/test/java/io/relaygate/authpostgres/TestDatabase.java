@@ -1,5 +1,6 @@
 package io.relaygate.authpostgres;
 
+import io.relaygate.testkit.TestServices;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.SQLException;
@@ -9,14 +10,12 @@ import java.util.Properties;
 import java.util.UUID;
 
 /**
- * A schema of its own in the test PostgreSQL for one test: {@code RELAYGATE_TEST_POSTGRES_URL} (default
- * {@code jdbc:postgresql://127.0.0.1:5432/test}) as {@code RELAYGATE_TEST_POSTGRES_USER} (default {@code postgres}),
- * dropped at close.
+ * A schema of its own in the test PostgreSQL ({@link TestServices#postgresUrl}) for one test, dropped at close.
  */
 final class TestDatabase implements AutoCloseable {
 
-    static final String URL = env("RELAYGATE_TEST_POSTGRES_URL", "jdbc:postgresql://127.0.0.1:5432/test");
-    static final String USER = env("RELAYGATE_TEST_POSTGRES_USER", "postgres");
+    static final String URL = TestServices.postgresUrl();
+    static final String USER = TestServices.postgresUser();
     static final String PASSWORD = System.getenv("RELAYGATE_TEST_POSTGRES_PASSWORD");
 
     final String schema = "relaygate_" + UUID.randomUUID().toString().replace("-", "").substring(0, 16);
@@ -25,11 +24,6 @@ final class TestDatabase implements AutoCloseable {
         try (Connection c = connect(); Statement s = c.createStatement()) {
             s.execute("CREATE SCHEMA " + schema);
         }
-    }
-
-    private static String env(String name, String fallback) {
-        String value = System.getenv(name);
-        return value == null || value.isBlank() ? fallback : value;
     }
 
     static Connection connect() throws SQLException {

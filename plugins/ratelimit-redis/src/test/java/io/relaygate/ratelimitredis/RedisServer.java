@@ -1,12 +1,12 @@
 package io.relaygate.ratelimitredis;
 
+import io.relaygate.testkit.Await;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
-import io.relaygate.testkit.Await;
 import redis.clients.jedis.Jedis;
 import redis.clients.jedis.exceptions.JedisException;
 
@@ -14,29 +14,29 @@ import redis.clients.jedis.exceptions.JedisException;
  * A Redis server of the test's own (Debian's {@code redis-server}, the one that serves the machine), on a port of
  * its own, so that a test can stop and restart it without touching the machine's.
  */
-final class RedisServer implements AutoCloseable {
+public final class RedisServer implements AutoCloseable {
 
     private final int port;
     private final Path logFile;
     private Process process;
 
-    RedisServer(Path dir) throws IOException {
+    public RedisServer(Path dir) throws IOException {
         try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
             port = socket.getLocalPort();
         }
         logFile = dir.resolve("redis-" + port + ".log");
     }
 
-    int port() {
+    public int port() {
         return port;
     }
 
-    String url() {
+    public String url() {
         return "redis://127.0.0.1:" + port;
     }
 
     /** Starts the server, empty, and waits until it answers. */
-    RedisServer start() throws IOException {
+    public RedisServer start() throws IOException {
         process = new ProcessBuilder("redis-server", "--port", Integer.toString(port), "--bind", "127.0.0.1",
                 "--save", "", "--appendonly", "no", "--logfile", logFile.toString())
                 .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
@@ -56,7 +56,7 @@ final class RedisServer implements AutoCloseable {
     }
 
     /** Kills the server as a crash would (SIGKILL): whatever it held is gone. */
-    void kill() throws InterruptedException {
+    public void kill() throws InterruptedException {
         process.destroyForcibly();
         if (!process.waitFor(10, TimeUnit.SECONDS)) {
             throw new AssertionError("redis-server did not stop");

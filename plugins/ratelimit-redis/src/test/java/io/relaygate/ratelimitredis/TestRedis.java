@@ -1,22 +1,19 @@
 package io.relaygate.ratelimitredis;
 
+import io.relaygate.testkit.TestServices;
+import java.net.URI;
 import java.time.Duration;
 import java.util.UUID;
 
 /**
- * The machine's Redis for tests: {@code RELAYGATE_TEST_REDIS_URL} (default {@code redis://127.0.0.1:6379}), with a key
- * prefix of each test's own so that tests never see each other's buckets.
+ * The machine's Redis for tests ({@link TestServices#redisUrl}), with a key prefix of each test's own so that tests
+ * never see each other's buckets.
  */
 final class TestRedis {
 
-    static final String URL = env("RELAYGATE_TEST_REDIS_URL", RedisConfig.DEFAULT_URL);
+    static final String URL = TestServices.redisUrl();
 
     private TestRedis() {
-    }
-
-    private static String env(String name, String fallback) {
-        String value = System.getenv(name);
-        return value == null || value.isBlank() ? fallback : value;
     }
 
     static String freshPrefix() {
@@ -25,7 +22,7 @@ final class TestRedis {
 
     /** {@return the limiter's settings for {@code url}: defaults, short timeouts, {@code prefix} for keys} */
     static RedisConfig config(String url, String prefix) {
-        java.net.URI uri = java.net.URI.create(url);
+        URI uri = URI.create(url);
         return new RedisConfig(uri.getHost(), uri.getPort() < 0 ? 6379 : uri.getPort(), 0, null, 256 * 1024, 0.2,
                 64 * 1024, Duration.ofMillis(200), prefix);
     }
