@@ -167,6 +167,21 @@ class RedisLimiterTest {
     }
 
     @Test
+    void aFastUserCostsAboutOneRoundTripPerLease() {
+        RedisLimiter limiter = limiter(TestRedis.URL);
+        awaitClustered(limiter);
+        Readers readers = readers(limiter.bucket("alice", 100 * MIB), 4);
+        pause(0.5);
+        long trips = limiter.keeper().roundTrips();
+        long taken = readers.taken();
+        assertThat(measure(readers::taken, 3)).isCloseTo(100 * MIB, within(100 * MIB * 0.05));
+        double perGib = (limiter.keeper().roundTrips() - trips) / ((readers.taken() - taken) / (double) (1L << 30));
+        System.out.printf("Redis round trips per GiB at 100 MiB/s: %.0f%n", perGib);
+        // A lease is 256 KiB at this rate (leaseSize): 4,096 leases per GiB, and the heartbeats.
+        assertThat(perGib).isBetween(1024.0, 8192.0);
+    }
+
+    @Test
     void anUnlimitedUserNeverReachesRedis() {
         RedisLimiter limiter = limiter(TestRedis.URL);
         awaitClustered(limiter);
