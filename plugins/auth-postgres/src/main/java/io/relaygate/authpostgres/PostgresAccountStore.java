@@ -10,6 +10,7 @@ import java.sql.Statement;
 import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
 import org.postgresql.PGConnection;
 import org.postgresql.PGNotification;
 import org.slf4j.Logger;
@@ -31,6 +32,7 @@ final class PostgresAccountStore extends JdbcAccountStore {
     private static final long MAX_BACKOFF_MILLIS = 5_000;
     /** How long one wait for notifications lasts: also how soon the feed notices it is being closed. */
     private static final int WAIT_MILLIS = 250;
+    private final Object backoffWait = new Object();
     /** The application name of the feed's connection. */
     static final String FEED_APPLICATION = "relaygate-account-feed";
 
@@ -163,17 +165,27 @@ final class PostgresAccountStore extends JdbcAccountStore {
         publish(diff(before, now));
     }
 
-    private static void sleep(long millis) {
-        try {
-            Thread.sleep(millis);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
+    /** Waits out a backoff, or less when the store closes meanwhile. */
+    private void sleep(long millis) {
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(millis);
+        synchronized (backoffWait) {
+            for (long left; !closed && (left = deadline - System.nanoTime()) > 0; ) {
+                try {
+                    TimeUnit.NANOSECONDS.timedWait(backoffWait, left);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return;
+                }
+            }
         }
     }
 
     @Override
     public void close() {
         closed = true;
+        synchronized (backoffWait) {
+            backoffWait.notifyAll();                    // a feed waiting to reconnect stops at once
+        }
         Thread running;
         synchronized (this) {
             running = feed;
