@@ -28,6 +28,8 @@ import org.slf4j.LoggerFactory;
 public final class LinkServerHandshake extends HandshakeConnection {
 
     private static final Logger log = LoggerFactory.getLogger("io.relaygate.link");
+    /** While the store is away every local retries its links: a few lines a minute say so, not one per attempt. */
+    private static final LogBudget STORE_FAILURES = new LogBudget(6);
     /** The failure reason of a refused link login; one bounded label for the metrics. */
     private static final String FAILED_LOGIN = "link: authentication failed";
 
@@ -159,7 +161,11 @@ public final class LinkServerHandshake extends HandshakeConnection {
             if (e instanceof LinkProtocolException violation) {
                 protocolError(violation);
             } else {
-                log.warn("link from {}: the account store failed: {}", LogText.address(client), e.toString());
+                long dropped = STORE_FAILURES.take();
+                if (dropped >= 0) {
+                    log.warn("link from {}: the account store failed: {}{}", LogText.address(client), e.toString(),
+                            LogBudget.note(dropped));
+                }
                 closeAfter(Frames.error(Frames.ERROR_OVERLOADED, "account store unavailable"));
             }
         });
