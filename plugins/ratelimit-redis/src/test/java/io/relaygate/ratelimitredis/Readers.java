@@ -13,7 +13,8 @@ import java.util.concurrent.locks.LockSupport;
  */
 final class Readers implements AutoCloseable {
 
-    private static final long WANTED = 64 * 1024;
+    /** Small, as a socket read under a low rate is: the counts then move in small steps at a window's edges. */
+    private static final long WANTED = 16 * 1024;
 
     private final AtomicLong taken = new AtomicLong();
     private final AtomicReference<Throwable> failure = new AtomicReference<>();

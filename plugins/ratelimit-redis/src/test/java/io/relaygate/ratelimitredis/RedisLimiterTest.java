@@ -138,7 +138,7 @@ class RedisLimiterTest {
             redis.start();                                  // empty: no scripts, no buckets
             awaitClustered(first, second);
             pause(0.5);
-            assertThat(measure(total, 3)).as("clustered again").isCloseTo(2 * MIB, within(2 * MIB * 0.05));
+            assertThat(measure(total, 4)).as("clustered again").isCloseTo(2 * MIB, within(2 * MIB * 0.05));
 
             List<String> warnings = log.linesContaining("is unreachable");
             assertThat(warnings).as("said once per remote").hasSize(2);
@@ -197,6 +197,26 @@ class RedisLimiterTest {
             assertThat(jedis.exists(prefix + "bucket:dave")).isFalse();
         }
         assertThat(limiter.keeper().roundTrips() - trips).as("heartbeats at most").isLessThanOrEqualTo(2);
+    }
+
+    @Test
+    void aPasswordIsSentAndNeverLogged() throws Exception {
+        RedisServer redis = new RedisServer(dir).requirePassword("redis-s3cret").start();
+        closer.track(redis);
+        try (LogCapture log = LogCapture.of(LeaseKeeper.class.getName())) {
+            RedisLimiter right = RedisLimiter.start(TestRedis.config(redis.url(), prefix, "redis-s3cret"));
+            closer.track(right);
+            RedisLimiter wrong = RedisLimiter.start(TestRedis.config(redis.url(), prefix, "not-the-password"));
+            closer.track(wrong);
+            awaitClustered(right);
+            Await.until("the wrong password refused", Duration.ofSeconds(5),
+                    () -> !log.linesContaining("is unreachable").isEmpty());
+            assertThat(wrong.keeper().clustered()).isFalse();
+            RateLimiter.Bucket bucket = wrong.bucket("alice", MIB);
+            Await.until("the refused remote still grants, on its own", Duration.ofSeconds(5),
+                    () -> bucket.tryAcquire(1024) > 0);
+            assertThat(log.lines()).noneMatch(line -> line.contains("redis-s3cret") || line.contains("not-the-password"));
+        }
     }
 
     @Test

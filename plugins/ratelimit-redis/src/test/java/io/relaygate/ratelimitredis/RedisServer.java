@@ -6,6 +6,8 @@ import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import redis.clients.jedis.Jedis;
 import redis.clients.jedis.exceptions.JedisException;
@@ -19,6 +21,7 @@ public final class RedisServer implements AutoCloseable {
     private final int port;
     private final Path logFile;
     private Process process;
+    private String password;
 
     public RedisServer(Path dir) throws IOException {
         try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
@@ -35,11 +38,21 @@ public final class RedisServer implements AutoCloseable {
         return "redis://127.0.0.1:" + port;
     }
 
+    /** Makes the server require {@code password} (AUTH) from its next start. */
+    public RedisServer requirePassword(String password) {
+        this.password = password;
+        return this;
+    }
+
     /** Starts the server, empty, and waits until it answers. */
     public RedisServer start() throws IOException {
-        process = new ProcessBuilder("redis-server", "--port", Integer.toString(port), "--bind", "127.0.0.1",
-                "--save", "", "--appendonly", "no", "--logfile", logFile.toString())
-                .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+        List<String> command = new ArrayList<>(List.of("redis-server", "--port", Integer.toString(port), "--bind",
+                "127.0.0.1", "--save", "", "--appendonly", "no", "--logfile", logFile.toString()));
+        if (password != null) {
+            command.addAll(List.of("--requirepass", password));
+        }
+        process = new ProcessBuilder(command).redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
         Await.until("redis-server on port " + port + " answers", Duration.ofSeconds(10), this::answers);
         return this;
     }
@@ -49,6 +62,9 @@ public final class RedisServer implements AutoCloseable {
             throw new AssertionError("redis-server exited with " + process.exitValue() + "; see " + logFile);
         }
         try (Jedis jedis = new Jedis("127.0.0.1", port, 1_000)) {
+            if (password != null) {
+                jedis.auth(password);
+            }
             return "PONG".equals(jedis.ping());
         } catch (JedisException e) {
             return false;

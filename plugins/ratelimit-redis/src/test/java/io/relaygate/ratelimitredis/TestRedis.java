@@ -22,8 +22,13 @@ final class TestRedis {
 
     /** {@return the limiter's settings for {@code url}: defaults, short timeouts, {@code prefix} for keys} */
     static RedisConfig config(String url, String prefix) {
+        return config(url, prefix, null);
+    }
+
+    /** {@return as {@link #config(String, String)}, authenticating with {@code password}} */
+    static RedisConfig config(String url, String prefix, String password) {
         URI uri = URI.create(url);
-        return new RedisConfig(uri.getHost(), uri.getPort() < 0 ? 6379 : uri.getPort(), 0, null, 256 * 1024, 0.2,
+        return new RedisConfig(uri.getHost(), uri.getPort() < 0 ? 6379 : uri.getPort(), 0, password, 256 * 1024, 0.2,
                 64 * 1024, Duration.ofMillis(200), prefix);
     }
 }
