@@ -64,7 +64,7 @@ class CliIT {
             "gateway: " + bad + ":3: timeouts.idle: \"forever\" (expected: a duration from 1ms to 24h,"
                 + " such as 500ms, 10s or 15m)",
             "gateway: " + unknownPlugin + ":2: plugins.sock5: no plugin provides \"sock5\" (found: postgres, sqlite,"
-                + " console, httpConnect, tokenBucket, socks5)",
+                + " console, httpConnect, redis, tokenBucket, socks5)",
             "gateway: --config=" + work.resolve("absent.yaml") + ": no such file",
             "gateway: --listen: listen: \"0.0.0.0:0\" would be an open proxy",
         };
