@@ -116,8 +116,15 @@ final class LeaseKeeper implements AutoCloseable {
                 }
             }
             if (!due.isEmpty()) {
-                lease(due);
-                due.clear();
+                try {
+                    lease(due);
+                } catch (RuntimeException e) {
+                    // A bug here must not stop every limited user's traffic: the buckets ask again on their next read.
+                    log.error("refilling leases failed", e);
+                } finally {
+                    due.forEach(bucket -> bucket.batched = false);
+                    due.clear();
+                }
                 continue;
             }
             long wake = nextHeartbeat;
@@ -135,7 +142,6 @@ final class LeaseKeeper implements AutoCloseable {
         List<LeasedBucket> asking = new ArrayList<>(due.size());
         List<Long> asks = new ArrayList<>(due.size());
         for (LeasedBucket bucket : due) {
-            bucket.batched = false;
             long wanted = bucket.wanted();
             if (wanted > 0) {
                 asking.add(bucket);
