@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.PriorityQueue;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.LockSupport;
 import org.slf4j.Logger;
@@ -55,6 +56,9 @@ final class LeaseKeeper implements AutoCloseable {
     private final PriorityQueue<LeasedBucket> retries =
             new PriorityQueue<>(Comparator.comparingLong(b -> b.retryAt));
     private Jedis jedis;
+    private final AtomicReference<Connected> arrived = new AtomicReference<>();
+    private final AtomicReference<Exception> failedAttempt = new AtomicReference<>();
+    private volatile boolean connecting;
     private String leaseSha;
     private String heartbeatSha;
     private long nextHeartbeat;
@@ -96,7 +100,7 @@ final class LeaseKeeper implements AutoCloseable {
         List<LeasedBucket> due = new ArrayList<>();
         while (running) {
             long now = System.nanoTime();
-            if (now - nextHeartbeat >= 0) {
+            if (now - nextHeartbeat >= 0 || (jedis == null && (arrived.get() != null || failedAttempt.get() != null))) {
                 heartbeat();
                 nextHeartbeat = System.nanoTime() + HEARTBEAT_NANOS;
             }
@@ -136,6 +140,10 @@ final class LeaseKeeper implements AutoCloseable {
             }
         }
         disconnect(true);
+        Connected late = arrived.getAndSet(null);         // an attempt that ended as the keeper stopped
+        if (late != null) {
+            late.jedis().close();
+        }
     }
 
     private void lease(List<LeasedBucket> due) {
@@ -246,7 +254,7 @@ final class LeaseKeeper implements AutoCloseable {
     }
 
     private void heartbeat() {
-        if (jedis == null && !connect()) {
+        if (jedis == null && !adoptConnection()) {
             return;
         }
         try {
@@ -261,23 +269,36 @@ final class LeaseKeeper implements AutoCloseable {
         }
     }
 
-    private boolean connect() {
-        int timeout = (int) config.timeout().toMillis();
-        DefaultJedisClientConfig.Builder client = DefaultJedisClientConfig.builder()
-                .connectionTimeoutMillis(timeout).socketTimeoutMillis(timeout).database(config.database())
-                .clientName("relaygate-leases");
-        if (config.password() != null) {
-            client.password(config.password());
+    /** A connection made by an attempt, its scripts loaded. */
+    private record Connected(Jedis jedis, String leaseSha, String heartbeatSha) {
+    }
+
+    /**
+     * Takes the connection an attempt made, if one did; otherwise notes a failed attempt and starts the next. The
+     * attempts run on a thread of their own: a Redis that drops packets holds one for {@code timeout}, and this thread
+     * meanwhile goes on leasing locally.
+     *
+     * @return whether a connection is there now
+     */
+    private boolean adoptConnection() {
+        Exception failure = failedAttempt.getAndSet(null);
+        if (failure != null) {
+            wentAway(failure);
+            return false;                               // the next try at the next heartbeat, a second later
         }
-        try {
-            jedis = new Jedis(new HostAndPort(config.host(), config.port()), client.build());
-        } catch (JedisException e) {                    // it connects at once: refused, timed out, AUTH failed
-            wentAway(e);
+        Connected connected = arrived.getAndSet(null);
+        if (connected == null) {
+            if (!connecting) {
+                connecting = true;
+                Thread attempt = new Thread(this::attempt, "relaygate-redis-connect");
+                attempt.setDaemon(true);
+                attempt.start();
+            }
             return false;
         }
-        if (!loadScripts()) {
-            return false;
-        }
+        jedis = connected.jedis();
+        leaseSha = connected.leaseSha();
+        heartbeatSha = connected.heartbeatSha();
         if (away) {
             log.info("Redis at {} answers again: users' rates hold across the cluster again", config.label());
         } else {
@@ -286,6 +307,35 @@ final class LeaseKeeper implements AutoCloseable {
         away = false;
         clustered = true;
         return true;
+    }
+
+    /** One connection attempt, on its own thread: connect, authenticate, load the scripts. */
+    private void attempt() {
+        int timeout = (int) config.timeout().toMillis();
+        DefaultJedisClientConfig.Builder client = DefaultJedisClientConfig.builder()
+                .connectionTimeoutMillis(timeout).socketTimeoutMillis(timeout).database(config.database())
+                .clientName("relaygate-leases");
+        if (config.password() != null) {
+            client.password(config.password());
+        }
+        Jedis made = null;
+        try {
+            made = new Jedis(new HostAndPort(config.host(), config.port()), client.build());
+            Connected connected = new Connected(made, made.scriptLoad(leaseScript), made.scriptLoad(heartbeatScript));
+            roundTrips.add(2);
+            if (running) {
+                arrived.set(connected);
+                made = null;
+            }
+        } catch (JedisException e) {                    // refused, timed out, AUTH failed
+            failedAttempt.set(e);
+        } finally {
+            if (made != null) {
+                made.close();
+            }
+            connecting = false;
+            LockSupport.unpark(thread);
+        }
     }
 
     private boolean loadScripts() {
