@@ -1,15 +1,15 @@
 package io.relaygate.distribution;
 
+import static io.relaygate.testkit.Rates.measure;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
 import io.relaygate.ratelimitredis.RedisServer;
 import io.relaygate.testkit.Await;
+import io.relaygate.testkit.Sockets;
 import io.relaygate.testkit.TestServices;
 import java.io.IOException;
 import java.net.InetAddress;
-import java.net.ServerSocket;
-import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -24,7 +24,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.locks.LockSupport;
 import java.util.function.LongSupplier;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -65,20 +64,6 @@ class ClusterIT {
         }
         try (Connection c = DriverManager.getConnection(URL, USER, null); Statement s = c.createStatement()) {
             s.execute("DROP SCHEMA IF EXISTS " + schema + " CASCADE");
-        }
-    }
-
-    private static int freePort() throws IOException {
-        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            return socket.getLocalPort();
-        }
-    }
-
-    private static boolean listening(int port) {
-        try (Socket socket = new Socket(InetAddress.getLoopbackAddress(), port)) {
-            return true;
-        } catch (IOException e) {
-            return false;
         }
     }
 
@@ -132,16 +117,6 @@ class ClusterIT {
         }
     }
 
-    /** {@return bytes per second {@code received} grew over {@code seconds}, from now} */
-    private static double measure(LongSupplier received, double seconds) {
-        long before = received.getAsLong();
-        long start = System.nanoTime();
-        long end = start + (long) (seconds * 1e9);
-        for (long left; (left = end - System.nanoTime()) > 0; ) {
-            LockSupport.parkNanos(left);                    // a window of wall-clock time, not a synchronisation
-        }
-        return (received.getAsLong() - before) * 1e9 / (System.nanoTime() - start);
-    }
 
     @Test
     void twoRemotesBehindHaproxyHoldOneUserToOneRateAndOneAccount() throws Exception {
@@ -164,9 +139,8 @@ class ClusterIT {
         GatewayProcess first = remote(config, "first");
         GatewayProcess second = remote(config, "second");
 
-        int front = freePort();
-        Path haproxyConfig = work.resolve("haproxy.cfg");
-        Files.writeString(haproxyConfig, String.join("\n",
+        int front = Sockets.freeListenPorts(1).get(0);
+        closing.add(0, new Haproxy(work, List.of(
                 "global", "    maxconn 256",
                 "defaults", "    mode tcp", "    timeout connect 2s", "    timeout client 120s",
                 "    timeout server 120s", "    retries 2", "    option redispatch",
@@ -175,16 +149,7 @@ class ClusterIT {
                 "    server first 127.0.0.1:" + first.address("link").getPort()
                         + " send-proxy-v2 check check-send-proxy inter 500ms fall 1 rise 1",
                 "    server second 127.0.0.1:" + second.address("link").getPort()
-                        + " send-proxy-v2 check check-send-proxy inter 500ms fall 1 rise 1", ""));
-        Process haproxy = new ProcessBuilder("haproxy", "-db", "-f", haproxyConfig.toString())
-                .redirectErrorStream(true).redirectOutput(work.resolve("haproxy.log").toFile()).start();
-        closing.add(0, () -> {
-            haproxy.destroy();
-            if (!haproxy.waitFor(10, TimeUnit.SECONDS)) {
-                haproxy.destroyForcibly();
-            }
-        });
-        Await.until("haproxy listens", Duration.ofSeconds(10), () -> listening(front));
+                        + " send-proxy-v2 check check-send-proxy inter 500ms fall 1 rise 1"), front));
 
         ProcessBuilder builder = new ProcessBuilder(GatewayProcess.HOME.resolve("bin/gateway").toString(),
                 "--role=local", "--listen=127.0.0.1:0", "--console=off", "--data-dir=" + work.resolve("local-data"),

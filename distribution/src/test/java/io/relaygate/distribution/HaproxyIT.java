@@ -3,16 +3,14 @@ package io.relaygate.distribution;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.relaygate.testkit.Await;
+import io.relaygate.testkit.Sockets;
 import java.io.IOException;
 import java.net.InetAddress;
-import java.net.ServerSocket;
-import java.net.Socket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -37,31 +35,8 @@ class HaproxyIT {
         }
     }
 
-    private static int freePort() throws IOException {
-        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            return socket.getLocalPort();
-        }
-    }
-
-    /** Runs haproxy in the foreground; {@return it, stopped after the test} */
-    private Process haproxy(Path config) throws IOException {
-        Process process = new ProcessBuilder("haproxy", "-db", "-f", config.toString())
-                .redirectErrorStream(true).redirectOutput(work.resolve("haproxy.log").toFile()).start();
-        processes.add(0, () -> {
-            process.destroy();
-            if (!process.waitFor(10, TimeUnit.SECONDS)) {
-                process.destroyForcibly();
-            }
-        });
-        return process;
-    }
-
-    private static boolean listening(int port) {
-        try (Socket socket = new Socket(InetAddress.getLoopbackAddress(), port)) {
-            return true;
-        } catch (IOException e) {
-            return false;
-        }
+    private static int freePort() {
+        return Sockets.freeListenPorts(1).get(0);
     }
 
     @Test
@@ -81,8 +56,7 @@ class HaproxyIT {
 
         int linkFront = freePort();
         int directFront = freePort();
-        Path haproxyConfig = work.resolve("haproxy.cfg");
-        Files.writeString(haproxyConfig, String.join("\n",
+        processes.add(0, new Haproxy(work, List.of(
                 "global", "    maxconn 256",
                 "defaults", "    mode tcp", "    timeout connect 5s", "    timeout client 60s",
                 "    timeout server 60s",
@@ -91,9 +65,7 @@ class HaproxyIT {
                 "backend remotes_link", "    server remote1 127.0.0.1:" + remote.address("link").getPort()
                         + " send-proxy-v2 check check-send-proxy inter 1s",
                 "backend remotes_direct", "    server remote1 127.0.0.1:" + remote.address("direct").getPort()
-                        + " send-proxy-v2 check check-send-proxy inter 1s", ""));
-        haproxy(haproxyConfig);
-        Await.until("haproxy listens", Duration.ofSeconds(10), () -> listening(linkFront) && listening(directFront));
+                        + " send-proxy-v2 check check-send-proxy inter 1s"), linkFront, directFront));
 
         ProcessBuilder builder = new ProcessBuilder(GatewayProcess.HOME.resolve("bin/gateway").toString(),
                 "--role=local", "--listen=127.0.0.1:0", "--console=off", "--data-dir=" + work.resolve("local-data"),

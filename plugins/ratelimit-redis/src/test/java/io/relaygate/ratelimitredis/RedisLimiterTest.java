@@ -1,5 +1,6 @@
 package io.relaygate.ratelimitredis;
 
+import static io.relaygate.testkit.Rates.measure;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
@@ -12,7 +13,6 @@ import java.net.ServerSocket;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
-import java.util.concurrent.locks.LockSupport;
 import java.util.function.LongSupplier;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -53,16 +53,6 @@ class RedisLimiterTest {
         }
     }
 
-    /** {@return bytes per second {@code taken} moved over {@code seconds}, from now} */
-    private static double measure(LongSupplier taken, double seconds) {
-        long before = taken.getAsLong();
-        long start = System.nanoTime();
-        long end = start + (long) (seconds * 1e9);
-        for (long left; (left = end - System.nanoTime()) > 0; ) {
-            LockSupport.parkNanos(left);                    // a window of wall-clock time, not a synchronisation
-        }
-        return (taken.getAsLong() - before) * 1e9 / (System.nanoTime() - start);
-    }
 
     private static void pause(double seconds) {
         measure(() -> 0, seconds);
