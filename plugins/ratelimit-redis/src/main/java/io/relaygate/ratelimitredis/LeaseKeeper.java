@@ -51,14 +51,15 @@ final class LeaseKeeper implements AutoCloseable {
     private volatile boolean running = true;
     private volatile int remotes = 1;
     private volatile boolean clustered;
+    /** What the latest connection attempt, on its own thread, made or met. */
+    private final AtomicReference<Connected> arrived = new AtomicReference<>();
+    private final AtomicReference<Exception> failedAttempt = new AtomicReference<>();
+    private volatile boolean connecting;
 
     // Confined to the keeper's thread.
     private final PriorityQueue<LeasedBucket> retries =
             new PriorityQueue<>(Comparator.comparingLong(b -> b.retryAt));
     private Jedis jedis;
-    private final AtomicReference<Connected> arrived = new AtomicReference<>();
-    private final AtomicReference<Exception> failedAttempt = new AtomicReference<>();
-    private volatile boolean connecting;
     private String leaseSha;
     private String heartbeatSha;
     private long nextHeartbeat;
@@ -148,27 +149,30 @@ final class LeaseKeeper implements AutoCloseable {
 
     private void lease(List<LeasedBucket> due) {
         List<LeasedBucket> asking = new ArrayList<>(due.size());
+        List<LeasedBucket.Shape> shapes = new ArrayList<>(due.size());
         List<Long> asks = new ArrayList<>(due.size());
         for (LeasedBucket bucket : due) {
-            long wanted = bucket.wanted();
+            LeasedBucket.Shape shape = bucket.shape();      // one rate per ask, though a loop may change it meanwhile
+            long wanted = bucket.wanted(shape);
             if (wanted > 0) {
                 asking.add(bucket);
+                shapes.add(shape);
                 asks.add(wanted);
             }
         }
         if (asking.isEmpty()) {
             return;
         }
-        long[][] results = jedis == null ? null : leaseFromRedis(asking, asks);
+        long[][] results = jedis == null ? null : leaseFromRedis(asking, shapes, asks);
         long now = System.nanoTime();
         for (int i = 0; i < asking.size(); i++) {
             LeasedBucket bucket = asking.get(i);
             long ask = asks.get(i);
             if (results != null) {
-                long share = Math.max(1, bucket.shape().rate() / Math.max(1, results[i][2]));
+                long share = Math.max(1, shapes.get(i).rate() / Math.max(1, results[i][2]));
                 settle(bucket, ask, results[i][0], TimeUnit.MICROSECONDS.toNanos(results[i][1]), now, share);
             } else {
-                leaseLocally(bucket, ask, now);
+                leaseLocally(bucket, shapes.get(i), ask, now);
             }
         }
     }
@@ -177,13 +181,13 @@ final class LeaseKeeper implements AutoCloseable {
      * {@return per bucket: bytes granted, microseconds to wait for the rest, and the remotes asking for the principal;
      * null when Redis failed}
      */
-    private long[][] leaseFromRedis(List<LeasedBucket> asking, List<Long> asks) {
+    private long[][] leaseFromRedis(List<LeasedBucket> asking, List<LeasedBucket.Shape> shapes, List<Long> asks) {
         for (int attempt = 0; ; attempt++) {
             try {
                 List<Response<Object>> responses = new ArrayList<>(asking.size());
                 try (Pipeline pipeline = jedis.pipelined()) {
                     for (int i = 0; i < asking.size(); i++) {
-                        LeasedBucket.Shape shape = asking.get(i).shape();
+                        LeasedBucket.Shape shape = shapes.get(i);
                         String principal = asking.get(i).principal;
                         responses.add(pipeline.evalsha(leaseSha,
                                 List.of(config.keyPrefix() + "bucket:" + principal,
@@ -214,8 +218,7 @@ final class LeaseKeeper implements AutoCloseable {
      * While Redis is away: this remote's share of the rate, a GCRA over the local clock with 1 / remotes of the rate
      * and of the burst.
      */
-    private void leaseLocally(LeasedBucket bucket, long ask, long now) {
-        LeasedBucket.Shape shape = bucket.shape();
+    private void leaseLocally(LeasedBucket bucket, LeasedBucket.Shape shape, long ask, long now) {
         int share = Math.max(1, remotes);
         double nanosPerByte = 1e9 * share / shape.rate();
         long capacity = Math.max(shape.reservation(), shape.capacity() / share);

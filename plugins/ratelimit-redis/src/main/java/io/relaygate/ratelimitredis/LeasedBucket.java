@@ -9,7 +9,7 @@ import java.util.function.Consumer;
  * One principal's tokens on this remote: a lease taken from the cluster's bucket in Redis, granted to the event loops
  * from one {@code long} with a compare-and-set and refilled by the {@link LeaseKeeper}'s thread before it runs out.
  * A reservation may take the lease below zero, into debt; the reserving direction then waits for the time this remote
- * needs to be granted that much, at the pace its leases came lately. Nothing here blocks or throws.
+ * needs to be granted that much at its share of the rate ({@link #pace}). Nothing here blocks or throws.
  */
 final class LeasedBucket implements RateLimiter.Bucket {
 
@@ -156,7 +156,11 @@ final class LeasedBucket implements RateLimiter.Bucket {
      * the burst; 0 while at least half a lease is held}
      */
     long wanted() {
-        Shape s = shape;
+        return wanted(shape);
+    }
+
+    /** {@return as {@link #wanted()}, at the rate of {@code s}} */
+    long wanted(Shape s) {
         long held = lease.get();
         if (s.rate == 0 || held >= s.lease / 2) {
             return 0;

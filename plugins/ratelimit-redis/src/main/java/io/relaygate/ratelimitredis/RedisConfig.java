@@ -54,7 +54,9 @@ record RedisConfig(String host, int port, int database, String password, long le
             password = info.substring(info.indexOf(':') + 1);
         }
         Duration burst = c.getDuration("burst", Duration.ofMillis(200), Duration.ofMillis(1), Duration.ofSeconds(60));
-        return new RedisConfig(uri.getHost(), uri.getPort() < 0 ? 6379 : uri.getPort(), database, password,
+        String host = uri.getHost().startsWith("[") ? uri.getHost().substring(1, uri.getHost().length() - 1)
+                : uri.getHost();                        // an IPv6 literal, without its brackets
+        return new RedisConfig(host, uri.getPort() < 0 ? 6379 : uri.getPort(), database, password,
                 c.getSize("leaseSize", 256 * 1024, 4 * 1024, 64L << 20), burst.toNanos() / 1e9,
                 c.getSize("minBurst", 64 * 1024, 1, 1L << 30),
                 c.getDuration("timeout", Duration.ofMillis(500), Duration.ofMillis(10), Duration.ofSeconds(30)),

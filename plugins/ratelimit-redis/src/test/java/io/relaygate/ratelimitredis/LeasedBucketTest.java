@@ -99,6 +99,9 @@ class LeasedBucketTest {
         assertThat(custom.label()).doesNotContain("s3cret");
         assertThat(custom.leaseSize()).isEqualTo(MIB);
         assertThat(custom.keyPrefix()).isEqualTo("eu:");
+        RedisConfig v6 = RedisConfig.from(section("url", "redis://[::1]:6379"));
+        assertThat(v6.host()).isEqualTo("::1");
+        assertThat(v6.label()).isEqualTo("redis://[::1]:6379/0");
         for (String bad : new String[] {"http://127.0.0.1:6379", "redis://127.0.0.1:6379/16", "redis://:6379",
                 "redis://h:1/x", "redis://:pw@h:1/99"}) {
             assertThatThrownBy(() -> RedisConfig.from(section("url", bad)))
