@@ -65,7 +65,9 @@ public final class TlsPort implements Port, Port.Handler {
         this.packetSize = session.getPacketBufferSize();
         // Several records per transport read and write: one system call per record costs more than the copy.
         this.netIn = ByteBuffer.allocate(RECORDS_PER_IO * packetSize).flip();
-        this.netOut = ByteBuffer.allocate(RECORDS_PER_IO * packetSize).flip();
+        // One record more for output: a relay's read of four records' worth, framed, is a few bytes longer, and
+        // those go out in the same system call rather than one of their own.
+        this.netOut = ByteBuffer.allocate((RECORDS_PER_IO + 1) * packetSize).flip();
         this.appIn = ByteBuffer.allocate(session.getApplicationBufferSize()).flip();
     }
 

@@ -62,6 +62,8 @@ class LinkSessionTest {
         boolean eof;
         boolean writable;
         Throwable failure;
+        int readSize = 7;       // small: a payload takes several reads
+        final List<Integer> reads = new ArrayList<>();
 
         void attach(LinkStream linkStream) {
             stream = linkStream;
@@ -76,13 +78,14 @@ class LinkSessionTest {
 
         @Override
         public void readable() throws IOException {
-            ByteBuffer buffer = ByteBuffer.allocate(7);     // small: a payload takes several reads
+            ByteBuffer buffer = ByteBuffer.allocate(readSize);
             int n;
             while (!paused && (n = stream.read(buffer.clear())) != 0) {
                 if (n < 0) {
                     eof = true;
                     break;
                 }
+                reads.add(n);
                 received.write(buffer.array(), 0, n);
             }
             stream.interest(!paused && !eof, false);
@@ -277,6 +280,38 @@ class LinkSessionTest {
     }
 
     @Test
+    void oneReadTakesTheStreamsConsecutiveFramesButStopsAtAnotherStreamsAndAtAViolation() throws Exception {
+        MemoryPort port = new MemoryPort();
+        Sink first = new Sink();
+        Sink second = new Sink();
+        first.readSize = second.readSize = 4 * WINDOW;
+        List<String> closes = new ArrayList<>();
+        LinkSession session = server(port, List.of(first, second), closes);
+        onLoop(() -> {
+            session.start(null);
+            port.feed(concat(open(1), open(3), frame(Frames.DATA, 1, text("one ")), frame(Frames.DATA, 1, text("two ")),
+                    frame(Frames.DATA, 1, text("three")), frame(Frames.DATA, 3, text("other")),
+                    frame(Frames.DATA, 1, text(" four"))));
+        });
+        onLoop(() -> { });
+        assertThat(first.received.toString(StandardCharsets.UTF_8)).isEqualTo("one two three four");
+        assertThat(first.reads).as("three frames in one read, then the one after stream 3's").containsExactly(13, 5);
+        assertThat(second.received.toString(StandardCharsets.UTF_8)).isEqualTo("other");
+        assertThat(closes).isEmpty();
+
+        // A frame beyond the window right behind one the reader takes is not taken with it: it closes the link.
+        onLoop(() -> port.feed(concat(frame(Frames.DATA, 1, text("five")), frame(Frames.DATA, 1, new byte[WINDOW]))));
+        assertThat(first.received.toString(StandardCharsets.UTF_8)).isEqualTo("one two three fourfive");
+        List<Written> written = frames(port.output.toByteArray());
+        Written last = written.get(written.size() - 1);
+        assertThat(last.type()).isEqualTo(Frames.ERROR);
+        assertThat(new String(last.payload(), 2, last.payload().length - 2, StandardCharsets.UTF_8))
+                .contains("beyond its window");
+        assertThat(closes).hasSize(1);
+        assertThat(pool.inUse()).isZero();
+    }
+
+    @Test
     void theReaderGrantsCreditAsItsRelayTakesBytesAndRefusesDataBeyondIt() throws Exception {
         MemoryPort port = new MemoryPort();
         Sink sink = new Sink();
@@ -326,9 +361,9 @@ class LinkSessionTest {
         onLoop(() -> {
             session.start(null);
             // A reader that took everything as soon as it came: 1 KiB → 2 KiB, then 2 KiB → 3 KiB (the budget's rest).
-            port.feed(concat(open(1), frame(Frames.DATA, 1, new byte[WINDOW / 4]),
-                    frame(Frames.DATA, 1, new byte[2 * WINDOW / 4])));
+            port.feed(concat(open(1), frame(Frames.DATA, 1, new byte[WINDOW / 4])));
         });
+        onLoop(() -> port.feed(frame(Frames.DATA, 1, new byte[2 * WINDOW / 4])));
         onLoop(() -> { });
         assertThat(grants(port, 1)).containsExactly(WINDOW / 4 + WINDOW, 2 * WINDOW / 4 + WINDOW);
         // What was granted may be in flight at once: 3 KiB beyond the 768 bytes already taken is no violation.
