@@ -142,6 +142,12 @@ public final class LinkSession implements Port.Handler {
     private ByteBuffer spill;
     private boolean spillPooled;
     private final PendingWrites control = new PendingWrites();
+    /**
+     * A turn of input or delivery is running: the WINDOW frames its reads earn wait for its end and leave together
+     * (one record, one system call), not one each. Only WINDOW waits; nothing orders it against other frames.
+     */
+    private boolean windowsHeld;
+    private boolean windowsWaiting;
     private final ArrayDeque<LinkStream> writeQueue = new ArrayDeque<>();
     private LinkStream serving;
     private boolean wakeScheduled;
@@ -336,27 +342,33 @@ public final class LinkSession implements Port.Handler {
 
     @Override
     public void readable() throws IOException {
-        for (int reads = 0; reads < 16 && !closed && !closing; reads++) {
-            if (in == null) {
-                in = acquireInput().flip();
+        windowsHeld = true;
+        try {
+            for (int reads = 0; reads < 16 && !closed && !closing; reads++) {
+                if (in == null) {
+                    in = acquireInput().flip();
+                }
+                in.compact();
+                int n;
+                try {
+                    n = port.read(in);
+                } finally {
+                    in.flip();
+                }
+                if (n < 0) {
+                    ended();
+                    return;
+                }
+                if (n == 0) {
+                    break;
+                }
+                lastReceived = loop.now();
+                decodeSafely();
             }
-            in.compact();
-            int n;
-            try {
-                n = port.read(in);
-            } finally {
-                in.flip();
-            }
-            if (n < 0) {
-                ended();
-                return;
-            }
-            if (n == 0) {
-                break;
-            }
-            lastReceived = loop.now();
-            decodeSafely();
+        } finally {
+            windowsHeld = false;
         }
+        sendHeldWindows();
         releaseInputIfEmpty();
         updateInterest();
     }
@@ -694,7 +706,25 @@ public final class LinkSession implements Port.Handler {
         stream.consumed = 0;
         if (grant > 0) {
             stream.receiveLeft += grant;
-            sendControl(Frames.frame(Frames.WINDOW, stream.id, ByteBuffer.allocate(4).putInt(grant).array()));
+            ByteBuffer window = Frames.frame(Frames.WINDOW, stream.id, ByteBuffer.allocate(4).putInt(grant).array());
+            if (windowsHeld) {
+                control.add(window);            // with the others of this turn, in one record, at its end
+                windowsWaiting = true;
+            } else {
+                sendControl(window);
+            }
+        }
+    }
+
+    /** Sends the WINDOW frames held during a turn of input or delivery, together. */
+    private void sendHeldWindows() {
+        if (windowsWaiting && !closed) {
+            windowsWaiting = false;
+            try {
+                flushOutput();
+            } catch (IOException e) {
+                writeFailed(e);
+            }
         }
     }
 
@@ -720,16 +750,22 @@ public final class LinkSession implements Port.Handler {
         deliveryScheduled = false;
         List<LinkStream> ready = new ArrayList<>(toDeliver);
         toDeliver.clear();
-        for (LinkStream stream : ready) {
-            stream.deliveryQueued = false;
-            if (!closed && stream.wantsRead() && (stream.inboundBytes > 0 || stream.finReceived)) {
-                int before = stream.inboundBytes;
-                stream.readable();
-                if (stream.wantsRead() && stream.inboundBytes > 0 && stream.inboundBytes < before) {
-                    scheduleDelivery(stream);       // it took some and wants more
+        windowsHeld = true;
+        try {
+            for (LinkStream stream : ready) {
+                stream.deliveryQueued = false;
+                if (!closed && stream.wantsRead() && (stream.inboundBytes > 0 || stream.finReceived)) {
+                    int before = stream.inboundBytes;
+                    stream.readable();
+                    if (stream.wantsRead() && stream.inboundBytes > 0 && stream.inboundBytes < before) {
+                        scheduleDelivery(stream);       // it took some and wants more
+                    }
                 }
             }
+        } finally {
+            windowsHeld = false;
         }
+        sendHeldWindows();
         if (!closed) {
             updateInterest();
         }

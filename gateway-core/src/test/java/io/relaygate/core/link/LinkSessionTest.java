@@ -312,6 +312,34 @@ class LinkSessionTest {
     }
 
     @Test
+    void theWindowsOneInputTurnEarnsLeaveInOneWrite() throws Exception {
+        MemoryPort port = new MemoryPort();
+        List<Sink> sinks = List.of(new Sink(), new Sink(), new Sink());
+        LinkSession session = server(port, sinks, new ArrayList<>());
+        onLoop(() -> {
+            session.start(null);
+            port.feed(concat(open(1), open(3), open(5)));
+        });
+        onLoop(() -> { });
+        int before = port.writeCalls;
+        byte[] quarter = new byte[WINDOW / 4];
+        onLoop(() -> port.feed(concat(frame(Frames.DATA, 1, quarter), frame(Frames.DATA, 3, quarter),
+                frame(Frames.DATA, 5, quarter))));
+        assertThat(grants(port, 1)).containsExactly(WINDOW / 4);
+        assertThat(grants(port, 3)).containsExactly(WINDOW / 4);
+        assertThat(grants(port, 5)).containsExactly(WINDOW / 4);
+        assertThat(port.writeCalls - before).as("three WINDOW frames, one write").isEqualTo(1);
+
+        // A grant earned outside a turn of input (a relay that resumes reading on its own) leaves at once.
+        onLoop(() -> {
+            sinks.get(0).paused = true;
+            port.feed(frame(Frames.DATA, 1, quarter));
+        });
+        onLoop(() -> sinks.get(0).resume());
+        assertThat(grants(port, 1)).containsExactly(WINDOW / 4, WINDOW / 4);
+    }
+
+    @Test
     void theReaderGrantsCreditAsItsRelayTakesBytesAndRefusesDataBeyondIt() throws Exception {
         MemoryPort port = new MemoryPort();
         Sink sink = new Sink();

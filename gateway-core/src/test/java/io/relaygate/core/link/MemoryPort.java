@@ -12,6 +12,8 @@ final class MemoryPort implements Port {
     private final ArrayDeque<ByteBuffer> input = new ArrayDeque<>();
     private boolean inputEnded;
     final ByteArrayOutputStream output = new ByteArrayOutputStream();
+    /** Write calls that took something, a gathering write counting once (a socket's system calls). */
+    int writeCalls;
     /** Bytes the port still takes; a write beyond it is partial, as a full socket buffer makes it. */
     long writeBudget = Long.MAX_VALUE;
     Handler handler;
@@ -75,6 +77,26 @@ final class MemoryPort implements Port {
         src.get(bytes);
         output.write(bytes);
         writeBudget -= n;
+        if (n > 0 && !gathering) {
+            writeCalls++;
+        }
+        return n;
+    }
+
+    private boolean gathering;
+
+    @Override
+    public long write(ByteBuffer[] srcs) throws IOException {
+        gathering = true;
+        long n;
+        try {
+            n = Port.super.write(srcs);
+        } finally {
+            gathering = false;
+        }
+        if (n > 0) {
+            writeCalls++;
+        }
         return n;
     }
 
