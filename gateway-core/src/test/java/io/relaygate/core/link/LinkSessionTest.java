@@ -330,12 +330,14 @@ class LinkSessionTest {
         assertThat(grants(port, 5)).containsExactly(WINDOW / 4);
         assertThat(port.writeCalls - before).as("three WINDOW frames, one write").isEqualTo(1);
 
-        // A grant earned outside a turn of input (a relay that resumes reading on its own) leaves at once.
+        // What waited for a paused reader earns its grant when the reader takes it, at the end of that delivery.
         onLoop(() -> {
             sinks.get(0).paused = true;
             port.feed(frame(Frames.DATA, 1, quarter));
         });
+        assertThat(grants(port, 1)).containsExactly(WINDOW / 4);
         onLoop(() -> sinks.get(0).resume());
+        onLoop(() -> { });
         assertThat(grants(port, 1)).containsExactly(WINDOW / 4, WINDOW / 4);
     }
 
