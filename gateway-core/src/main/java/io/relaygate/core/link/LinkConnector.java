@@ -56,6 +56,8 @@ public final class LinkConnector implements Connector {
     private final Executor blocking;
     private final BufferPool buffers;
     private final LinkTls tls;
+    /** The TLS ports' buffers, shared by this connector's links; null without TLS. */
+    private final BufferPool records;
     private final long handshakeNanos;
     private final LinkSession.Settings settings;
     private final int linksPerLoop;
@@ -84,6 +86,8 @@ public final class LinkConnector implements Connector {
                          int maxStreams, StreamWindows windows, ExposedServices exposed) {
         this.exposed = exposed;
         this.tls = tls;
+        this.records = tls == null ? null
+                : TlsPort.buffers(tls.engine(remote.host(), remote.port()), LinkServerHandshake.TLS_BUFFERS_POOLED);
         this.remote = remote;
         this.dialer = dialer;
         this.credentials = credentials;
@@ -290,7 +294,7 @@ public final class LinkConnector implements Connector {
                 public void connected(SocketPort socket) {
                     dial = null;
                     TlsPort secured = tls == null ? null
-                            : new TlsPort(loop, socket, tls.engine(remote.host(), remote.port()), blocking);
+                            : new TlsPort(loop, socket, tls.engine(remote.host(), remote.port()), blocking, records);
                     handshake = new LinkClientHandshake(loop, secured != null ? secured : socket,
                             new ScramClient(credentials, random, tls != null), blocking, PoolDial.this);
                     handshake.start(handshakeNanos);

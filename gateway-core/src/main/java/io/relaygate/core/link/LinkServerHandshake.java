@@ -8,6 +8,7 @@ import io.relaygate.core.policy.AuthDamper;
 import io.relaygate.core.policy.ConnectionLimits;
 import io.relaygate.core.policy.LogBudget;
 import io.relaygate.core.policy.LogText;
+import io.relaygate.core.reactor.BufferPool;
 import io.relaygate.core.reactor.EventLoop;
 import io.relaygate.core.reactor.Offload;
 import io.relaygate.core.wire.FrameReader;
@@ -30,6 +31,11 @@ public final class LinkServerHandshake extends HandshakeConnection {
     private static final Logger log = LoggerFactory.getLogger("io.relaygate.link");
     /** While the store is away every local retries its links: a few lines a minute say so, not one per attempt. */
     private static final LogBudget STORE_FAILURES = new LogBudget(6);
+    /**
+     * Free TLS buffers a side keeps for its links (about 84 KiB each, three at most per busy link): links at rest
+     * hold none, and a burst of busy ones allocates what the pool lacks.
+     */
+    static final int TLS_BUFFERS_POOLED = 64;
     /** The failure reason of a refused link login; one bounded label for the metrics. */
     private static final String FAILED_LOGIN = "link: authentication failed";
 
@@ -54,6 +60,8 @@ public final class LinkServerHandshake extends HandshakeConnection {
 
     /** {@return the listener's factory of link connections from local gateways} */
     public static Listener.ConnectionFactory factory(LinkServices services) {
+        BufferPool records = services.tls() == null ? null
+                : TlsPort.buffers(services.tls().engine(null, 0), TLS_BUFFERS_POOLED);
         return (loop, socket, client, permit) -> {
             long deadline = services.timeouts().handshake().toNanos();
             if (services.tls() == null) {
@@ -62,7 +70,7 @@ public final class LinkServerHandshake extends HandshakeConnection {
             }
             // TLS from byte 0: the link's handshake runs on the plaintext once TLS has completed, all within the
             // one deadline.
-            TlsPort tls = new TlsPort(loop, socket, services.tls().engine(null, 0), services.blocking());
+            TlsPort tls = new TlsPort(loop, socket, services.tls().engine(null, 0), services.blocking(), records);
             new LinkServerHandshake(loop, tls, services, client, permit).start(deadline);
             tls.start();
         };

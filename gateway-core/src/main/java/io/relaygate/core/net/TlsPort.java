@@ -1,5 +1,6 @@
 package io.relaygate.core.net;
 
+import io.relaygate.core.reactor.BufferPool;
 import io.relaygate.core.reactor.EventLoop;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -20,24 +21,34 @@ import javax.net.ssl.SSLSession;
  * arrive and {@code writable} once it can be sent, so the layers above never see the handshake. At most one TLS
  * record waits in each direction: a write the transport cannot take is kept encrypted and the port takes nothing
  * more until it is out (backpressure as for a socket).
+ * <p>
+ * Its buffers (ciphertext each way, plaintext not yet read) come from a shared pool of heap buffers when there is
+ * something to hold and go back once empty, so an idle link holds none: a remote keeps a few links for every local
+ * it serves.
  */
 public final class TlsPort implements Port, Port.Handler {
 
-    /** Records of ciphertext each transport buffer holds. */
+    /**
+     * Records of ciphertext a transport read or write takes at most, less one: the one more lets a relay's 64 KiB,
+     * a few bytes longer than four records once framed, go out in one system call.
+     */
     private static final int RECORDS_PER_IO = 4;
+    /** What a buffer the port does not hold reads as: empty. Never written. */
+    private static final ByteBuffer NONE = ByteBuffer.allocate(0);
 
     private final EventLoop loop;
     private final Port transport;
     private final SSLEngine engine;
     private final Executor delegated;
+    private final BufferPool records;
     /** The largest record, as the engine says. */
     private final int packetSize;
-    /** Ciphertext from the transport, read mode between events. */
-    private ByteBuffer netIn;
-    /** Ciphertext for the transport, read mode; empty when nothing waits. */
-    private ByteBuffer netOut;
-    /** Plaintext unwrapped but not yet read by the handler, read mode. */
-    private ByteBuffer appIn;
+    /** Ciphertext from the transport, read mode between events; {@link #NONE} when empty. */
+    private ByteBuffer netIn = NONE;
+    /** Ciphertext for the transport, read mode; {@link #NONE} when nothing waits. */
+    private ByteBuffer netOut = NONE;
+    /** Plaintext unwrapped but not yet read by the handler, read mode; {@link #NONE} when none waits. */
+    private ByteBuffer appIn = NONE;
     private Handler handler;
     private boolean wantRead;
     private boolean wantWrite;
@@ -55,20 +66,37 @@ public final class TlsPort implements Port, Port.Handler {
     /**
      * @param engine    an engine set to client or server mode, with its protocols (TLS 1.3) and checks
      * @param delegated where the engine's delegated tasks run
+     * @param records   heap buffers of at least {@link #bufferBytes} for the engine's session
+     * @throws IllegalArgumentException if the pool's buffers are smaller
      */
-    public TlsPort(EventLoop loop, Port transport, SSLEngine engine, Executor delegated) {
+    public TlsPort(EventLoop loop, Port transport, SSLEngine engine, Executor delegated, BufferPool records) {
         this.loop = loop;
         this.transport = transport;
         this.engine = engine;
         this.delegated = delegated;
+        this.records = records;
         SSLSession session = engine.getSession();
         this.packetSize = session.getPacketBufferSize();
-        // Several records per transport read and write: one system call per record costs more than the copy.
-        this.netIn = ByteBuffer.allocate(RECORDS_PER_IO * packetSize).flip();
-        // One record more for output: a relay's read of four records' worth, framed, is a few bytes longer, and
-        // those go out in the same system call rather than one of their own.
-        this.netOut = ByteBuffer.allocate((RECORDS_PER_IO + 1) * packetSize).flip();
-        this.appIn = ByteBuffer.allocate(session.getApplicationBufferSize()).flip();
+        if (records.bufferSize() < bufferBytes(session)) {
+            throw new IllegalArgumentException("TLS buffers of " + records.bufferSize() + " bytes, "
+                    + bufferBytes(session) + " needed");
+        }
+    }
+
+    /**
+     * {@return the size of the buffers a port needs for {@code session}'s records: several records per transport
+     * read and write, since a system call per record costs more than the copy}
+     */
+    public static int bufferBytes(SSLSession session) {
+        return (RECORDS_PER_IO + 1) * Math.max(session.getPacketBufferSize(), session.getApplicationBufferSize());
+    }
+
+    /**
+     * {@return a pool for the ports of engines made as {@code sample} was, keeping {@code maxPooled} free buffers}
+     * Thread-safe; one pool serves every loop.
+     */
+    public static BufferPool buffers(SSLEngine sample, int maxPooled) {
+        return BufferPool.heap(bufferBytes(sample.getSession()), maxPooled);
     }
 
     /** Takes over the transport and starts the handshake; a failure reaches the handler. Loop only. */
@@ -115,6 +143,7 @@ public final class TlsPort implements Port, Port.Handler {
             appIn.limit(limit);
             n += chunk;
         }
+        releaseEmpty();
         return n == 0 && inboundDone && !appIn.hasRemaining() ? -1 : n;
     }
 
@@ -148,6 +177,7 @@ public final class TlsPort implements Port, Port.Handler {
                     break;                  // the transport is full: the rest waits for its readiness
                 }
             }
+            netOut = held(netOut);
             netOut.compact();
             SSLEngineResult result;
             try {
@@ -172,7 +202,7 @@ public final class TlsPort implements Port, Port.Handler {
 
     /** {@return the room for ciphertext in the output buffer, once what waits in it is moved to its start} */
     private int freeOut() {
-        return netOut.capacity() - netOut.remaining();
+        return netOut == NONE ? records.bufferSize() : netOut.capacity() - netOut.remaining();
     }
 
     private static boolean remaining(ByteBuffer[] buffers) {
@@ -228,6 +258,7 @@ public final class TlsPort implements Port, Port.Handler {
             }
             closed = true;
             transport.close();
+            releaseAll();
         }
     }
 
@@ -236,6 +267,7 @@ public final class TlsPort implements Port, Port.Handler {
         if (!closed) {
             closed = true;
             transport.reset();
+            releaseAll();
         }
     }
 
@@ -290,6 +322,7 @@ public final class TlsPort implements Port, Port.Handler {
     private void progress() throws IOException {
         try {
             advance();
+            releaseEmpty();
         } catch (SSLException e) {
             // The engine has an alert for the peer: send it if the socket takes it, so the peer learns why.
             try {
@@ -379,6 +412,7 @@ public final class TlsPort implements Port, Port.Handler {
     }
 
     private void wrapHandshake() throws IOException {
+        netOut = held(netOut);
         netOut.compact();
         try {
             SSLEngineResult result = engine.wrap(ByteBuffer.allocate(0), netOut);
@@ -398,6 +432,7 @@ public final class TlsPort implements Port, Port.Handler {
      */
     private boolean unwrapOnce() throws IOException {
         if (netIn.hasRemaining()) {
+            appIn = held(appIn);
             appIn.compact();
             SSLEngineResult result;
             try {
@@ -422,6 +457,7 @@ public final class TlsPort implements Port, Port.Handler {
             }
         }
         if (!netIn.hasRemaining() || netIn.limit() < netIn.capacity() || netIn.position() > 0) {
+            netIn = held(netIn);
             netIn.compact();
             int n;
             try {
@@ -468,7 +504,43 @@ public final class TlsPort implements Port, Port.Handler {
         if (netOut.hasRemaining()) {
             transport.write(netOut);
         }
-        return !netOut.hasRemaining();
+        if (netOut.hasRemaining()) {
+            return false;
+        }
+        netOut = releaseIfEmpty(netOut);
+        return true;
+    }
+
+    /** {@return {@code buffer}, or a buffer of the pool, empty and in read mode, in place of {@link #NONE}} */
+    private ByteBuffer held(ByteBuffer buffer) {
+        return buffer != NONE ? buffer : records.acquire().flip();
+    }
+
+    /** {@return {@link #NONE} in place of an empty {@code buffer}, which goes back to the pool} */
+    private ByteBuffer releaseIfEmpty(ByteBuffer buffer) {
+        if (buffer == NONE || buffer.hasRemaining()) {
+            return buffer;
+        }
+        records.release(buffer);
+        return NONE;
+    }
+
+    private void releaseEmpty() {
+        netIn = releaseIfEmpty(netIn);
+        appIn = releaseIfEmpty(appIn);
+        netOut = releaseIfEmpty(netOut);
+    }
+
+    /** Closed: what the buffers hold is dropped. */
+    private void releaseAll() {
+        for (ByteBuffer buffer : new ByteBuffer[] {netIn, netOut, appIn}) {
+            if (buffer != NONE) {
+                records.release(buffer);
+            }
+        }
+        netIn = NONE;
+        netOut = NONE;
+        appIn = NONE;
     }
 
     private void updateTransportInterest() {

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.relaygate.core.net.Port;
 import io.relaygate.core.net.SocketPort;
 import io.relaygate.core.net.TlsPort;
+import io.relaygate.core.reactor.BufferPool;
 import io.relaygate.core.reactor.EventLoop;
 import io.relaygate.testkit.Await;
 import java.io.ByteArrayInputStream;
@@ -53,6 +54,7 @@ class TlsPortTest {
     private ServerSocketChannel server;
     private LinkCertificate certificate;
     private LinkTls serverTls;
+    private BufferPool records;
     private final AtomicInteger failures = new AtomicInteger();
     private final AtomicReference<Throwable> lastFailure = new AtomicReference<>();
 
@@ -62,6 +64,7 @@ class TlsPortTest {
         blocking = Executors.newFixedThreadPool(2);
         certificate = LinkCertificate.loadOrCreate(dataDir);
         serverTls = LinkTls.server(certificate);
+        records = TlsPort.buffers(serverTls.engine(null, 0), 4);
         server = ServerSocketChannel.open().bind(new InetSocketAddress("127.0.0.1", 0));
         Thread acceptor = new Thread(this::acceptLoop, "tls-test-acceptor");
         acceptor.setDaemon(true);
@@ -92,7 +95,7 @@ class TlsPortTest {
     private void serve(SocketChannel channel) {
         TlsPort tls;
         try {
-            tls = new TlsPort(loop, SocketPort.register(loop, channel), serverTls.engine(null, 0), blocking);
+            tls = new TlsPort(loop, SocketPort.register(loop, channel), serverTls.engine(null, 0), blocking, records);
         } catch (IOException e) {
             throw new java.io.UncheckedIOException(e);
         }
@@ -184,6 +187,21 @@ class TlsPortTest {
             assertThat(received.toByteArray()).as("echoed byte-exact, then the end of stream").isEqualTo(sent);
         }
         assertThat(failures.get()).as(String.valueOf(lastFailure.get())).isZero();
+        Await.until("the port's buffers back in the pool", Duration.ofSeconds(5), () -> records.inUse() == 0);
+    }
+
+    @Test
+    void aPortAtRestHoldsNoBufferAndTakesOnesAgainForTheNextBytes() throws Exception {
+        try (SSLSocket socket = client()) {
+            for (String word : new String[] {"first", "second"}) {
+                socket.getOutputStream().write(word.getBytes(StandardCharsets.US_ASCII));
+                byte[] echoed = socket.getInputStream().readNBytes(word.length());
+                assertThat(new String(echoed, StandardCharsets.US_ASCII)).isEqualTo(word);
+                // Echoed, the connection open: nothing waits in either direction, so no buffer is held.
+                Await.until("no buffer held at rest", Duration.ofSeconds(5), () -> records.inUse() == 0);
+            }
+        }
+        assertThat(failures.get()).as(String.valueOf(lastFailure.get())).isZero();
     }
 
     @Test
@@ -219,6 +237,7 @@ class TlsPortTest {
             // a reset is as good a close
         }
         Await.until("both refused", Duration.ofSeconds(5), () -> failures.get() >= 2);
+        Await.until("what the refused held is back in the pool", Duration.ofSeconds(5), () -> records.inUse() == 0);
         try (SSLSocket socket = client()) {
             socket.getOutputStream().write("still here".getBytes(StandardCharsets.US_ASCII));
             byte[] echoed = socket.getInputStream().readNBytes(10);
