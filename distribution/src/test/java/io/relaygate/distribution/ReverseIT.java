@@ -112,6 +112,25 @@ class ReverseIT {
     }
 
     @Test
+    void aServiceWithoutVisitorsKeepsItsLinkPastTheUnusedLinkTime() throws Exception {
+        // Links with no stream for timeouts.idleLink are closed, but not the one that holds public ports: its
+        // visitors would be refused until the local registered again.
+        Files.writeString(config, Files.readString(config) + "timeouts:\n  idleLink: 300ms\n");
+        try (HttpOrigin service = new HttpOrigin(InetAddress.getLoopbackAddress())) {
+            GatewayProcess remote = remote(0);
+            GatewayProcess local = local(remote, remote.address("link").getPort(), service);
+            Await.until("a public port", Duration.ofSeconds(10), () -> listening().isPresent());
+            int port = listening().orElseThrow();
+            // What is checked is that nothing happens for a while, so the test waits out that while: seven
+            // unused-link periods with no visitor (a visitor would open a stream and make the link used).
+            Thread.sleep(7 * 300);
+            assertThat(remote.stderr()).doesNotContain("the local is away");
+            assertThat(listening()).contains(port);
+            assertServes(port, 1 << 20, HttpOrigin.expectedSha256(1 << 20), remote, local);
+        }
+    }
+
+    @Test
     void curlReachesTheServiceBehindTheLocalAndBothSidesComeBackAfterKillNine() throws Exception {
         long size = 32L << 20;
         try (HttpOrigin service = new HttpOrigin(InetAddress.getLoopbackAddress())) {

@@ -58,6 +58,14 @@ public final class LinkSession implements Port.Handler {
         default void registration(LinkSession session, int type, ByteBuffer payload) throws LinkProtocolException {
             throw new LinkProtocolException(Frames.ERROR_PROTOCOL, "unexpected frame type " + type + " on this link");
         }
+
+        /**
+         * {@return whether the link is in use while it carries no stream (it holds the reverse tunnel's public
+         * ports), so that it is never closed as unused} Called on the loop, a few times per unused-link period.
+         */
+        default boolean inUseWithoutStreams(LinkSession session) {
+            return false;
+        }
     }
 
     /** The answer to {@link #open}. Called once on the session's loop, unless the session was closed first. */
@@ -1068,8 +1076,11 @@ public final class LinkSession implements Port.Handler {
             return;
         }
         if (settings.unusedNanos() > 0 && load() == 0 && now - idleSince >= settings.unusedNanos()) {
-            closeWithError(Frames.ERROR_OVERLOADED, "idle link closed");
-            return;
+            if (acceptor == null || !acceptor.inUseWithoutStreams(this)) {
+                closeWithError(Frames.ERROR_OVERLOADED, "idle link closed");
+                return;
+            }
+            idleSince = now;
         }
         if (pingSentAt != 0 && now - pingSentAt >= settings.pongNanos()) {
             fail(new PortException("link closed", "no PONG"), TunnelOutcome.GENERAL_FAILURE,

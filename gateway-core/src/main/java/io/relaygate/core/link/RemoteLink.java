@@ -141,6 +141,12 @@ final class RemoteLink implements LinkSession.Acceptor, LinkSession.CloseListene
         services.reverse().register(this, request);
     }
 
+    /** A link that holds public ports is the local's way in for their visitors: it is in use while they wait. */
+    @Override
+    public boolean inUseWithoutStreams(LinkSession link) {
+        return services.reverse() != null && services.reverse().listensFor(this);
+    }
+
     @Override
     public void open(LinkSession link, int stream, LinkMessages.Open request) {
         if (request.service() != null) {

@@ -200,6 +200,16 @@ public final class ReversePorts implements AutoCloseable {
         this.relay = relay;
     }
 
+    /** {@return whether a service registered on {@code link} has its public port there} Thread-safe. */
+    synchronized boolean listensFor(RemoteLink link) {
+        for (Service service : services.values()) {
+            if (service.link == link) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     /**
      * A local asked on {@code link} for a public port for its service: decides off the loop, then answers on the
      * link's loop with REGISTER_RESULT. One link's registrations are decided in the order they came, so that the

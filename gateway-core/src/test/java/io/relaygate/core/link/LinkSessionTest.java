@@ -832,4 +832,35 @@ class LinkSessionTest {
         assertThat(ByteBuffer.wrap(last.payload()).getShort()).isEqualTo((short) Frames.ERROR_OVERLOADED);
         assertThat(closes).containsExactly("idle link closed");
     }
+
+    @Test
+    void aServerLinkHoldingPublicPortsIsInUseWithoutStreamsAndClosedAsUnusedOnceItHoldsNone() throws Exception {
+        MemoryPort port = new MemoryPort();
+        List<String> closes = new java.util.concurrent.CopyOnWriteArrayList<>();
+        java.util.concurrent.atomic.AtomicBoolean holdsPorts = new java.util.concurrent.atomic.AtomicBoolean(true);
+        java.util.concurrent.atomic.AtomicInteger asked = new java.util.concurrent.atomic.AtomicInteger();
+        LinkSession.Settings settings = new LinkSession.Settings(false, 0, 0, 0, 50_000_000L, 1_000_000_000L, 8,
+                StreamWindows.fixed(WINDOW));
+        LinkSession.Acceptor acceptor = new LinkSession.Acceptor() {
+            @Override
+            public void open(LinkSession session, int stream, LinkMessages.Open request) {
+            }
+
+            @Override
+            public boolean inUseWithoutStreams(LinkSession session) {
+                asked.incrementAndGet();
+                return holdsPorts.get();
+            }
+        };
+        LinkSession session = new LinkSession(loop, port, pool, settings, 8, null, acceptor,
+                (s, reason) -> closes.add(reason));
+        onLoop(() -> session.start(null));
+        // Asked at every check past the unused period, and kept: several periods go by.
+        Await.until("several unused periods", Duration.ofSeconds(5), () -> asked.get() >= 4);
+        assertThat(closes).isEmpty();
+        assertThat(session.isClosed()).isFalse();
+        holdsPorts.set(false);
+        Await.until("closed as unused once it holds no port", Duration.ofSeconds(5), () -> !closes.isEmpty());
+        assertThat(closes).containsExactly("idle link closed");
+    }
 }
