@@ -1185,8 +1185,10 @@ public final class LinkSession implements Port.Handler {
         }
         List<OpenCallback> waiting = new ArrayList<>(opening.values());
         opening.clear();
+        // Never answered: the client has been told nothing yet, so another link may carry it (a remote that died
+        // between two of a local's links, as behind a load balancer).
         for (OpenCallback callback : waiting) {
-            callback.failed(outcome, reason, false);
+            callback.failed(outcome, reason, true);
         }
     }
 

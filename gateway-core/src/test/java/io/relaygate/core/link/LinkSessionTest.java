@@ -792,6 +792,31 @@ class LinkSessionTest {
     }
 
     @Test
+    void anOpenTheLinkEndsBeforeAnsweringFailsAsOneToTryOnAnotherLink() throws Exception {
+        MemoryPort port = new MemoryPort();
+        List<String> closes = new ArrayList<>();
+        LinkSession session = client(port, closes);
+        List<Boolean> retries = new ArrayList<>();
+        onLoop(() -> {
+            session.start(null);
+            session.open(Destination.parse("example.com", 443), new LinkSession.OpenCallback() {
+                @Override
+                public void opened(LinkStream stream, InetSocketAddress bound) {
+                    throw new AssertionError("never answered");
+                }
+
+                @Override
+                public void failed(TunnelOutcome outcome, String reason, boolean retry) {
+                    retries.add(retry);
+                }
+            });
+            port.end();
+        });
+        assertThat(retries).as("failed once, as one another link may carry").containsExactly(true);
+        assertThat(closes).containsExactly("the peer closed the link");
+    }
+
+    @Test
     void eitherSidePingsMeasuresTheRoundTripAndGivesUpWithoutAnAnswer() throws Exception {
         for (boolean client : new boolean[] {true, false}) {
             pingsAndGivesUp(client);
