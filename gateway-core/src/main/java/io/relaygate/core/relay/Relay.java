@@ -60,7 +60,7 @@ public final class Relay {
         this.meter = services.shaping().meterFor(record.user);
         this.up = new Direction(true, client, upstream, initialUp);
         this.down = new Direction(false, upstream, client, initialDown);
-        this.life = new TunnelLife(loop, services, record, services.idle().toNanos(), this::end);
+        this.life = new TunnelLife(loop, services, record, services.idle().toNanos(), this::close);
     }
 
     /** Runs {@code task} once the tunnel has ended, its counters final. Loop only, before {@link #start()}. */
@@ -74,25 +74,9 @@ public final class Relay {
         this.alsoDown = down;
     }
 
-    /**
-     * Ends the tunnel at once, as a revocation does: both ends are reset, so that neither takes what it received
-     * for all there was (a download cut short by a disabled account must not look complete). Loop only; idempotent.
-     */
+    /** Ends the tunnel at once, both sides closed, as a revocation does. Loop only; idempotent. */
     public void terminate(String outcome) {
-        if (!closed) {
-            client.reset();
-            upstream.reset();
-            finish(outcome);
-        }
-    }
-
-    /** Its life ended it: quiet for the idle time (a clean close, as a server's idle timeout), or revoked. */
-    private void end(String outcome) {
-        if (TunnelLife.IDLE_TIMEOUT.equals(outcome)) {
-            close(outcome);
-        } else {
-            terminate(outcome);
-        }
+        close(outcome);
     }
 
     /** Starts moving bytes: the initial ones first. Loop only. */

@@ -17,9 +17,6 @@ public final class TunnelLife {
     private final EventLoop loop;
     private final RelayServices services;
     private final TunnelRecord record;
-    /** The outcome of a tunnel quiet both ways for the idle time: the one end that is not an abort. */
-    public static final String IDLE_TIMEOUT = "idle timeout";
-
     private final long idleNanos;
     private final java.util.function.Consumer<String> close;
     private Timer idleTimer;
@@ -94,7 +91,7 @@ public final class TunnelLife {
         }
         long quietFor = loop.now() - lastActivity;
         if (quietFor >= idleNanos) {
-            close.accept(IDLE_TIMEOUT);
+            close.accept("idle timeout");
         } else {
             idleTimer = loop.schedule(idleNanos - quietFor, this::checkIdle);
         }
