@@ -384,6 +384,7 @@ public final class Gateway implements AutoCloseable {
         return services.pool();
     }
 
+
     /** {@return the configuration it runs with} */
     public GatewayConfig config() {
         return config;

@@ -57,7 +57,8 @@ record Services(GatewayStats stats, ConnectionLimits limits, AuthDamper damper, 
             limits.trustProxies(config.remoteRole().trustedProxies());
         }
         AuthDamper damper = new AuthDamper(caps.authFailuresBeforeDelay(), caps.authFailuresBeforeRefusal());
-        BufferPool pool = new BufferPool(config.reactor().bufferSize(), config.reactor().maxPooledBuffers());
+        BufferPool pool = new BufferPool(config.reactor().bufferSize(), config.reactor().maxPooledBuffers(),
+                BufferPool.bounded(config.reactor().bulkBufferSize(), config.reactor().bulkBuffers()));
         GatewayConfig.Timeouts timeouts = config.timeouts();
         Dialer dialer = new Dialer(parts.resolver(), blocking, timeouts.dns(), timeouts.connect(),
                 remote ? DestinationPolicy.restrictive(config.remoteRole().allowDestinations())

@@ -161,11 +161,14 @@ public record GatewayConfig(HostPort listen, HostPort console, Path dataDir, Pat
      * @param eventLoops       event-loop threads
      * @param bufferSize       bytes of one relay buffer; a tunnel holds at most one per direction
      * @param maxPooledBuffers free buffers kept for reuse
+     * @param bulkBufferSize   bytes of one bulk buffer, which a direction whose source keeps more than a relay
+     *                         buffer waiting reads into instead (fewer system calls and wake-ups per byte)
+     * @param bulkBuffers      bulk buffers lent at once, all tunnels together; 0 for none
      * @param blockingThreads  threads of the blocking executor (DNS, JDBC, key derivation)
      * @param blockingQueue    tasks that may wait for those threads before new ones are refused
      */
-    public record Reactor(int eventLoops, int bufferSize, int maxPooledBuffers, int blockingThreads,
-                          int blockingQueue) {
+    public record Reactor(int eventLoops, int bufferSize, int maxPooledBuffers, int bulkBufferSize, int bulkBuffers,
+                          int blockingThreads, int blockingQueue) {
     }
 
     /**
@@ -307,8 +310,14 @@ public record GatewayConfig(HostPort listen, HostPort console, Path dataDir, Pat
         Reactor reactor = new Reactor(loops == 0 ? cores : loops,
                 (int) c.getSize("reactor.bufferSize", 64 * 1024, 1024, 16 << 20),
                 (int) c.getLong("reactor.maxPooledBuffers", 1024, 0, 1_000_000),
+                (int) c.getSize("reactor.bulkBufferSize", 256 * 1024, 1024, 16 << 20),
+                (int) c.getLong("reactor.bulkBuffers", 64, 0, 100_000),
                 (int) c.getLong("reactor.blockingThreads", 16, 1, 1024),
                 (int) c.getLong("reactor.blockingQueue", 1024, 1, 1_000_000));
+        if (reactor.bulkBufferSize() < reactor.bufferSize()) {
+            throw new ConfigException("reactor.bulkBufferSize", reactor.bulkBufferSize() + " bytes (expected: at"
+                    + " least reactor.bufferSize, " + reactor.bufferSize() + " bytes)");
+        }
         Udp udp = new Udp(c.getBoolean("udp.enabled", role == Role.LOCAL),
                 c.getDuration("udp.idle", Duration.ofMinutes(2), ms1, day),
                 (int) c.getLong("udp.maxAssociationsPerUser", 64, 1, 1_000_000),

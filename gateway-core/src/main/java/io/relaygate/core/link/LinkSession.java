@@ -138,6 +138,10 @@ public final class LinkSession implements Port.Handler {
     private ByteBuffer in;
     /** Whether the input buffer is the pool's: not when the pool's buffers are too small for a control frame. */
     private final boolean inputPooled;
+    /** The pool {@link #in} goes back to; null when it is not pooled. */
+    private BufferPool inputFrom;
+    /** The link's last read filled a relay buffer's worth: its input comes in bulk, a bulk buffer takes more. */
+    private boolean inputInBulk;
     private LinkStream dataStream;
     private int dataRemaining;
     private boolean decoding;
@@ -355,6 +359,8 @@ public final class LinkSession implements Port.Handler {
             for (int reads = 0; reads < 16 && !closed && !closing; reads++) {
                 if (in == null) {
                     in = acquireInput().flip();
+                } else if (inputInBulk && inputFrom != pool.bulk()) {
+                    moveInputToBulk();
                 }
                 in.compact();
                 int n;
@@ -370,6 +376,7 @@ public final class LinkSession implements Port.Handler {
                 if (n == 0) {
                     break;
                 }
+                inputInBulk = n >= pool.bufferSize() || in.limit() == in.capacity();
                 lastReceived = loop.now();
                 decodeSafely();
             }
@@ -972,8 +979,34 @@ public final class LinkSession implements Port.Handler {
         port.interest(reading, writing);
     }
 
+    /**
+     * {@return an empty buffer for the link's input: a bulk one while the input comes in bulk and one is free, so that
+     * a busy link's relays read (and write on) more per system call}
+     */
     private ByteBuffer acquireInput() {
+        if (inputInBulk && pool.bulk().bufferSize() >= Frames.CONTROL_BUFFER_BYTES) {
+            ByteBuffer buffer = pool.bulk().tryAcquire();
+            if (buffer != null) {
+                inputFrom = pool.bulk();
+                return buffer;
+            }
+        }
+        inputFrom = inputPooled ? pool : null;
         return inputPooled ? pool.acquire() : ByteBuffer.allocate(Frames.CONTROL_BUFFER_BYTES);
+    }
+
+    /** Moves what waits in the input (a frame's start, read mode) into a bulk buffer, if one is free. */
+    private void moveInputToBulk() {
+        if (decoding || pool.bulk().bufferSize() < Frames.CONTROL_BUFFER_BYTES) {
+            return;
+        }
+        ByteBuffer bulk = pool.bulk().tryAcquire();
+        if (bulk != null) {
+            bulk.put(in).flip();
+            releaseInput();
+            in = bulk;
+            inputFrom = pool.bulk();
+        }
     }
 
     private void releaseInputIfEmpty() {
@@ -983,10 +1016,11 @@ public final class LinkSession implements Port.Handler {
     }
 
     private void releaseInput() {
-        if (inputPooled) {
-            pool.release(in);
+        if (inputFrom != null) {
+            inputFrom.release(in);
         }
         in = null;
+        inputFrom = null;
     }
 
     // ---- streams ending ----

@@ -1,6 +1,7 @@
 package io.relaygate.core.reactor;
 
 import java.nio.ByteBuffer;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
 import org.jctools.queues.MpmcArrayQueue;
 
@@ -8,9 +9,14 @@ import org.jctools.queues.MpmcArrayQueue;
  * Buffers of one size, shared by all event loops: direct for relays (socket I/O without a copy), or heap for TLS
  * records (the JDK's AES-GCM is fastest on arrays). Keeps at most {@code maxPooled} free buffers; when none is free
  * it allocates, and a buffer released into a full pool is left to the garbage collector. Memory in use is bounded by
- * the callers (a relay holds at most one buffer per direction), not by the pool. Thread-safe.
+ * the callers (a relay holds at most one buffer per direction), not by the pool, except for a {@link #bounded} pool,
+ * which lends at most a fixed number at once and refuses more ({@link #tryAcquire()}). A pool may have a bulk tier:
+ * larger buffers, bounded in number, for the readers that move the most ({@link #bulk()}). Thread-safe.
  */
 public final class BufferPool {
+
+    /** The bulk tier of a pool without one: it never lends (and is its own tier). */
+    private static final BufferPool NEVER_LENDS = new BufferPool(0, 0, true, 0, null);
 
     private final int bufferSize;
     private final int maxPooled;
@@ -18,18 +24,38 @@ public final class BufferPool {
     private final MpmcArrayQueue<ByteBuffer> free;
     private final LongAdder acquired = new LongAdder();
     private final LongAdder released = new LongAdder();
+    /** Buffers lent now, counted only by a bounded pool (null otherwise: no shared counter on the hot path). */
+    private final AtomicInteger lent;
+    private final int maxLent;
+    private final BufferPool bulk;
 
     /**
      * @param bufferSize bytes per buffer
      * @param maxPooled  free buffers kept for reuse; 0 disables pooling
      */
     public BufferPool(int bufferSize, int maxPooled) {
-        this(bufferSize, maxPooled, true);
+        this(bufferSize, maxPooled, true, -1, null);
     }
 
-    private BufferPool(int bufferSize, int maxPooled, boolean direct) {
+    /**
+     * @param bufferSize bytes per buffer
+     * @param maxPooled  free buffers kept for reuse; 0 disables pooling
+     * @param bulk       the bulk tier ({@link #bounded}, its buffers at least as large as these)
+     */
+    public BufferPool(int bufferSize, int maxPooled, BufferPool bulk) {
+        this(bufferSize, maxPooled, true, -1, bulk);
+        if (bulk.bufferSize < bufferSize || bulk.lent == null) {
+            throw new IllegalArgumentException("a bulk tier is a bounded pool of buffers at least " + bufferSize
+                    + " bytes long");
+        }
+    }
+
+    private BufferPool(int bufferSize, int maxPooled, boolean direct, int maxLent, BufferPool bulk) {
         this.bufferSize = bufferSize;
         this.direct = direct;
+        this.maxLent = maxLent;
+        this.lent = maxLent < 0 ? null : new AtomicInteger();
+        this.bulk = bulk != null ? bulk : maxLent == 0 ? this : NEVER_LENDS;
         // MpmcArrayQueue needs a capacity of at least 2; a pool of 0 then simply never offers.
         this.maxPooled = maxPooled;
         this.free = new MpmcArrayQueue<>(Math.max(2, maxPooled));
@@ -37,11 +63,48 @@ public final class BufferPool {
 
     /** {@return a pool of heap buffers, as {@link #BufferPool(int, int)} makes of direct ones} */
     public static BufferPool heap(int bufferSize, int maxPooled) {
-        return new BufferPool(bufferSize, maxPooled, false);
+        return new BufferPool(bufferSize, maxPooled, false, -1, null);
     }
 
-    /** {@return a cleared buffer of {@link #bufferSize()} bytes; release it exactly once} */
+    /**
+     * {@return a pool of direct buffers that lends at most {@code maxLent} at once, keeping every one it lent for
+     * reuse: memory that stays bounded however many callers want one}
+     */
+    public static BufferPool bounded(int bufferSize, int maxLent) {
+        return new BufferPool(bufferSize, maxLent, true, maxLent, null);
+    }
+
+    /** {@return the bulk tier, or a pool that never lends when this one has none} */
+    public BufferPool bulk() {
+        return bulk;
+    }
+
+    /**
+     * {@return a cleared buffer of {@link #bufferSize()} bytes, or null when a {@link #bounded} pool has lent all it
+     * may; release it exactly once}
+     */
+    public ByteBuffer tryAcquire() {
+        if (lent != null) {
+            int now;
+            do {
+                now = lent.get();
+                if (now >= maxLent) {
+                    return null;
+                }
+            } while (!lent.compareAndSet(now, now + 1));
+        }
+        return take();
+    }
+
+    /** {@return a cleared buffer of {@link #bufferSize()} bytes; release it exactly once. Never refuses} */
     public ByteBuffer acquire() {
+        if (lent != null) {
+            lent.incrementAndGet();
+        }
+        return take();
+    }
+
+    private ByteBuffer take() {
         acquired.increment();
         ByteBuffer buffer = free.relaxedPoll();
         if (buffer != null) {
@@ -53,6 +116,9 @@ public final class BufferPool {
     /** Returns a buffer obtained from {@link #acquire()}. */
     public void release(ByteBuffer buffer) {
         released.increment();
+        if (lent != null) {
+            lent.decrementAndGet();
+        }
         buffer.clear();
         if (maxPooled > 0) {
             free.relaxedOffer(buffer);
@@ -64,8 +130,20 @@ public final class BufferPool {
         return bufferSize;
     }
 
-    /** {@return buffers acquired and not yet released; approximate while loops run, exact when quiet} */
+    /**
+     * {@return buffers acquired and not yet released, this pool's and its bulk tier's; approximate while loops run,
+     * exact when quiet}
+     */
     public long inUse() {
+        return lentHere() + (bulk == this ? 0 : bulk.lentHere());
+    }
+
+    /** {@return the bytes of the buffers {@link #inUse()} counts} */
+    public long bytesInUse() {
+        return lentHere() * bufferSize + (bulk == this ? 0 : bulk.lentHere() * bulk.bufferSize);
+    }
+
+    private long lentHere() {
         return acquired.sum() - released.sum();
     }
 }

@@ -20,6 +20,9 @@ import java.util.concurrent.atomic.LongAdder;
  * Each direction reads into a pooled buffer and writes it straight on; when the write cannot complete, the
  * direction keeps that one buffer, stops reading its source and waits for its sink to drain (backpressure), so a
  * tunnel never holds more than one buffer per direction, whatever the peers' speeds, and an idle tunnel holds none.
+ * A direction whose last read filled a relay buffer (its source keeps more waiting: a download) reads into a bulk
+ * buffer while one is free: four times fewer system calls and wake-ups of both peers per byte, for a bounded number
+ * of tunnels at once.
  * End of stream on one side becomes {@link Port#shutdownOutput()} on the other; the tunnel closes when both
  * directions have ended, at the idle or the half-closed timeout, or when the user is revoked. A failure of either
  * port resets both. At close: the counters, the permit, the user's sessions and the access log line.
@@ -140,7 +143,10 @@ public final class Relay {
         private final Throttle throttle;
         private final Runnable resume;
         private ByteBuffer pending;
-        private boolean pendingPooled;
+        /** Where {@link #pending} goes back to; null when it is not pooled (the handshake's bytes). */
+        private BufferPool pendingPool;
+        /** The last read filled a relay buffer: the next one asks for a bulk buffer. */
+        private boolean bulk;
         private boolean eof;
         private boolean ended;
 
@@ -186,11 +192,20 @@ public final class Relay {
                 return;
             }
             BufferPool pool = services.pool();
-            int allowed = throttle.grant(pool.bufferSize(), resume);
+            ByteBuffer buffer = bulk ? services.pool().bulk().tryAcquire() : null;
+            if (buffer != null) {
+                pool = services.pool().bulk();
+            }
+            int allowed = throttle.grant(buffer != null ? buffer.capacity() : pool.bufferSize(), resume);
             if (allowed == 0) {
+                if (buffer != null) {
+                    pool.release(buffer);
+                }
                 return;             // parked: no buffer held, read interest off until the resume
             }
-            ByteBuffer buffer = pool.acquire();
+            if (buffer == null) {
+                buffer = pool.acquire();
+            }
             try {
                 for (int reads = 1; ; reads++) {
                     buffer.limit(allowed);
@@ -199,6 +214,7 @@ public final class Relay {
                         eof = n < 0;
                         break;
                     }
+                    bulk = n >= services.pool().bufferSize();
                     throttle.used(n);
                     count(n);
                     life.active();
@@ -206,7 +222,7 @@ public final class Relay {
                     sink.write(buffer);
                     if (buffer.hasRemaining()) {
                         pending = buffer;
-                        pendingPooled = true;
+                        pendingPool = pool;
                         buffer = null;
                         return;
                     }
@@ -284,11 +300,11 @@ public final class Relay {
         }
 
         void releaseBuffer() {
-            if (pending != null && pendingPooled) {
-                services.pool().release(pending);
+            if (pending != null && pendingPool != null) {
+                pendingPool.release(pending);
             }
             pending = null;
-            pendingPooled = false;
+            pendingPool = null;
         }
     }
 

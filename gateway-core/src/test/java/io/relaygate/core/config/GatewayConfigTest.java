@@ -172,6 +172,8 @@ class GatewayConfigTest {
         assertThat(config.timeouts().handshake()).isEqualTo(Duration.ofMillis(250));
         assertThat(config.timeouts().idle()).isEqualTo(Duration.ofMinutes(2));
         assertThat(config.reactor().bufferSize()).isEqualTo(16 * 1024);
+        assertThat(config.reactor().bulkBufferSize()).as("the default").isEqualTo(256 * 1024);
+        assertThat(config.reactor().bulkBuffers()).as("the default").isEqualTo(64);
         assertThat(config.settings().sectionsUnder("plugins.")).containsExactly("socks5");
     }
 
@@ -229,7 +231,7 @@ class GatewayConfigTest {
     }
 
     @Test
-    void errorsNameTheFileTheLineTheKeyAndTheExpectation() {
+    void errorsNameTheFileTheLineTheKeyAndTheExpectation() throws IOException {
         assertThatThrownBy(() -> load("role: local\ntimeouts:\n  handshake: 10x\n"))
                 .isInstanceOf(ConfigError.class)
                 .hasMessage("gateway.yaml:3: timeouts.handshake: \"10x\" (expected: a duration from 1ms to 10m,"
@@ -244,6 +246,12 @@ class GatewayConfigTest {
                 .hasMessageStartingWith("gateway.yaml:1: listen: \"nowhere\" (expected: HOST:PORT");
         assertThatThrownBy(() -> load("reactor:\n  bufferSize: 12 bananas\n"))
                 .hasMessageStartingWith("gateway.yaml:2: reactor.bufferSize: \"12 bananas\" (expected: a size");
+        assertThatThrownBy(() -> load("reactor:\n  bufferSize: 128KiB\n  bulkBufferSize: 64KiB\n"))
+                .hasMessageContaining("reactor.bulkBufferSize: 65536 bytes (expected: at least reactor.bufferSize,"
+                        + " 131072 bytes)");
+        assertThat(load("reactor:\n  bulkBufferSize: 1MiB\n  bulkBuffers: 0\n").reactor())
+                .extracting(GatewayConfig.Reactor::bulkBufferSize, GatewayConfig.Reactor::bulkBuffers)
+                .containsExactly(1 << 20, 0);
     }
 
     @Test

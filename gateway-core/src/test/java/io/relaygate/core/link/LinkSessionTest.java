@@ -257,6 +257,37 @@ class LinkSessionTest {
     }
 
     @Test
+    void aLinkWhoseInputComesInBulkReadsIntoABulkBufferAndGivesItBackOnceDrained() throws Exception {
+        BufferPool tiered = new BufferPool(16 * 1024, 8, BufferPool.bounded(64 * 1024, 1));
+        MemoryPort port = new MemoryPort();
+        Sink sink = new Sink();
+        sink.readSize = 256 * 1024;
+        LinkSession.Settings settings = new LinkSession.Settings(false, 0, 0, 0, 0, 1_000_000_000L, 8,
+                StreamWindows.fixed(1 << 20));
+        LinkSession session = new LinkSession(loop, port, tiered, settings, 8, null,
+                (s, id, destination) -> sink.attach(s.accept(id, BOUND)), (s, reason) -> { });
+        ByteArrayOutputStream link = new ByteArrayOutputStream();
+        ByteArrayOutputStream payload = new ByteArrayOutputStream();
+        link.write(open(1));
+        for (int i = 0; i < 8; i++) {
+            byte[] data = new byte[12_000];
+            Arrays.fill(data, (byte) i);
+            link.write(frame(Frames.DATA, 1, data));
+            payload.write(data);
+        }
+        onLoop(() -> {
+            session.start(null);
+            port.feed(link.toByteArray());
+        });
+        onLoop(() -> { });
+        assertThat(sink.received.toByteArray()).isEqualTo(payload.toByteArray());
+        assertThat(sink.reads.stream().mapToInt(Integer::intValue).max().orElse(0))
+                .as("once the input came in bulk, a read larger than a relay buffer holds")
+                .isGreaterThan(16 * 1024);
+        assertThat(tiered.inUse()).as("both buffers back once drained").isZero();
+    }
+
+    @Test
     void aStalledStreamKeepsItsBytesWhileTheLinkServesTheOthers() throws Exception {
         MemoryPort port = new MemoryPort();
         Sink stalled = new Sink();

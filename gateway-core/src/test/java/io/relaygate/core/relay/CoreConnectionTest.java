@@ -3,6 +3,7 @@ package io.relaygate.core.relay;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.relaygate.core.Gateway;
+import io.relaygate.core.reactor.BufferPool;
 import io.relaygate.testkit.Await;
 import io.relaygate.testkit.Bytes;
 import io.relaygate.testkit.Closer;
@@ -19,7 +20,9 @@ import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -143,6 +146,46 @@ class CoreConnectionTest {
         client.getInputStream().readNBytes(8 << 20);
         assertThat(pushed.get()).isGreaterThan(before);
         client.close();
+    }
+
+    @Test
+    void downloadsReadIntoBulkBuffersNoMoreAtOnceThanTheTierHolds() throws Exception {
+        TestOrigin pushing = closer.track(TestOrigin.start(socket -> {
+            OutputStream out = socket.getOutputStream();
+            byte[] chunk = new byte[64 * 1024];
+            for (int i = 0; i < 1024; i++) {
+                out.write(chunk);
+            }
+        }));
+        gateway("reactor.eventLoops", "1", "reactor.bulkBuffers", "1");
+        BufferPool bulk = gateway.bufferPool().bulk();
+        List<InputStream> clients = new ArrayList<>();
+        for (int i = 0; i < 2; i++) {
+            Socket client = open();
+            client.setReceiveBufferSize(64 * 1024);
+            client.getOutputStream().write(LineProtocol.request("127.0.0.1", pushing.port()));
+            assertThat(line(client.getInputStream())).isEqualTo("OK");
+            clients.add(client.getInputStream());
+        }
+        // Two slow readers of two origins that write flat out: both relays read full buffers, so both want a bulk
+        // buffer; the tier has one.
+        byte[] buffer = new byte[8 * 1024];
+        long maxBulk = 0;
+        long maxHeld = 0;
+        boolean bulkSeen = false;
+        long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        for (int round = 0; round < 1024 || !bulkSeen || maxHeld < 2; round++) {     // 8 MiB from each at least
+            assertThat(System.nanoTime()).as("a bulk buffer lent within 20 s").isLessThan(until);
+            for (InputStream in : clients) {
+                in.readNBytes(buffer, 0, buffer.length);
+            }
+            long lent = bulk.inUse();
+            bulkSeen |= lent == 1;
+            maxBulk = Math.max(maxBulk, lent);
+            maxHeld = Math.max(maxHeld, gateway.bufferPool().inUse());
+        }
+        assertThat(maxBulk).as("bulk buffers lent at once").isEqualTo(1);
+        assertThat(gateway.bufferPool().inUse()).as("one buffer per direction at most").isLessThanOrEqualTo(4);
     }
 
     @Test
