@@ -379,11 +379,10 @@ public final class Gateway implements AutoCloseable {
         return services.stats();
     }
 
-    /** {@return the relay buffer pool, whose {@link BufferPool#inUse()} tells the buffered memory} */
+    /** {@return the relay buffer pool, whose {@link BufferPool#inUse()} tells the buffered memory (its bulk tier too)} */
     public BufferPool bufferPool() {
         return services.pool();
     }
-
 
     /** {@return the configuration it runs with} */
     public GatewayConfig config() {
