@@ -379,7 +379,7 @@ public final class Gateway implements AutoCloseable {
         return services.stats();
     }
 
-    /** {@return the relay buffer pool, whose {@link BufferPool#inUse()} tells the buffered memory (its bulk tier too)} */
+    /** {@return the relay buffer pool, whose {@link BufferPool#inUse()} counts the buffers held, bulk ones too} */
     public BufferPool bufferPool() {
         return services.pool();
     }
