@@ -137,8 +137,16 @@ class CoreConnectionTest {
         assertThat(line(client.getInputStream())).isEqualTo("OK");
         // Once the client's socket is full the relay keeps what it could not write, one buffer, and stops reading
         // the destination: only kernel buffers sit between the origin and the client from then on.
-        Await.until("the relay holds its one buffer", Duration.ofSeconds(20),
-                () -> gateway.bufferPool().inUse() == 1);
+        // Steady: the same buffer held and nothing pushed for 200 polls (a relay moving bytes holds one only while it
+        // reads and writes, and lets the origin push on).
+        long[] last = {-1};
+        int[] steady = {0};
+        Await.until("the relay holds its one buffer and the origin is held back", Duration.ofSeconds(20), () -> {
+            long now = pushed.get();
+            steady[0] = now == last[0] && gateway.bufferPool().inUse() == 1 ? steady[0] + 1 : 0;
+            last[0] = now;
+            return steady[0] >= 200;
+        });
         assertThat(pushed.get()).as("held back long before the 1 GiB it would send").isLessThan(64L << 20);
         assertThat(gateway.bufferPool().inUse()).as("never more than that one").isEqualTo(1);
         // A reader resumes the flow.
