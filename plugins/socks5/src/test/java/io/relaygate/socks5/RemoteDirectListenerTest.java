@@ -148,8 +148,14 @@ class RemoteDirectListenerTest {
                 wrong.add(timed(() -> login(direct, localhost, "alice", "wrong", echo.port())));
             }
         }
-        double ratio = (double) median(unknown) / median(wrong);
-        assertThat(ratio).as("median unknown / median wrong").isBetween(0.9, 1.1);
+        // Each unknown login against the wrong password timed next to it: a pair shares the machine's load of the
+        // moment (this machine is shared), which a ratio of the two medians would not.
+        List<Double> ratios = new ArrayList<>();
+        for (int i = 0; i < wrong.size(); i++) {
+            ratios.add((double) unknown.get(i) / wrong.get(i));
+        }
+        Collections.sort(ratios);
+        assertThat(ratios.get(ratios.size() / 2)).as("median of unknown / wrong, pair by pair").isBetween(0.9, 1.1);
     }
 
     private interface Login {
@@ -160,11 +166,5 @@ class RemoteDirectListenerTest {
         long start = System.nanoTime();
         assertThat(login.run()).isEqualTo(1);
         return System.nanoTime() - start;
-    }
-
-    private static long median(List<Long> values) {
-        List<Long> sorted = new ArrayList<>(values);
-        Collections.sort(sorted);
-        return sorted.get(sorted.size() / 2);
     }
 }
