@@ -138,6 +138,8 @@ public final class LinkSession implements Port.Handler {
     private ByteBuffer in;
     /** Whether the input buffer is the pool's: not when the pool's buffers are too small for a control frame. */
     private final boolean inputPooled;
+    /** Whether a bulk buffer can hold the input: it must take the largest control frame. */
+    private final boolean bulkInputFits;
     /** The pool {@link #in} goes back to; null when it is not pooled. */
     private BufferPool inputFrom;
     /** The link's last read filled a relay buffer's worth: its input comes in bulk, a bulk buffer takes more. */
@@ -203,6 +205,7 @@ public final class LinkSession implements Port.Handler {
         this.listener = listener;
         this.nextOwnStream = settings.client() ? 1 : 2;
         this.inputPooled = pool.bufferSize() >= Frames.CONTROL_BUFFER_BYTES;
+        this.bulkInputFits = pool.bulk().bufferSize() >= Frames.CONTROL_BUFFER_BYTES;
         for (int i = 0; i < FRAMES_PER_WRITE; i++) {
             headers[i] = ByteBuffer.allocate(Frames.HEADER_BYTES);
             gathers[i + 1] = new ByteBuffer[2 * (i + 1)];
@@ -984,7 +987,7 @@ public final class LinkSession implements Port.Handler {
      * a busy link's relays read (and write on) more per system call}
      */
     private ByteBuffer acquireInput() {
-        if (inputInBulk && pool.bulk().bufferSize() >= Frames.CONTROL_BUFFER_BYTES) {
+        if (inputInBulk && bulkInputFits) {
             ByteBuffer buffer = pool.bulk().tryAcquire();
             if (buffer != null) {
                 inputFrom = pool.bulk();
@@ -997,7 +1000,7 @@ public final class LinkSession implements Port.Handler {
 
     /** Moves what waits in the input (a frame's start, read mode) into a bulk buffer, if one is free. */
     private void moveInputToBulk() {
-        if (decoding || pool.bulk().bufferSize() < Frames.CONTROL_BUFFER_BYTES) {
+        if (decoding || !bulkInputFits) {
             return;
         }
         ByteBuffer bulk = pool.bulk().tryAcquire();

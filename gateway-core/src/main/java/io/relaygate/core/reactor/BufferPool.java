@@ -15,7 +15,7 @@ import org.jctools.queues.MpmcArrayQueue;
  */
 public final class BufferPool {
 
-    /** The bulk tier of a pool without one: it never lends (and is its own tier). */
+    /** What {@link #bulk()} gives for a pool without a bulk tier: it never lends. */
     private static final BufferPool NEVER_LENDS = new BufferPool(0, 0, true, 0, null);
 
     private final int bufferSize;
@@ -27,6 +27,7 @@ public final class BufferPool {
     /** Buffers lent now, counted only by a bounded pool (null otherwise: no shared counter on the hot path). */
     private final AtomicInteger lent;
     private final int maxLent;
+    /** The bulk tier, or null. */
     private final BufferPool bulk;
 
     /**
@@ -55,7 +56,7 @@ public final class BufferPool {
         this.direct = direct;
         this.maxLent = maxLent;
         this.lent = maxLent < 0 ? null : new AtomicInteger();
-        this.bulk = bulk != null ? bulk : maxLent == 0 ? this : NEVER_LENDS;
+        this.bulk = bulk;
         // MpmcArrayQueue needs a capacity of at least 2; a pool of 0 then simply never offers.
         this.maxPooled = maxPooled;
         this.free = new MpmcArrayQueue<>(Math.max(2, maxPooled));
@@ -76,7 +77,7 @@ public final class BufferPool {
 
     /** {@return the bulk tier, or a pool that never lends when this one has none} */
     public BufferPool bulk() {
-        return bulk;
+        return bulk != null ? bulk : NEVER_LENDS;
     }
 
     /**
@@ -113,7 +114,7 @@ public final class BufferPool {
         return direct ? ByteBuffer.allocateDirect(bufferSize) : ByteBuffer.allocate(bufferSize);
     }
 
-    /** Returns a buffer obtained from {@link #acquire()}. */
+    /** Returns a buffer obtained from {@link #acquire()} or {@link #tryAcquire()}. */
     public void release(ByteBuffer buffer) {
         released.increment();
         if (lent != null) {
@@ -135,12 +136,12 @@ public final class BufferPool {
      * exact when quiet}
      */
     public long inUse() {
-        return lentHere() + (bulk == this ? 0 : bulk.lentHere());
+        return lentHere() + (bulk != null ? bulk.lentHere() : 0);
     }
 
     /** {@return the bytes of the buffers {@link #inUse()} counts} */
     public long bytesInUse() {
-        return lentHere() * bufferSize + (bulk == this ? 0 : bulk.lentHere() * bulk.bufferSize);
+        return lentHere() * bufferSize + (bulk != null ? bulk.lentHere() * bulk.bufferSize : 0);
     }
 
     private long lentHere() {

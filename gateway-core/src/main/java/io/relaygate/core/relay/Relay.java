@@ -21,8 +21,8 @@ import java.util.concurrent.atomic.LongAdder;
  * direction keeps that one buffer, stops reading its source and waits for its sink to drain (backpressure), so a
  * tunnel never holds more than one buffer per direction, whatever the peers' speeds, and an idle tunnel holds none.
  * A direction whose last read filled a relay buffer (its source keeps more waiting: a download) reads into a bulk
- * buffer while one is free: four times fewer system calls and wake-ups of both peers per byte, for a bounded number
- * of tunnels at once.
+ * buffer while one is free: fewer system calls and wake-ups of both peers per byte, for a bounded number of
+ * tunnels at once.
  * End of stream on one side becomes {@link Port#shutdownOutput()} on the other; the tunnel closes when both
  * directions have ended, at the idle or the half-closed timeout, or when the user is revoked. A failure of either
  * port resets both. At close: the counters, the permit, the user's sessions and the access log line.
@@ -192,11 +192,11 @@ public final class Relay {
                 return;
             }
             BufferPool pool = services.pool();
-            ByteBuffer buffer = bulk ? services.pool().bulk().tryAcquire() : null;
+            ByteBuffer buffer = bulk ? pool.bulk().tryAcquire() : null;
             if (buffer != null) {
-                pool = services.pool().bulk();
+                pool = pool.bulk();
             }
-            int allowed = throttle.grant(buffer != null ? buffer.capacity() : pool.bufferSize(), resume);
+            int allowed = throttle.grant(pool.bufferSize(), resume);
             if (allowed == 0) {
                 if (buffer != null) {
                     pool.release(buffer);
