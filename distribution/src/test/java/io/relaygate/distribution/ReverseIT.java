@@ -166,7 +166,7 @@ class ReverseIT {
             GatewayProcess local = local(remote, linkPort, service);
             Await.until("a public port", Duration.ofSeconds(10), () -> listening().isPresent());
             int port = listening().orElseThrow();
-            assertThat(curlGets(port, size, expected)).as("curl through the public port").isTrue();
+            assertServes(port, size, expected, remote, local);
             assertThat(local.stderr()).contains("exposed web 127.0.0.1:" + service.port() + " at 127.0.0.1:" + port);
 
             // The local dies: its port refuses visitors within 5 s; a new local gets the same port back.

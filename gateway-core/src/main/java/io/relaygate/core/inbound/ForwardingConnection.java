@@ -52,7 +52,8 @@ final class ForwardingConnection implements ForwardingSession {
         this.forwarder = forwarder;
         this.client = new Metered(clientPort, true);
         this.client.unsent = unsent != null && unsent.hasRemaining() ? unsent : null;
-        this.life = new TunnelLife(loop, services, record, services.idle().toNanos(), this::closeForGateway);
+        this.life = new TunnelLife(loop, services, record, services.idle().toNanos(),
+                outcome -> closeForGateway(outcome, !TunnelLife.IDLE_TIMEOUT.equals(outcome)));
     }
 
     /** Hands the connection to the forwarder with the handshake's unconsumed bytes. Loop only. */
@@ -145,12 +146,15 @@ final class ForwardingConnection implements ForwardingSession {
         life.end(outcome);
     }
 
-    /** Closes for a reason of the gateway's, then tells the forwarder. */
-    private void closeForGateway(String reason) {
+    /**
+     * Closes for a reason of the gateway's, then tells the forwarder. A revocation is {@code broken}: the client is
+     * reset, so that a response cut short (its end delimited by the close, say) never reads as complete.
+     */
+    private void closeForGateway(String reason, boolean broken) {
         if (closed) {
             return;
         }
-        close(reason, false);
+        close(reason, broken);
         try {
             forwarder.closed(reason);
         } catch (RuntimeException e) {
@@ -329,7 +333,7 @@ final class ForwardingConnection implements ForwardingSession {
                 return;
             }
             if (cause instanceof Shutdown) {
-                closeForGateway("shutdown");
+                closeForGateway("shutdown", false);
             } else if (handler == null) {
                 ForwardingConnection.this.close("reset", true);
             } else {

@@ -24,8 +24,9 @@ import java.util.concurrent.atomic.LongAdder;
  * buffer while one is free: fewer system calls and wake-ups of both peers per byte, for a bounded number of
  * tunnels at once.
  * End of stream on one side becomes {@link Port#shutdownOutput()} on the other; the tunnel closes when both
- * directions have ended, at the idle or the half-closed timeout, or when the user is revoked. A failure of either
- * port resets both. At close: the counters, the permit, the user's sessions and the access log line.
+ * directions have ended or at the idle or the half-closed timeout. A revocation (the user disabled, deleted, expired
+ * or at their quota; the operator closing a public port) and a failure of either port reset both. At close: the
+ * counters, the permit, the user's sessions and the access log line.
  */
 public final class Relay {
 
@@ -63,7 +64,7 @@ public final class Relay {
         this.meter = services.shaping().meterFor(record.user);
         this.up = new Direction(true, client, upstream, initialUp);
         this.down = new Direction(false, upstream, client, initialDown);
-        this.life = new TunnelLife(loop, services, record, services.idle().toNanos(), this::close);
+        this.life = new TunnelLife(loop, services, record, services.idle().toNanos(), this::end);
     }
 
     /** Runs {@code task} once the tunnel has ended, its counters final. Loop only, before {@link #start()}. */
@@ -77,9 +78,25 @@ public final class Relay {
         this.alsoDown = down;
     }
 
-    /** Ends the tunnel at once, both sides closed, as a revocation does. Loop only; idempotent. */
+    /**
+     * Ends the tunnel at once, as a revocation does: both ends are reset, so that neither takes what it received
+     * for all there was (a download cut short by a disabled account must not look complete). Loop only; idempotent.
+     */
     public void terminate(String outcome) {
-        close(outcome);
+        if (!closed) {
+            client.reset();
+            upstream.reset();
+            finish(outcome);
+        }
+    }
+
+    /** Its life ended it: quiet for the idle time (a clean close, as a server's idle timeout), or revoked. */
+    private void end(String outcome) {
+        if (TunnelLife.IDLE_TIMEOUT.equals(outcome)) {
+            close(outcome);
+        } else {
+            terminate(outcome);
+        }
     }
 
     /** Starts moving bytes: the initial ones first. Loop only. */

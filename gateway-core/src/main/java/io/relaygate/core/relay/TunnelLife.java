@@ -14,6 +14,9 @@ public final class TunnelLife {
     /** How often a live tunnel's traffic is reported for persisting: a crash loses at most this much of it. */
     private static final long REPORT_NANOS = 5_000_000_000L;
 
+    /** The outcome of a tunnel quiet both ways for the idle time: the one end of its life that is not an abort. */
+    public static final String IDLE_TIMEOUT = "idle timeout";
+
     private final EventLoop loop;
     private final RelayServices services;
     private final TunnelRecord record;
@@ -28,7 +31,7 @@ public final class TunnelLife {
 
     /**
      * @param idleNanos how long it may stay quiet both ways
-     * @param close     closes the owner with an outcome ({@code "idle timeout"}, {@code "user revoked"},
+     * @param close     closes the owner with an outcome ({@link #IDLE_TIMEOUT}, {@code "user revoked"},
      *                  {@code "quota reached"}); it calls
      *                  {@link #end} in turn
      */
@@ -91,7 +94,7 @@ public final class TunnelLife {
         }
         long quietFor = loop.now() - lastActivity;
         if (quietFor >= idleNanos) {
-            close.accept("idle timeout");
+            close.accept(IDLE_TIMEOUT);
         } else {
             idleTimer = loop.schedule(idleNanos - quietFor, this::checkIdle);
         }

@@ -13,12 +13,15 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Base64;
 import java.util.List;
 import java.util.Locale;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
 
 /** Plain HTTP forwarding through a real in-process gateway, against a scripted origin, over loopback sockets. */
 @Timeout(60)
@@ -28,6 +31,8 @@ class HttpForwardGatewayTest {
 
     @RegisterExtension
     final Closer closer = new Closer();
+    @TempDir
+    Path data;
 
     private Gateway gateway(String... settings) {
         return closer.track(TestGateway.start(List.of(new HttpConnectPlugin()), settings));
@@ -415,6 +420,31 @@ class HttpForwardGatewayTest {
                     + Base64.getEncoder().encodeToString("alice:secret".getBytes()) + "\r\n\r\n");
             assertThat(read(socket.getInputStream(), false).text()).isEqualTo("ok");
             assertThat(origin.next().field("Proxy-Authorization")).as("never passed on").isNull();
+        }
+    }
+
+    @Test
+    void aRevokedUsersResponseInFlightIsResetNeverEndedCleanly() throws Exception {
+        // A remote's direct listener: the role that follows its users' accounts.
+        MemoryAccounts accounts = new MemoryAccounts().put("alice", "secret", true);
+        Gateway remote = closer.track(TestGateway.start(List.of(new HttpConnectPlugin(), accounts), "role", "remote",
+                "accountStore", "memory", "rateLimiter", "none", "directListen", "127.0.0.1:0",
+                "dataDir", data.toString(),
+                "allowDestination", "127.0.0.1/32"));
+        // A body delimited by the close: a clean end now would read as the whole of it.
+        ScriptedOrigin origin = origin(r -> ScriptedOrigin.Reply.of("HTTP/1.1 200 OK\r\n\r\nthe start"));
+        try (Socket socket = new Socket(remote.address("direct").getAddress(), remote.address("direct").getPort())) {
+            socket.setSoTimeout(20_000);
+            send(socket, "GET " + origin.url("/") + " HTTP/1.1\r\nHost: x\r\nProxy-Authorization: Basic "
+                    + Base64.getEncoder().encodeToString("alice:secret".getBytes()) + "\r\n\r\n");
+            String head = new String(socket.getInputStream().readNBytes("HTTP/1.1 200 OK\r\n".length()),
+                    StandardCharsets.ISO_8859_1);
+            assertThat(head).startsWith("HTTP/1.1 200 ");
+            long start = System.nanoTime();
+            accounts.disable("alice");
+            assertThat(Sockets.awaitEnd(socket)).as("reset: a revoked response is not a complete one")
+                    .isEqualTo(Sockets.End.RESET);
+            assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(1));
         }
     }
 

@@ -160,13 +160,14 @@ class LinkChainTest {
             long start = System.nanoTime();
             accounts.disable("alice");
             aliceTunnel.setSoTimeout(5_000);
-            assertThat(Sockets.awaitEnd(aliceTunnel)).isNotEqualTo(Sockets.End.TIMEOUT);
+            assertThat(Sockets.awaitEnd(aliceTunnel)).as("reset: a revoked tunnel is not a clean end")
+                    .isEqualTo(Sockets.End.RESET);
             assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(1));
             daveTunnel.getOutputStream().write(7);
             assertThat(daveTunnel.getInputStream().read()).as("another user's tunnel is untouched").isEqualTo(7);
             accounts.delete("dave");
             daveTunnel.setSoTimeout(5_000);
-            assertThat(Sockets.awaitEnd(daveTunnel)).isNotEqualTo(Sockets.End.TIMEOUT);
+            assertThat(Sockets.awaitEnd(daveTunnel)).isEqualTo(Sockets.End.RESET);
         }
         assertThat(replyCode(alice, echo.port())).as("a disabled user opens nothing more").isEqualTo(2);
         remote.close();         // flushes the counters
