@@ -27,6 +27,7 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 import org.openqa.selenium.By;
 import org.openqa.selenium.OutputType;
+import org.openqa.selenium.StaleElementReferenceException;
 import org.openqa.selenium.WebDriver;
 import org.openqa.selenium.WebElement;
 import org.openqa.selenium.chrome.ChromeDriver;
@@ -55,6 +56,7 @@ class ConsolePageBrowserTest {
         Files.createDirectories(SCREENSHOTS);
         browser = Chromium.start(data.resolve("chromium-profile"));
         wait = new WebDriverWait(browser, Duration.ofSeconds(15));
+        wait.ignoring(StaleElementReferenceException.class);     // live views redraw their elements
     }
 
     @AfterEach
@@ -262,7 +264,9 @@ class ConsolePageBrowserTest {
         logIn(console, ConsoleFixture.TOKEN);
         By row = By.cssSelector("#tunnels tr[data-tunnel='alice/web']");
         wait.until(ExpectedConditions.textToBePresentInElementLocated(row, "active"));
-        assertThat(browser.findElement(row).getText()).contains("alice", "web", String.valueOf(publicPort));
+        // The rows are drawn again with each update: each look finds the row anew and a stale one is looked at again.
+        String rowText = wait.until(driver -> driver.findElement(row).getText());
+        assertThat(rowText).contains("alice", "web", String.valueOf(publicPort));
 
         AtomicBoolean done = new AtomicBoolean();
         Socket visitor = closer.track(new Socket("127.0.0.1", publicPort));
@@ -270,10 +274,14 @@ class ConsolePageBrowserTest {
         try {
             By down = By.cssSelector("#tunnels tr[data-tunnel='alice/web'] .tunnel-down");
             wait.until(driver -> driver.findElement(down).getText().matches("[0-9.]+ (KiB|MiB|GiB)/s"));
-            assertThat(browser.findElement(By.cssSelector("#tunnels tr[data-tunnel='alice/web'] .tunnel-visitors"))
-                    .getText()).isEqualTo("1");
+            String visitors = wait.until(driver -> driver.findElement(
+                    By.cssSelector("#tunnels tr[data-tunnel='alice/web'] .tunnel-visitors")).getText());
+            assertThat(visitors).isEqualTo("1");
             screenshot("remote-tunnels");
-            browser.findElement(By.cssSelector("#tunnels tr[data-tunnel='alice/web'] button")).click();
+            wait.until(driver -> {
+                driver.findElement(By.cssSelector("#tunnels tr[data-tunnel='alice/web'] button")).click();
+                return true;
+            });
             wait.until(ExpectedConditions.alertIsPresent()).accept();
             wait.until(ExpectedConditions.invisibilityOfElementLocated(row));
             reader.join(5_000);
