@@ -53,7 +53,7 @@ final class ForwardingConnection implements ForwardingSession {
         this.client = new Metered(clientPort, true);
         this.client.unsent = unsent != null && unsent.hasRemaining() ? unsent : null;
         this.life = new TunnelLife(loop, services, record, services.idle().toNanos(),
-                outcome -> closeForGateway(outcome, !TunnelLife.IDLE_TIMEOUT.equals(outcome)));
+                outcome -> closeForGateway(outcome, TunnelLife.cutShort(outcome)));
     }
 
     /** Hands the connection to the forwarder with the handshake's unconsumed bytes. Loop only. */

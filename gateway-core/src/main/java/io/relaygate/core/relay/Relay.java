@@ -90,12 +90,12 @@ public final class Relay {
         }
     }
 
-    /** Its life ended it: quiet for the idle time (a clean close, as a server's idle timeout), or revoked. */
+    /** Its life ended it: revoked (reset), or quiet for the idle time (closed, as a server's idle timeout). */
     private void end(String outcome) {
-        if (TunnelLife.IDLE_TIMEOUT.equals(outcome)) {
-            close(outcome);
-        } else {
+        if (TunnelLife.cutShort(outcome)) {
             terminate(outcome);
+        } else {
+            close(outcome);
         }
     }
 

@@ -14,8 +14,7 @@ public final class TunnelLife {
     /** How often a live tunnel's traffic is reported for persisting: a crash loses at most this much of it. */
     private static final long REPORT_NANOS = 5_000_000_000L;
 
-    /** The outcome of a tunnel quiet both ways for the idle time: the one end of its life that is not an abort. */
-    public static final String IDLE_TIMEOUT = "idle timeout";
+    private static final String IDLE_TIMEOUT = "idle timeout";
 
     private final EventLoop loop;
     private final RelayServices services;
@@ -31,9 +30,9 @@ public final class TunnelLife {
 
     /**
      * @param idleNanos how long it may stay quiet both ways
-     * @param close     closes the owner with an outcome ({@link #IDLE_TIMEOUT}, {@code "user revoked"},
-     *                  {@code "quota reached"}); it calls
-     *                  {@link #end} in turn
+     * @param close     closes the owner with an outcome ({@code "idle timeout"}, {@code "user revoked"},
+     *                  {@code "quota reached"}); it calls {@link #end} in turn, resetting both ends when
+     *                  {@link #cutShort} says so
      */
     public TunnelLife(EventLoop loop, RelayServices services, TunnelRecord record, long idleNanos,
                       java.util.function.Consumer<String> close) {
@@ -42,6 +41,15 @@ public final class TunnelLife {
         this.record = record;
         this.idleNanos = idleNanos;
         this.close = close;
+    }
+
+    /**
+     * {@return whether an outcome given to the {@code close} callback cuts the traffic short (a revocation, a quota):
+     * its owner resets both ends, so that no client takes what it received for all there was. Only the idle timeout,
+     * where nothing was moving, ends cleanly}
+     */
+    public static boolean cutShort(String outcome) {
+        return !IDLE_TIMEOUT.equals(outcome);
     }
 
     /** Starts the timers and registers with the user's sessions. Loop only. */

@@ -429,8 +429,7 @@ class HttpForwardGatewayTest {
         MemoryAccounts accounts = new MemoryAccounts().put("alice", "secret", true);
         Gateway remote = closer.track(TestGateway.start(List.of(new HttpConnectPlugin(), accounts), "role", "remote",
                 "accountStore", "memory", "rateLimiter", "none", "directListen", "127.0.0.1:0",
-                "dataDir", data.toString(),
-                "allowDestination", "127.0.0.1/32"));
+                "dataDir", data.toString(), "allowDestination", "127.0.0.1/32"));
         // A body delimited by the close: a clean end now would read as the whole of it.
         ScriptedOrigin origin = origin(r -> ScriptedOrigin.Reply.of("HTTP/1.1 200 OK\r\n\r\nthe start"));
         try (Socket socket = new Socket(remote.address("direct").getAddress(), remote.address("direct").getPort())) {
